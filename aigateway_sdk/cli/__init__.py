@@ -1,0 +1,1 @@
+"""The `aigateway` command line."""

@@ -1,0 +1,206 @@
+"""Typed failures: `AiError` with one reason class per cause, and `Defect`.
+
+Every failure of a model call ends here; no httpx exception, `KeyError` or
+`JSONDecodeError` crosses the public API. Branch on the reason:
+
+    try:
+        response = await lm.generate_text(prompt="hi")
+    except AiError as error:
+        match error.reason:
+            case RateLimited(retry_after=delay): ...
+            case AuthenticationFailed(): ...
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Reason:
+    """Why a call failed. Subclasses name the cause; all carry the same facts."""
+
+    retryable: ClassVar[bool] = False
+
+    message: str
+    status: int | None = None
+    """HTTP status of the reply, when there was one."""
+    code: int | None = None
+    """Cloudflare's numeric error code, when the body carried one."""
+    log_id: str | None = None
+    """`cf-aig-log-id` of the failed request, when the gateway logged it."""
+    retry_after: float | None = None
+    """Seconds the server asked us to wait (`Retry-After` / `retry-after-ms`)."""
+
+    @property
+    def tag(self) -> str:
+        return type(self).__name__
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.retryable
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RateLimited(Reason):
+    """HTTP 429: the gateway's or the provider's rate limit."""
+
+    retryable: ClassVar[bool] = True
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AuthenticationFailed(Reason):
+    """HTTP 401: a missing or wrong API token or gateway token (Cloudflare code 2009)."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class PermissionDenied(Reason):
+    """HTTP 403: the token is valid but may not do this."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class InvalidRequest(Reason):
+    """HTTP 400/413/422, or input the SDK refused before sending."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class NotFound(Reason):
+    """HTTP 404: unknown gateway, model, route or log."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Conflict(Reason):
+    """HTTP 409: the resource changed or already exists."""
+
+    retryable: ClassVar[bool] = True
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ProviderError(Reason):
+    """HTTP 5xx (or 408): the gateway or the upstream provider failed."""
+
+    retryable: ClassVar[bool] = True
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class NetworkError(Reason):
+    """The connection failed: refused, reset, closed early, TLS, DNS."""
+
+    retryable: ClassVar[bool] = True
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Timeout(Reason):
+    """No answer (or no complete answer) in the allowed time."""
+
+    retryable: ClassVar[bool] = True
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class MalformedOutput(Reason):
+    """The reply could not be decoded: bad JSON, wrong shape, wrong content type, bad SSE."""
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class UnexpectedStatus(Reason):
+    """Any other non-success HTTP status."""
+
+
+class AiError(Exception):
+    """A model or gateway call failed; `reason` says why."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.message)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return self.reason.message
+
+    @property
+    def status(self) -> int | None:
+        return self.reason.status
+
+    @property
+    def code(self) -> int | None:
+        return self.reason.code
+
+    @property
+    def log_id(self) -> str | None:
+        return self.reason.log_id
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.reason.is_retryable
+
+    @property
+    def retry_after(self) -> float | None:
+        return self.reason.retry_after
+
+    def __str__(self) -> str:
+        facts = [f"{name} {value}" for name, value in self._facts() if value is not None]
+        suffix = f" ({', '.join(facts)})" if facts else ""
+        return f"{self.reason.tag}: {self.reason.message}{suffix}"
+
+    def __repr__(self) -> str:
+        return f"AiError({self.reason!r})"
+
+    def _facts(self) -> tuple[tuple[str, object], ...]:
+        r = self.reason
+        return (("status", r.status), ("code", r.code), ("log id", r.log_id))
+
+    def __reduce__(self) -> tuple[type[AiError], tuple[Reason]]:
+        return (AiError, (self.reason,))
+
+
+class Defect(Exception):
+    """An `AiError` the caller chose not to handle (`or_die`): a bug or a 500, not a branch."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: AiError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.__cause__ = error
+
+
+def reason_for_status(status: int) -> type[Reason]:
+    """The reason class for a non-success HTTP status."""
+    if status == 429:
+        return RateLimited
+    if status == 401:
+        return AuthenticationFailed
+    if status == 403:
+        return PermissionDenied
+    if status == 404:
+        return NotFound
+    if status == 409:
+        return Conflict
+    if status == 408 or status >= 500:
+        return Timeout if status in (408, 504) else ProviderError
+    if status in (400, 405, 413, 415, 422):
+        return InvalidRequest
+    return UnexpectedStatus
+
+
+__all__ = [
+    "AiError",
+    "AuthenticationFailed",
+    "Conflict",
+    "Defect",
+    "InvalidRequest",
+    "MalformedOutput",
+    "NetworkError",
+    "NotFound",
+    "PermissionDenied",
+    "ProviderError",
+    "RateLimited",
+    "Reason",
+    "Timeout",
+    "UnexpectedStatus",
+    "reason_for_status",
+]
