@@ -18,6 +18,15 @@ from typing import ClassVar
 import attrs
 
 
+@attrs.frozen(slots=True)
+class ErrorDetail:
+    """One entry of Cloudflare's `errors` array: code, message and (for validation) field path."""
+
+    code: int | None
+    message: str
+    path: tuple[str, ...] = ()
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Reason:
     """Why a call failed. Subclasses name the cause; all carry the same facts."""
@@ -33,6 +42,8 @@ class Reason:
     """`cf-aig-log-id` of the failed request, when the gateway logged it."""
     retry_after: float | None = None
     """Seconds the server asked us to wait (`Retry-After` / `retry-after-ms`)."""
+    details: tuple[ErrorDetail, ...] = ()
+    """Every error Cloudflare listed, with field paths for validation errors."""
 
     @property
     def tag(self) -> str:
@@ -192,6 +203,7 @@ __all__ = [
     "AuthenticationFailed",
     "Conflict",
     "Defect",
+    "ErrorDetail",
     "InvalidRequest",
     "MalformedOutput",
     "NetworkError",

@@ -19,7 +19,9 @@ class FieldError:
 class ValidationError(ValueError):
     """A value was built with bad fields. `errors` lists every problem, each naming its field."""
 
-    def __init__(self, errors: list[FieldError] | tuple[FieldError, ...], *, what: str = "") -> None:
+    def __init__(
+        self, errors: list[FieldError] | tuple[FieldError, ...], *, what: str = ""
+    ) -> None:
         self.errors = tuple(errors)
         prefix = f"invalid {what}: " if what else "invalid value: "
         super().__init__(prefix + "; ".join(str(e) for e in self.errors))

@@ -1,0 +1,105 @@
+"""The OpenAI-compatible API: `POST {gateway}/compat/chat/completions` with `provider/model`.
+
+Also serves `workers-ai/v1/chat/completions` (the same shapes, model without a provider).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aigateway_sdk import _json
+from aigateway_sdk.codecs.base import DONE, Chunk, Decoded, usage_from
+from aigateway_sdk.prompt import Message
+from aigateway_sdk.response import FinishReason, Usage
+
+# Parameters OpenAI's API knows; the others (top_k, repetition_penalty) are Workers AI's own.
+_OPENAI_PARAMETERS = frozenset(
+    ("temperature", "max_tokens", "top_p", "seed", "frequency_penalty", "presence_penalty")
+)
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool-calls",
+    "function_call": "tool-calls",
+    "content_filter": "content-filter",
+}
+
+
+def _usage(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    return usage_from(
+        raw.get("prompt_tokens"),
+        raw.get("completion_tokens"),
+        prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None,
+        completion_details.get("reasoning_tokens")
+        if isinstance(completion_details, dict)
+        else None,
+    )
+
+
+def _finish(raw: Any) -> FinishReason | None:
+    if raw is None:
+        return None
+    return _FINISH.get(raw, "other") if isinstance(raw, str) else "other"
+
+
+class OpenAICompatCodec:
+    def __init__(self, route: str = "compat/chat/completions") -> None:
+        self.route = route
+
+    def path(self, model: str) -> str:
+        return self.route
+
+    def encode(
+        self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
+    ) -> bytes:
+        body: dict[str, Any] = {"model": model, "messages": [m.to_json() for m in messages]}
+        for name, value in parameters.items():
+            if name in _OPENAI_PARAMETERS:
+                body[name] = value
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return _json.dumps(body)
+
+    def decode(self, body: Any, max_tokens: int | None) -> Decoded:
+        choice = body["choices"][0]
+        text = choice["message"].get("content") or ""
+        if not isinstance(text, str):
+            raise TypeError("message.content is not text")
+        model = body.get("model")
+        response_id = body.get("id")
+        return Decoded(
+            text=text,
+            usage=_usage(body.get("usage")) or usage_from(0, 0),
+            finish_reason=_finish(choice.get("finish_reason")) or "unknown",
+            model=model if isinstance(model, str) else None,
+            response_id=response_id if isinstance(response_id, str) else None,
+        )
+
+    def decode_chunk(self, data: bytes) -> Chunk | None:
+        if data == b"[DONE]":
+            return DONE
+        frame = _json.loads(data)
+        choices = frame.get("choices")
+        usage = _usage(frame.get("usage"))
+        delta: str | None = None
+        finish: FinishReason | None = None
+        if choices:
+            choice = choices[0]
+            content = (choice.get("delta") or {}).get("content")
+            if content is not None and not isinstance(content, str):
+                raise TypeError("delta.content is not text")
+            delta = content or None
+            finish = _finish(choice.get("finish_reason"))
+        if delta is None and usage is None and finish is None:
+            return None
+        response_id = frame.get("id")
+        return Chunk(delta, usage, finish, response_id if isinstance(response_id, str) else None)
+
+
+__all__ = ["OpenAICompatCodec"]

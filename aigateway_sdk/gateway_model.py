@@ -1,0 +1,334 @@
+"""The gateway-backed `LanguageModel`: one model id, its route, parameters and options.
+
+Everything that does not change between calls (URL, headers, encoded parameters) is computed
+once when the model is built; building does no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import httpx
+
+from aigateway_sdk.codecs import Codec, OpenAICompatCodec, WorkersAiCodec
+from aigateway_sdk.codecs.base import DONE
+from aigateway_sdk.errors import AiError, MalformedOutput, NetworkError, Timeout
+from aigateway_sdk.options import GatewayOptions
+from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
+from aigateway_sdk.prompt import PromptInput, to_messages
+from aigateway_sdk.response import (
+    EMPTY_USAGE,
+    FinishReason,
+    GenerateTextResponse,
+    Usage,
+    cache_status_of,
+    step_of,
+)
+from aigateway_sdk.result import AiCall, AiStream
+from aigateway_sdk.transport.failures import reason_from_exception
+from aigateway_sdk.transport.http import decode_json, open_stream, request_json
+from aigateway_sdk.transport.retry import RetryPolicy
+from aigateway_sdk.transport.sse import SseDecoder, SseError
+
+if TYPE_CHECKING:
+    from aigateway_sdk.binding import GatewayBinding
+
+Route = Literal["workers-ai", "compat", "workers-ai-openai"]
+"""`workers-ai`: native Workers AI API; `compat`: the OpenAI-compatible `compat` endpoint with
+`provider/model` ids; `workers-ai-openai`: Workers AI's own `/v1/chat/completions`."""
+
+_DECODE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, SseError)
+_READ_ERRORS = (httpx.HTTPError, OSError, anyio.BrokenResourceError, anyio.EndOfStream)
+
+
+def route_for(model: str) -> Route:
+    """`@cf/...` and `@hf/...` ids go to Workers AI; `provider/model` ids to `compat`."""
+    return "workers-ai" if model.startswith("@") else "compat"
+
+
+def _codec(route: Route) -> Codec:
+    if route == "workers-ai":
+        return WorkersAiCodec()
+    if route == "compat":
+        return OpenAICompatCodec()
+    return OpenAICompatCodec("workers-ai/v1/chat/completions")
+
+
+def _malformed(message: str, response: httpx.Response | None = None) -> AiError:
+    return AiError(
+        MalformedOutput(
+            message=message,
+            status=response.status_code if response is not None else None,
+            log_id=response.headers.get("cf-aig-log-id") if response is not None else None,
+        )
+    )
+
+
+class GatewayLanguageModel:
+    """A `LanguageModel` that calls one model through a `GatewayBinding`."""
+
+    __slots__ = (
+        "_binding",
+        "_codec",
+        "_headers",
+        "_max_event_bytes",
+        "_max_tokens",
+        "_params",
+        "_retry",
+        "_total_timeout",
+        "_url",
+        "model",
+        "options",
+        "parameters",
+        "route",
+    )
+
+    def __init__(
+        self,
+        binding: GatewayBinding,
+        model: str,
+        parameters: ModelParameters | None = None,
+        *,
+        options: GatewayOptions | None = None,
+        route: Route | None = None,
+        retry: RetryPolicy | None = None,
+        total_timeout: float | None = None,
+    ) -> None:
+        if not isinstance(model, str) or not model.strip():
+            raise ValueError(
+                "model must be a non-empty model id, e.g. '@cf/meta/llama-3.1-8b-instruct'"
+            )
+        self._binding = binding
+        self.model = model
+        self.route: Route = route or route_for(model)
+        self.parameters = parameters or ModelParameters()
+        self.options = binding.options.merged(options)
+        self._codec = _codec(self.route)
+        self._url = binding.data_url(self._codec.path(model))
+        self._headers = binding.headers_for(self.route, model, self.options)
+        self._params = self.parameters.to_json()
+        self._max_tokens = self.parameters.max_tokens
+        self._retry = retry or binding.retry
+        self._total_timeout = total_timeout if total_timeout is not None else binding.total_timeout
+        self._max_event_bytes = binding.max_event_bytes
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    def __repr__(self) -> str:
+        return f"GatewayLanguageModel(model={self.model!r}, route={self.route!r})"
+
+    # -- per-call settings ---------------------------------------------------------------
+
+    def _call_settings(
+        self, parameters: ModelParameters | None, options: GatewayOptions | None
+    ) -> tuple[dict[str, Any], int | None, dict[str, str]]:
+        params, max_tokens, headers = self._params, self._max_tokens, self._headers
+        if parameters is not None:
+            merged = self.parameters.merged(parameters)
+            params, max_tokens = merged.to_json(), merged.max_tokens
+        if options is not None:
+            headers = self._binding.headers_for(
+                self.route, self.model, self.options.merged(options)
+            )
+        return params, max_tokens, headers
+
+    # -- generate -----------------------------------------------------------------------
+
+    def generate_text(
+        self,
+        *,
+        prompt: PromptInput,
+        parameters: ModelParameters | None = None,
+        options: GatewayOptions | None = None,
+    ) -> AiCall[GenerateTextResponse]:
+        return AiCall(functools.partial(self._generate, prompt, parameters, options))
+
+    async def _generate(
+        self,
+        prompt: PromptInput,
+        parameters: ModelParameters | None,
+        options: GatewayOptions | None,
+    ) -> GenerateTextResponse:
+        messages = to_messages(prompt)
+        params, max_tokens, headers = self._call_settings(parameters, options)
+        content = self._codec.encode(self.model, messages, params, False)
+        client = self._binding.client
+        if self._total_timeout is None:
+            reply = await request_json(
+                client, "POST", self._url, content=content, headers=headers, retry=self._retry
+            )
+        else:
+            try:
+                with anyio.fail_after(self._total_timeout):
+                    reply = await request_json(
+                        client,
+                        "POST",
+                        self._url,
+                        content=content,
+                        headers=headers,
+                        retry=self._retry,
+                    )
+            except TimeoutError:
+                raise AiError(
+                    Timeout(message=f"no complete reply within {self._total_timeout} s")
+                ) from None
+        reply_headers = reply.headers
+        try:
+            decoded = self._codec.decode(reply.body, max_tokens)
+        except _DECODE_ERRORS as error:
+            raise AiError(
+                MalformedOutput(
+                    message=f"unexpected reply shape ({type(error).__name__}: {error})"[:300],
+                    status=reply.status,
+                    log_id=reply_headers.get("cf-aig-log-id"),
+                )
+            ) from None
+        return GenerateTextResponse(
+            text=decoded.text,
+            usage=decoded.usage,
+            finish_reason=decoded.finish_reason,
+            model=decoded.model or self.model,
+            response_id=decoded.response_id,
+            cache_status=cache_status_of(reply_headers.get("cf-aig-cache-status")),
+            log_id=reply_headers.get("cf-aig-log-id"),
+            step=step_of(reply_headers.get("cf-aig-step")),
+        )
+
+    # -- stream -------------------------------------------------------------------------
+
+    def stream_text(
+        self,
+        *,
+        prompt: PromptInput,
+        parameters: ModelParameters | None = None,
+        options: GatewayOptions | None = None,
+    ) -> AiStream:
+        return AiStream(functools.partial(self._stream, prompt, parameters, options))
+
+    async def _stream(
+        self,
+        prompt: PromptInput,
+        parameters: ModelParameters | None,
+        options: GatewayOptions | None,
+    ) -> AsyncIterator[StreamPart]:
+        messages = to_messages(prompt)
+        params, max_tokens, headers = self._call_settings(parameters, options)
+        content = self._codec.encode(self.model, messages, params, True)
+        deadline = None if self._total_timeout is None else time.monotonic() + self._total_timeout
+        async with open_stream(
+            self._binding.client,
+            "POST",
+            self._url,
+            content=content,
+            headers=headers,
+            retry=self._retry,
+        ) as response:
+            reply_headers = response.headers
+            log_id = reply_headers.get("cf-aig-log-id")
+            yield ResponseMetadata(
+                model=self.model,
+                cache_status=cache_status_of(reply_headers.get("cf-aig-cache-status")),
+                log_id=log_id,
+                step=step_of(reply_headers.get("cf-aig-step")),
+            )
+            content_type = reply_headers.get("content-type", "")
+            if "json" in content_type:
+                # A provider (or a cached reply) that answered in one piece.
+                async for part in self._parts_from_json(response, max_tokens):
+                    yield part
+                return
+            if "event-stream" not in content_type:
+                raise _malformed(f"expected an event stream, got {content_type!r}", response)
+            codec = self._codec
+            decoder = SseDecoder(self._max_event_bytes)
+            chunks = response.aiter_bytes().__aiter__()
+            started = done = False
+            usage: Usage | None = None
+            finish: FinishReason | None = None
+            while not done:
+                try:
+                    raw = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except _READ_ERRORS as error:
+                    reason = reason_from_exception(error)
+                    raise AiError(
+                        type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
+                    ) from None
+                if deadline is not None and time.monotonic() > deadline:
+                    raise AiError(
+                        Timeout(
+                            message=f"stream not complete within {self._total_timeout} s",
+                            log_id=log_id,
+                        )
+                    )
+                try:
+                    decoded = [codec.decode_chunk(event.data) for event in decoder.feed(raw)]
+                except _DECODE_ERRORS as error:
+                    raise _malformed(
+                        f"bad stream event ({type(error).__name__}: {error})"[:300], response
+                    ) from None
+                for chunk in decoded:
+                    if chunk is None:
+                        continue
+                    if chunk is DONE:
+                        done = True
+                        break
+                    if chunk.delta is not None:
+                        if not started:
+                            started = True
+                            yield TextStart()
+                        yield TextDelta(chunk.delta)
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    if chunk.finish_reason is not None:
+                        finish = chunk.finish_reason
+            if not done:
+                if decoder.has_partial:
+                    raise _malformed("the stream ended in the middle of an event", response)
+                if finish is None and usage is None:
+                    raise AiError(
+                        NetworkError(
+                            message="the stream ended before it was complete", log_id=log_id
+                        )
+                    )
+            if started:
+                yield TextEnd()
+            yield Finish(
+                reason=finish or _finish_from_usage(usage, max_tokens),
+                usage=usage or EMPTY_USAGE,
+            )
+
+    async def _parts_from_json(
+        self, response: httpx.Response, max_tokens: int | None
+    ) -> AsyncIterator[StreamPart]:
+        try:
+            await response.aread()
+        except _READ_ERRORS as error:
+            raise AiError(reason_from_exception(error)) from None
+        body = decode_json(response)
+        try:
+            decoded = self._codec.decode(body, max_tokens)
+        except _DECODE_ERRORS as error:
+            raise _malformed(f"unexpected reply shape ({type(error).__name__})", response) from None
+        if decoded.text:
+            yield TextStart()
+            yield TextDelta(decoded.text)
+            yield TextEnd()
+        yield Finish(reason=decoded.finish_reason, usage=decoded.usage)
+
+
+def _finish_from_usage(usage: Usage | None, max_tokens: int | None) -> FinishReason:
+    if usage is not None and max_tokens is not None and usage.output_tokens.total >= max_tokens:
+        return "length"
+    return "stop"
+
+
+__all__ = ["GatewayLanguageModel", "Route", "route_for"]

@@ -1,0 +1,92 @@
+"""What a model call returns: text, usage, why it finished, and what the gateway did."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+FinishReason = Literal[
+    "stop", "length", "content-filter", "tool-calls", "error", "other", "unknown"
+]
+CacheStatus = Literal["HIT", "MISS"]
+
+
+@attrs.frozen(slots=True)
+class InputTokens:
+    """Prompt tokens: `total`, and how many were read from the provider's cache when known."""
+
+    total: int = 0
+    cached: int | None = None
+
+
+@attrs.frozen(slots=True)
+class OutputTokens:
+    """Completion tokens: `total`, and reasoning tokens when the provider reports them."""
+
+    total: int = 0
+    reasoning: int | None = None
+
+
+@attrs.frozen(slots=True)
+class Usage:
+    """Token usage, shaped like Effect AI's: `usage.input_tokens.total`."""
+
+    input_tokens: InputTokens = attrs.field(factory=InputTokens)
+    output_tokens: OutputTokens = attrs.field(factory=OutputTokens)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens.total + self.output_tokens.total
+
+
+EMPTY_USAGE = Usage()
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class GenerateTextResponse:
+    """The reply to `generate_text`."""
+
+    text: str
+    usage: Usage = EMPTY_USAGE
+    finish_reason: FinishReason = "unknown"
+    model: str
+    """The model that answered (the provider's name when it reports one)."""
+    response_id: str | None = None
+    cache_status: CacheStatus | None = None
+    """`cf-aig-cache-status`: HIT when the gateway answered from its cache."""
+    log_id: str | None = None
+    """`cf-aig-log-id`: the id of this request in the gateway's log."""
+    step: int | None = None
+    """`cf-aig-step`: which Universal-endpoint step answered."""
+
+    @property
+    def cached(self) -> bool:
+        return self.cache_status == "HIT"
+
+
+def cache_status_of(value: str | None) -> CacheStatus | None:
+    if value is None:
+        return None
+    upper = value.upper()
+    return "HIT" if upper == "HIT" else "MISS" if upper == "MISS" else None
+
+
+def step_of(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+__all__ = [
+    "EMPTY_USAGE",
+    "CacheStatus",
+    "FinishReason",
+    "GenerateTextResponse",
+    "InputTokens",
+    "OutputTokens",
+    "Usage",
+]

@@ -1,0 +1,133 @@
+"""How a call is consumed: plain `await` (raises `AiError`), `.or_die()` (raises `Defect`),
+or `.result()` (an `Ok`/`Err` value). Streams get the same three ways."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from aigateway_sdk.errors import AiError, Defect
+from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta
+from aigateway_sdk.response import EMPTY_USAGE, FinishReason, GenerateTextResponse, Usage
+
+T = TypeVar("T")
+
+
+@attrs.frozen(slots=True)
+class Ok(Generic[T]):
+    value: T
+
+    @property
+    def is_ok(self) -> bool:
+        return True
+
+
+@attrs.frozen(slots=True)
+class Err:
+    error: AiError
+
+    @property
+    def is_ok(self) -> bool:
+        return False
+
+
+Result = Ok[T] | Err
+
+
+class AiCall(Generic[T]):
+    """A call not yet made. Await it, or pick how failures come back. Awaitable once per await:
+    each `await` (or `.or_die()`, `.result()`) sends the request."""
+
+    __slots__ = ("_start",)
+
+    def __init__(self, start: Callable[[], Awaitable[T]]) -> None:
+        self._start = start
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._start().__await__()
+
+    async def or_die(self) -> T:
+        """The value, or a `Defect` (not an `AiError`) when the call fails."""
+        try:
+            return await self._start()
+        except AiError as error:
+            raise Defect(error) from error
+
+    async def result(self) -> Ok[T] | Err:
+        """`Ok(value)` or `Err(error)`; never raises an `AiError`."""
+        try:
+            return Ok(await self._start())
+        except AiError as error:
+            return Err(error)
+
+
+class AiStream:
+    """A stream not yet opened. `async for part in stream` opens it (once per loop); leaving the
+    loop early closes the HTTP stream. `async with stream as parts:` closes it deterministically."""
+
+    __slots__ = ("_open", "_running")
+
+    def __init__(self, open_parts: Callable[[], AsyncIterator[StreamPart]]) -> None:
+        self._open = open_parts
+        self._running: AsyncIterator[StreamPart] | None = None
+
+    def __aiter__(self) -> AsyncIterator[StreamPart]:
+        return self._open()
+
+    async def __aenter__(self) -> AsyncIterator[StreamPart]:
+        self._running = self._open()
+        return self._running
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        running, self._running = self._running, None
+        aclose = getattr(running, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def or_die(self) -> AsyncIterator[StreamPart]:
+        """The parts, with a failure raised as a `Defect` instead of an `AiError`."""
+        parts = self._open()
+        try:
+            async for part in parts:
+                yield part
+        except AiError as error:
+            raise Defect(error) from error
+        finally:
+            aclose = getattr(parts, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def text(self) -> AsyncIterator[str]:
+        """Just the text deltas."""
+        async for part in self:
+            if type(part) is TextDelta:
+                yield part.delta
+
+    async def collect(self) -> GenerateTextResponse:
+        """Read the whole stream into one response (as `generate_text` would give)."""
+        pieces: list[str] = []
+        usage: Usage = EMPTY_USAGE
+        reason: FinishReason = "unknown"
+        meta: ResponseMetadata | None = None
+        async for part in self:
+            if type(part) is TextDelta:
+                pieces.append(part.delta)
+            elif type(part) is Finish:
+                usage, reason = part.usage, part.reason
+            elif type(part) is ResponseMetadata:
+                meta = part
+        return GenerateTextResponse(
+            text="".join(pieces),
+            usage=usage,
+            finish_reason=reason,
+            model=meta.model if meta else "",
+            response_id=meta.response_id if meta else None,
+            cache_status=meta.cache_status if meta else None,
+            log_id=meta.log_id if meta else None,
+            step=meta.step if meta else None,
+        )
+
+
+__all__ = ["AiCall", "AiStream", "Err", "Ok", "Result"]

@@ -1,0 +1,163 @@
+"""Test doubles: a scripted `LanguageModel` that records its calls, and an override helper.
+
+    fake = FakeLanguageModel(text="hi")
+    with override_model(Container.language_model, fake):
+        assert (await handler())["text"] == "hi"
+    assert fake.calls[0].prompt[0].content == "Say hello."
+
+A script entry is text (a reply), a `GenerateTextResponse`, a list of stream parts, or an
+`AiError` (raised). Entries are used in order; the last one repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, TypeAlias
+
+import attrs
+from dependency_injector import providers
+
+from aigateway_sdk.errors import AiError
+from aigateway_sdk.options import GatewayOptions
+from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
+from aigateway_sdk.prompt import Message, PromptInput, to_messages
+from aigateway_sdk.response import GenerateTextResponse, InputTokens, OutputTokens, Usage
+from aigateway_sdk.result import AiCall, AiStream
+
+ScriptEntry: TypeAlias = str | GenerateTextResponse | Sequence[StreamPart] | AiError
+
+
+@attrs.frozen(slots=True)
+class FakeCall:
+    """One recorded call."""
+
+    kind: Literal["generate", "stream"]
+    prompt: tuple[Message, ...]
+    parameters: ModelParameters | None
+    options: GatewayOptions | None
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def text_parts(text: str, *, model: str = "fake", chunk: int = 1) -> list[StreamPart]:
+    """The parts a real stream of `text` would give, one word (or `chunk` words) a delta."""
+    words = text.split(" ")
+    deltas = [
+        " ".join(words[i : i + chunk]) + (" " if i + chunk < len(words) else "")
+        for i in range(0, len(words), chunk)
+    ]
+    usage = Usage(InputTokens(0), OutputTokens(_words(text)))
+    return [
+        ResponseMetadata(model=model),
+        TextStart(),
+        *(TextDelta(d) for d in deltas if d),
+        TextEnd(),
+        Finish(reason="stop", usage=usage),
+    ]
+
+
+class FakeLanguageModel:
+    """A `LanguageModel` that answers from a script and records every call in `calls`."""
+
+    def __init__(
+        self,
+        text: str | None = None,
+        *,
+        script: Sequence[ScriptEntry] | None = None,
+        error: AiError | None = None,
+        parts: Sequence[StreamPart] | None = None,
+        model: str = "fake",
+    ) -> None:
+        entries: list[ScriptEntry] = list(script or [])
+        if text is not None:
+            entries.append(text)
+        if parts is not None:
+            entries.append(list(parts))
+        if error is not None:
+            entries.append(error)
+        self._script = entries or ["ok"]
+        self._next = 0
+        self.model = model
+        self.calls: list[FakeCall] = []
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    def _take(self) -> ScriptEntry:
+        entry = self._script[min(self._next, len(self._script) - 1)]
+        self._next += 1
+        return entry
+
+    def _record(
+        self,
+        kind: Literal["generate", "stream"],
+        prompt: PromptInput,
+        parameters: ModelParameters | None,
+        options: GatewayOptions | None,
+    ) -> None:
+        self.calls.append(FakeCall(kind, to_messages(prompt), parameters, options))
+
+    def generate_text(
+        self,
+        *,
+        prompt: PromptInput,
+        parameters: ModelParameters | None = None,
+        options: GatewayOptions | None = None,
+    ) -> AiCall[GenerateTextResponse]:
+        async def run() -> GenerateTextResponse:
+            self._record("generate", prompt, parameters, options)
+            entry = self._take()
+            if isinstance(entry, AiError):
+                raise entry
+            if isinstance(entry, GenerateTextResponse):
+                return entry
+            if isinstance(entry, str):
+                usage = Usage(
+                    InputTokens(sum(_words(m.content) for m in to_messages(prompt))),
+                    OutputTokens(_words(entry)),
+                )
+                return GenerateTextResponse(
+                    text=entry, usage=usage, finish_reason="stop", model=self.model
+                )
+            text = "".join(p.delta for p in entry if isinstance(p, TextDelta))
+            return GenerateTextResponse(text=text, finish_reason="stop", model=self.model)
+
+        return AiCall(run)
+
+    def stream_text(
+        self,
+        *,
+        prompt: PromptInput,
+        parameters: ModelParameters | None = None,
+        options: GatewayOptions | None = None,
+    ) -> AiStream:
+        async def run() -> AsyncIterator[StreamPart]:
+            self._record("stream", prompt, parameters, options)
+            entry = self._take()
+            if isinstance(entry, AiError):
+                raise entry
+            if isinstance(entry, GenerateTextResponse):
+                entry = text_parts(entry.text, model=self.model)
+            elif isinstance(entry, str):
+                entry = text_parts(entry, model=self.model)
+            for part in entry:
+                if isinstance(part, AiError):  # a failure in the middle of a scripted stream
+                    raise part
+                yield part
+
+        return AiStream(run)
+
+
+@contextmanager
+def override_model(provider: Any, model: Any) -> Iterator[Any]:
+    """Swap a container's model provider for `model` within the block."""
+    with provider.override(providers.Object(model)):
+        yield model
+
+
+__all__ = ["FakeCall", "FakeLanguageModel", "ScriptEntry", "override_model", "text_parts"]
