@@ -1,4 +1,4 @@
-"""Gateways declared as data: `GatewaySettings` (the settable fields) and `AiGateway` (a named spec).
+"""Gateways declared as data: `GatewaySettings` (the settable fields), `AiGateway` (a named spec).
 
 The field rules are Cloudflare's (see docs/cloudflare-contract.md): the `id` pattern and length,
 ranges, enums and nullability of `POST/PUT /accounts/{account_id}/ai-gateway/gateways`. One table
@@ -9,7 +9,7 @@ so the two can never disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -69,7 +69,9 @@ SETTINGS_RULES: dict[str, FieldRule] = {
         FieldRule("cache_ttl", "int", nullable=True, minimum=0, required_on_create=True),
         FieldRule("cache_invalidate_on_update", "bool", required_on_create=True),
         FieldRule("collect_logs", "bool", required_on_create=True),
-        FieldRule("rate_limiting_interval", "int", nullable=True, minimum=0, required_on_create=True),
+        FieldRule(
+            "rate_limiting_interval", "int", nullable=True, minimum=0, required_on_create=True
+        ),
         FieldRule("rate_limiting_limit", "int", nullable=True, minimum=0, required_on_create=True),
         FieldRule("rate_limiting_technique", "str", nullable=True, choices=("fixed", "sliding")),
         FieldRule("authentication", "bool"),
@@ -128,43 +130,58 @@ def check_settings_json(
     return errors
 
 
-def _rule_validator(name: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
-    rule = SETTINGS_RULES[name]
-
-    def validate(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
-        problem = rule.check(value)
-        if problem:
-            raise ValidationError([FieldError((name,), problem)], what="gateway spec")
-
-    return validate
-
-
-def _setting(name: str, default: Any) -> Any:
-    return attrs.field(default=default, kw_only=True, validator=_rule_validator(name))
-
-
 @attrs.frozen(slots=True)
 class GatewaySettings:
-    """The settable fields of a gateway, with the defaults Cloudflare gives a new one."""
+    """The settable fields of a gateway, with the defaults Cloudflare gives a new one.
 
-    cache_ttl: int | None = _setting("cache_ttl", 0)
-    cache_invalidate_on_update: bool = _setting("cache_invalidate_on_update", False)
-    collect_logs: bool = _setting("collect_logs", True)
-    rate_limiting_interval: int | None = _setting("rate_limiting_interval", 0)
-    rate_limiting_limit: int | None = _setting("rate_limiting_limit", 0)
-    rate_limiting_technique: RateLimitingTechnique | None = _setting(
-        "rate_limiting_technique", "fixed"
+    Building one checks every field at once and raises `ValidationError` listing each bad
+    field (`errors[i].path == ("cache_ttl",)`), so a spec that exists is a spec Cloudflare
+    accepts.
+    """
+
+    cache_ttl: int | None = attrs.field(default=0, kw_only=True)
+    """Seconds a reply stays cached; 0 or None: no caching unless a request asks for it."""
+    cache_invalidate_on_update: bool = attrs.field(default=False, kw_only=True)
+    """Drop the gateway's cached replies when its settings change."""
+    collect_logs: bool = attrs.field(default=True, kw_only=True)
+    """Store a log entry for each request."""
+    rate_limiting_interval: int | None = attrs.field(default=0, kw_only=True)
+    """Length of the rate-limit window in seconds; 0 or None: no rate limit."""
+    rate_limiting_limit: int | None = attrs.field(default=0, kw_only=True)
+    """Requests allowed per window; 0 or None: no rate limit."""
+    rate_limiting_technique: RateLimitingTechnique | None = attrs.field(
+        default="fixed", kw_only=True
     )
-    authentication: bool = _setting("authentication", False)
-    log_management: int | None = _setting("log_management", None)
-    log_management_strategy: LogManagementStrategy | None = _setting(
-        "log_management_strategy", None
-    )
-    logpush: bool = _setting("logpush", False)
-    logpush_public_key: str | None = _setting("logpush_public_key", None)
-    retry_max_attempts: int | None = _setting("retry_max_attempts", None)
-    retry_delay: int | None = _setting("retry_delay", None)
-    retry_backoff: RetryBackoff | None = _setting("retry_backoff", None)
+    """`fixed` (clock-aligned windows) or `sliding` (any trailing window)."""
+    authentication: bool = attrs.field(default=False, kw_only=True)
+    """Require `cf-aig-authorization: Bearer <token>` on every data-plane request."""
+    log_management: int | None = attrs.field(default=None, kw_only=True)
+    """How many logs the gateway keeps (10 000 .. 10 000 000); None: the plan's default."""
+    log_management_strategy: LogManagementStrategy | None = attrs.field(default=None, kw_only=True)
+    """At the cap: `STOP_INSERTING` new logs, or `DELETE_OLDEST` ones."""
+    logpush: bool = attrs.field(default=False, kw_only=True)
+    """Push logs to Logpush (needs `logpush_public_key`)."""
+    logpush_public_key: str | None = attrs.field(default=None, kw_only=True)
+    """Public key that encrypts pushed logs (16 .. 1024 characters)."""
+    retry_max_attempts: int | None = attrs.field(default=None, kw_only=True)
+    """Attempts at the upstream (1 .. 5) before the gateway gives up."""
+    retry_delay: int | None = attrs.field(default=None, kw_only=True)
+    """Milliseconds between upstream attempts (0 .. 5000)."""
+    retry_backoff: RetryBackoff | None = attrs.field(default=None, kw_only=True)
+    """How the delay grows: `constant`, `linear` or `exponential`."""
+
+    def __attrs_post_init__(self) -> None:
+        errors = self._field_errors()
+        if errors:
+            raise ValidationError(errors, what="gateway spec")
+
+    def _field_errors(self) -> list[FieldError]:
+        errors = []
+        for name, rule in SETTINGS_RULES.items():
+            problem = rule.check(getattr(self, name))
+            if problem:
+                errors.append(FieldError((name,), problem))
+        return errors
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any], *, creating: bool = False) -> GatewaySettings:
@@ -172,7 +189,7 @@ class GatewaySettings:
         errors = check_settings_json(body, creating=creating)
         if errors:
             raise ValidationError(errors, what="gateway")
-        return cls(**{k: body[k] for k in SETTINGS_RULES if k in body})
+        return GatewaySettings(**{k: body[k] for k in SETTINGS_RULES if k in body})
 
     def settings_json(self) -> dict[str, Any]:
         """The settable fields as Cloudflare's JSON body (without `id`)."""
@@ -183,10 +200,23 @@ class GatewaySettings:
         return GatewaySettings(**self.settings_json())
 
 
-def _validate_id(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    problem = check_gateway_id(value)
-    if problem:
-        raise ValidationError([FieldError(("id",), problem)], what="gateway spec")
+_INVALID_ID_RUN = re.compile(r"[^a-z0-9_]+")
+
+
+def gateway_id_from_name(name: str) -> str:
+    """The gateway id derived from a logical name, as when `AiGateway(name)` has no `id`.
+
+    Lowercased; each run of characters an id may not hold becomes one `-`; leading and
+    trailing `-` dropped; cut to 64 characters. `"Prod Gateway"` -> `"prod-gateway"`.
+    The result may still be empty (a name with no letter or digit): the spec then fails to
+    build with an error on `id`.
+    """
+    derived = _INVALID_ID_RUN.sub("-", name.lower()).strip("-")
+    return derived[:GATEWAY_ID_MAX_LENGTH].rstrip("-")
+
+
+def _derived_id(instance: AiGateway) -> str:
+    return gateway_id_from_name(instance.name) if isinstance(instance.name, str) else ""
 
 
 @attrs.frozen(slots=True)
@@ -194,15 +224,37 @@ class AiGateway(GatewaySettings):
     """A gateway declared in code: `AiGateway("Gateway", id="prod-gateway", cache_ttl=300, ...)`.
 
     `name` is the logical name in your code (like alchemy's resource name); `id` is the
-    gateway's id at Cloudflare. Building it validates every field with Cloudflare's rules.
+    gateway's id at Cloudflare, derived from the name when not given (`"Gateway"` ->
+    `"gateway"`). Building it validates every field with Cloudflare's rules and raises one
+    `ValidationError` naming each bad field.
     """
 
     name: str = attrs.field(default="Gateway")
-    id: str = attrs.field(default="default", kw_only=True, validator=_validate_id)
+    id: str = attrs.field(
+        default=attrs.Factory(_derived_id, takes_self=True),
+        kw_only=True,
+    )
+
+    def _field_errors(self) -> list[FieldError]:
+        errors = []
+        if not isinstance(self.name, str) or not self.name.strip():
+            errors.append(FieldError(("name",), "must be a non-empty string"))
+        problem = check_gateway_id(self.id)
+        if problem:
+            if self.id == "" and isinstance(self.name, str) and self.name.strip():
+                problem = f"cannot be derived from name {self.name!r}; pass id=..."
+            errors.append(FieldError(("id",), problem))
+        return errors + GatewaySettings._field_errors(self)
+
+    def create_json(self) -> dict[str, Any]:
+        """The body of `POST .../gateways`: `id` and every setting."""
+        return {"id": self.id, **self.settings_json()}
 
 
 __all__ = [
+    "GATEWAY_ID_MAX_LENGTH",
     "GATEWAY_ID_PATTERN",
+    "READ_ONLY_FIELDS",
     "SETTINGS_RULES",
     "AiGateway",
     "FieldRule",
@@ -212,4 +264,5 @@ __all__ = [
     "RetryBackoff",
     "check_gateway_id",
     "check_settings_json",
+    "gateway_id_from_name",
 ]

@@ -1,0 +1,174 @@
+"""One account's control-plane connection: base URL, token, a lazily opened pooled client.
+
+`GatewayAdmin` and every `LogsClient` it hands out share one `ControlApi`, hence one
+`httpx.AsyncClient`. Nothing here does I/O until the first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+import attrs
+import httpx
+
+from aigateway_sdk.control._decode import malformed
+from aigateway_sdk.errors import AiError, UnexpectedStatus
+from aigateway_sdk.transport.http import request_json
+from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+DEFAULT_TIMEOUT = 30.0
+
+QueryPairs = Sequence[tuple[str, str | int]]
+T = TypeVar("T")
+
+
+@attrs.frozen(slots=True)
+class Envelope:
+    """A successful reply's `result` and, for lists, its `result_info`."""
+
+    result: Any
+    total_count: int | None = None
+    total_pages: int | None = None
+
+
+def segment(value: str) -> str:
+    """One path segment, escaped (ids come from users and files)."""
+    return quote(value, safe="@")
+
+
+class ControlApi:
+    """Calls `{base_url}/accounts/{account_id}/ai-gateway{path}` with the account's token."""
+
+    def __init__(
+        self,
+        account_id: str,
+        api_token: str,
+        base_url: str,
+        *,
+        client: httpx.AsyncClient | None,
+        retry: RetryPolicy | None,
+        timeout: float,
+    ) -> None:
+        self.account_id = account_id
+        self.retry = DEFAULT_RETRY if retry is None else retry
+        self._root = f"{base_url.rstrip('/')}/accounts/{segment(account_id)}/ai-gateway"
+        self._headers = {"authorization": f"Bearer {api_token}", "accept": "application/json"}
+        self._client = client
+        self._owns_client = client is None
+        self._timeout = timeout
+        self._closed = False
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise RuntimeError("this GatewayAdmin is closed")
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: object = None,
+        query: QueryPairs = (),
+        retry: RetryPolicy | None = None,
+    ) -> Envelope:
+        """Send one request and unwrap Cloudflare's envelope; raise `AiError` on failure."""
+        url = self._root + path
+        if query:
+            url += "?" + urlencode(query)
+        headers = self._headers
+        if json_body is not None:
+            headers = {**headers, "content-type": "application/json"}
+        reply = await request_json(
+            self.client,
+            method,
+            url,
+            headers=headers,
+            json_body=json_body,
+            retry=self.retry if retry is None else retry,
+        )
+        return unwrap(reply.body, reply.status)
+
+    async def call_raw(self, method: str, path: str) -> Any:
+        """Send one request and return its decoded JSON as is (no envelope)."""
+        reply = await request_json(
+            self.client, method, self._root + path, headers=self._headers, retry=self.retry
+        )
+        return reply.body
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns_client and self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
+async def iterate_pages(
+    api: ControlApi,
+    path: str,
+    *,
+    query: QueryPairs,
+    per_page: int,
+    decode: Callable[[object], T],
+    what: str,
+) -> AsyncGenerator[T, None]:
+    """Every item of a paged list, fetching page after page as the caller iterates."""
+    if per_page < 1:
+        raise ValueError("per_page must be at least 1")
+    page, seen = 1, 0
+    while True:
+        envelope = await api.call(
+            "GET", path, query=[*query, ("page", page), ("per_page", per_page)]
+        )
+        items = envelope.result
+        if not isinstance(items, list):
+            raise malformed(what, f"expected a list, got {type(items).__name__}")
+        for item in items:
+            yield decode(item)
+        seen += len(items)
+        if (
+            len(items) < per_page
+            or (envelope.total_pages is not None and page >= envelope.total_pages)
+            or (envelope.total_count is not None and seen >= envelope.total_count)
+        ):
+            return
+        page += 1
+
+
+def unwrap(body: Any, status: int) -> Envelope:
+    """The `result` of a 2xx envelope; a `success: false` body is an error even on a 2xx."""
+    if not isinstance(body, dict):
+        raise malformed("reply", f"expected an envelope object, got {type(body).__name__}")
+    if body.get("success") is False:
+        errors = body.get("errors") or body.get("error") or []
+        messages = [str(e.get("message")) for e in errors if isinstance(e, dict)]
+        raise AiError(
+            UnexpectedStatus(message="; ".join(messages) or "success: false", status=status)
+        )
+    info = body.get("result_info")
+    total_count = total_pages = None
+    if isinstance(info, dict):
+        total_count = _int_or_none(info.get("total_count"))
+        total_pages = _int_or_none(info.get("total_pages"))
+    return Envelope(body.get("result"), total_count, total_pages)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ControlApi",
+    "Envelope",
+    "QueryPairs",
+    "iterate_pages",
+    "segment",
+    "unwrap",
+]

@@ -1,0 +1,222 @@
+"""Load `AiGateway` specs from a TOML file or from a Python object (`package.module:Gateway`).
+
+TOML: a file declares one gateway or several, in any of three forms (which may be mixed):
+
+    [gateway]                 # one gateway
+    id = "prod-gateway"
+    cache_ttl = 300
+
+    [[gateway]]               # several, as an array of tables
+    name = "Staging"
+
+    [gateways.Prod]           # several, keyed by name (the key is the spec's `name`)
+    id = "prod-gateway"
+
+Keys are the `AiGateway` fields (`name`, `id` and the settings, snake_case). Missing
+settings take the defaults of a new Cloudflare gateway; a missing `id` is derived from the
+name. TOML has no null: leave a nullable setting out to keep its default. Unknown keys, bad
+values and duplicate ids are errors naming their place (`gateways.Prod.cache_ttl`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aigateway_sdk.control.spec import SETTINGS_RULES, AiGateway
+from aigateway_sdk.validation import FieldError, ValidationError
+
+SPEC_KEYS = frozenset({"name", "id", *SETTINGS_RULES})
+DEFAULT_SOURCE = "gateway.toml"
+
+
+class SpecLoadError(Exception):
+    """A spec source could not be read: missing file, bad TOML, bad `module:object` path."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+def load_specs(
+    source: str | Path, *, search_path: str | Path | None = None
+) -> tuple[AiGateway, ...]:
+    """Specs from a TOML file path, or from `module:object` (an `AiGateway` or a collection).
+
+    A source naming an existing file, or ending in `.toml`, is read as TOML; otherwise a
+    source with a `:` is imported (with `search_path` first on `sys.path`, if given).
+    """
+    text = str(source)
+    if isinstance(source, Path) or text.endswith(".toml") or Path(text).is_file():
+        return load_toml(Path(text))
+    if ":" in text:
+        return load_object(text, search_path=search_path)
+    raise SpecLoadError(text, "no such file (and not a module:object path)")
+
+
+def load_toml(path: str | Path) -> tuple[AiGateway, ...]:
+    """Specs declared in a TOML file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecLoadError(str(path), "no such file") from None
+    except OSError as error:
+        raise SpecLoadError(str(path), f"cannot read: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecLoadError(str(path), "not UTF-8 text") from None
+    return parse_toml(text, source=str(path))
+
+
+def parse_toml(text: str, *, source: str = "<toml>") -> tuple[AiGateway, ...]:
+    """Specs declared in TOML text (see the module docstring for the format)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpecLoadError(source, f"invalid TOML: {error}") from None
+    return specs_from_data(data, source=source)
+
+
+def specs_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> tuple[AiGateway, ...]:
+    """Specs from parsed TOML (or any mapping of the same shape)."""
+    errors: list[FieldError] = []
+    tables: list[tuple[tuple[str, ...], str | None, object]] = []
+    for key, value in data.items():
+        if key == "gateway":
+            if isinstance(value, list):
+                tables.extend(((key, str(i)), None, item) for i, item in enumerate(value))
+            else:
+                tables.append(((key,), None, value))
+        elif key == "gateways":
+            if isinstance(value, Mapping):
+                tables.extend(((key, str(name)), str(name), item) for name, item in value.items())
+            else:
+                errors.append(FieldError((key,), "must be a table of gateways ([gateways.NAME])"))
+        else:
+            errors.append(FieldError((key,), "unknown key (expected [gateway] or [gateways.NAME])"))
+    specs: list[AiGateway] = []
+    for path, name, table in tables:
+        spec = _spec_from_table(path, name, table, errors)
+        if spec is not None:
+            specs.append(spec)
+    if not errors:
+        errors.extend(_duplicates(specs))
+    if not errors and not specs:
+        raise SpecLoadError(source, "declares no gateway ([gateway] or [gateways.NAME])")
+    if errors:
+        raise ValidationError(errors, what=f"gateway spec in {source}")
+    return tuple(specs)
+
+
+def _spec_from_table(
+    path: tuple[str, ...], name: str | None, table: object, errors: list[FieldError]
+) -> AiGateway | None:
+    if not isinstance(table, Mapping):
+        errors.append(FieldError(path, "must be a table"))
+        return None
+    fields = dict(table)
+    unknown = [key for key in fields if key not in SPEC_KEYS]
+    errors.extend(FieldError((*path, key), "is not a gateway field") for key in unknown)
+    if name is not None:
+        if "name" in fields:
+            errors.append(FieldError((*path, "name"), "is set by the table's key; remove it"))
+        fields["name"] = name
+    if unknown or (name is not None and "name" in table):
+        return None
+    try:
+        return AiGateway(**fields)
+    except ValidationError as error:
+        errors.extend(FieldError((*path, *e.path), e.message) for e in error.errors)
+        return None
+
+
+def _duplicates(specs: Iterable[AiGateway]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    seen_ids: set[str] = set()
+    seen_names: set[str] = set()
+    for spec in specs:
+        if spec.id in seen_ids:
+            errors.append(FieldError(("id",), f"{spec.id!r} is declared twice"))
+        if spec.name in seen_names:
+            errors.append(FieldError(("name",), f"{spec.name!r} is declared twice"))
+        seen_ids.add(spec.id)
+        seen_names.add(spec.name)
+    return errors
+
+
+def load_object(target: str, *, search_path: str | Path | None = None) -> tuple[AiGateway, ...]:
+    """Specs from `package.module:attribute` (dots after the colon walk attributes).
+
+    The object may be an `AiGateway`, or a list, tuple, set or dict (values) of them.
+    """
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise SpecLoadError(target, "expected module:object")
+    module = _import(target, module_name, search_path)
+    value: object = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}") from None
+    return _specs_in(target, value)
+
+
+def _import(target: str, module_name: str, search_path: str | Path | None) -> Any:
+    added = search_path is not None and str(search_path) not in sys.path
+    if added:
+        sys.path.insert(0, str(search_path))
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            raise SpecLoadError(target, f"no module named {error.name!r}") from None
+        raise SpecLoadError(target, f"importing {module_name} failed: {error}") from None
+    except ValidationError:
+        raise
+    except Exception as error:
+        problem = f"importing {module_name} failed: {type(error).__name__}: {error}"
+        raise SpecLoadError(target, problem) from None
+    finally:
+        if added:
+            sys.path.remove(str(search_path))
+
+
+def _specs_in(target: str, value: object) -> tuple[AiGateway, ...]:
+    if isinstance(value, AiGateway):
+        return (value,)
+    items: Iterable[object]
+    if isinstance(value, Mapping):
+        items = value.values()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = value
+    else:
+        raise SpecLoadError(target, f"is a {type(value).__name__}, not an AiGateway")
+    specs = tuple(items)
+    bad = [type(item).__name__ for item in specs if not isinstance(item, AiGateway)]
+    if bad:
+        raise SpecLoadError(target, f"holds a {bad[0]}, not an AiGateway")
+    if not specs:
+        raise SpecLoadError(target, "holds no gateway")
+    problems = _duplicates(specs)
+    if problems:
+        raise ValidationError(problems, what=f"gateway specs in {target}")
+    return specs
+
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "SpecLoadError",
+    "load_object",
+    "load_specs",
+    "load_toml",
+    "parse_toml",
+    "specs_from_data",
+]

@@ -1,0 +1,247 @@
+"""`LogsClient`: a gateway's request log — list with filters, read, give feedback, delete.
+
+logs = admin.logs("prod-gateway")
+async for entry in logs.list(filters=[LogFilter("model", "contains", "llama")], limit=100):
+    print(entry.id, entry.tokens_out)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from typing import Any, Literal, get_args
+
+import attrs
+
+from aigateway_sdk.control._api import ControlApi, QueryPairs, iterate_pages, segment
+from aigateway_sdk.control._decode import MetadataValue
+from aigateway_sdk.control.models import LogEntry
+from aigateway_sdk.validation import FieldError, ValidationError
+
+FilterOperator = Literal["eq", "neq", "contains", "lt", "gt"]
+FilterValue = str | int | float | bool | None
+OrderBy = Literal[
+    "created_at",
+    "provider",
+    "model",
+    "model_type",
+    "success",
+    "cached",
+    "cost",
+    "tokens_in",
+    "tokens_out",
+    "duration",
+    "feedback",
+]
+Direction = Literal["asc", "desc"]
+
+OPERATORS: tuple[str, ...] = get_args(FilterOperator)
+ORDER_BY: tuple[str, ...] = get_args(OrderBy)
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValidationError([FieldError((name,), f"must be one of {allowed}")], what="log query")
+
+
+def _validate_operator(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    _check_choice("operator", value, OPERATORS)
+
+
+def _validate_key(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError([FieldError(("key",), "must be a non-empty string")], what="filter")
+
+
+@attrs.frozen(slots=True)
+class LogFilter:
+    """One condition on logs: `LogFilter("model", "eq", "@cf/meta/llama-3.1-8b-instruct")`.
+
+    Keys are Cloudflare's: `id, created_at, success, cached, provider, model, model_type,
+    tokens_in, tokens_out, duration, cost, feedback, event_id, status_code, metadata.key,
+    metadata.value, ...`. `lt`/`gt` compare numbers and times; `contains` matches text.
+    """
+
+    key: str = attrs.field(validator=_validate_key)
+    operator: FilterOperator = attrs.field(validator=_validate_operator)
+    value: FilterValue
+
+    @classmethod
+    def parse(cls, text: str) -> LogFilter:
+        """From the command-line form `key=op:value`, e.g. `success=eq:false`, `tokens_out=gt:10`.
+
+        `true`/`false` become booleans and `null` None; everything else stays text (the
+        server converts numbers and times by the key's type).
+        """
+        key, sep, rest = text.partition("=")
+        operator, colon, raw = rest.partition(":")
+        if not sep or not colon or not key:
+            raise ValidationError(
+                [FieldError(("filter",), f"{text!r} is not of the form key=op:value")],
+                what="filter",
+            )
+        value: FilterValue = {"true": True, "false": False, "null": None}.get(raw, raw)
+        return cls(key.strip(), operator.strip(), value)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.operator}:{_wire_value(self.value)}"
+
+
+def _wire_value(value: FilterValue) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def filter_query(filters: Iterable[LogFilter]) -> list[tuple[str, str | int]]:
+    """Filters as query pairs, the way Cloudflare's SDKs send them (`filters.key=...`, repeated
+    in order: key, operator, value for each filter)."""
+    pairs: list[tuple[str, str | int]] = []
+    for item in filters:
+        pairs.append(("filters.key", item.key))
+        pairs.append(("filters.operator", item.operator))
+        pairs.append(("filters.value", _wire_value(item.value)))
+    return pairs
+
+
+def _order_query(order_by: str | None, direction: str | None) -> QueryPairs:
+    pairs: list[tuple[str, str | int]] = []
+    if order_by is not None:
+        _check_choice("order_by", order_by, ORDER_BY)
+        pairs.append(("order_by", order_by))
+    if direction is not None:
+        _check_choice("direction", direction, DIRECTIONS)
+        pairs.append(("order_by_direction", direction))
+    return pairs
+
+
+class LogsClient:
+    """The request log of one gateway. Get it from `GatewayAdmin.logs(gateway)`."""
+
+    def __init__(self, api: ControlApi, gateway_id: str) -> None:
+        self._api = api
+        self.gateway_id = gateway_id
+        self._path = f"/gateways/{segment(gateway_id)}/logs"
+
+    def list(
+        self,
+        *,
+        filters: Iterable[LogFilter] = (),
+        order_by: OrderBy | None = "created_at",
+        direction: Direction | None = "desc",
+        per_page: int = 50,
+        limit: int | None = None,
+        search: str | None = None,
+    ) -> AsyncIterator[LogEntry]:
+        """Log entries matching every filter, newest first by default, fetched page by page.
+
+        `limit` stops after that many entries (and fetches no page beyond them).
+        """
+        query = [*filter_query(filters), *_order_query(order_by, direction)]
+        if search is not None:
+            query.append(("search", search))
+        if limit is not None:
+            if limit < 0:
+                raise ValidationError([FieldError(("limit",), "must be >= 0")], what="log query")
+            per_page = max(1, min(per_page, limit))
+        entries = iterate_pages(
+            self._api,
+            self._path,
+            query=query,
+            per_page=per_page,
+            decode=LogEntry.from_api,
+            what="log list",
+        )
+        return entries if limit is None else _take(entries, limit)
+
+    async def get(self, log_id: str) -> LogEntry:
+        """One entry with its request/response heads and sizes; `AiError(NotFound)` if absent."""
+        envelope = await self._api.call("GET", f"{self._path}/{segment(log_id)}")
+        return LogEntry.from_api(envelope.result)
+
+    async def request_body(self, log_id: str) -> Any:
+        """The stored request body of a log entry, decoded from JSON."""
+        return await self._api.call_raw("GET", f"{self._path}/{segment(log_id)}/request")
+
+    async def response_body(self, log_id: str) -> Any:
+        """The stored response body of a log entry, decoded from JSON."""
+        return await self._api.call_raw("GET", f"{self._path}/{segment(log_id)}/response")
+
+    async def patch(
+        self,
+        log_id: str,
+        *,
+        feedback: Literal[-1, 0, 1] | None = None,
+        score: float | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+    ) -> None:
+        """Set feedback (-1 bad, 1 good, 0 none), a score (0..100) and/or metadata on an entry.
+
+        Only the arguments given are sent.
+        """
+        errors = []
+        if feedback is not None and feedback not in (-1, 0, 1):
+            errors.append(FieldError(("feedback",), "must be -1, 0 or 1"))
+        if score is not None and (isinstance(score, bool) or not 0 <= score <= 100):
+            errors.append(FieldError(("score",), "must be a number from 0 to 100"))
+        if errors:
+            raise ValidationError(errors, what="log feedback")
+        body: dict[str, Any] = {}
+        if feedback is not None:
+            body["feedback"] = feedback
+        if score is not None:
+            body["score"] = score
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        if not body:
+            return
+        await self._api.call("PATCH", f"{self._path}/{segment(log_id)}", json_body=body)
+
+    async def delete(
+        self,
+        *,
+        filters: Iterable[LogFilter] = (),
+        limit: int | None = None,
+        order_by: OrderBy | None = None,
+        direction: Direction | None = None,
+    ) -> None:
+        """Delete the entries matching every filter (all of them with no filter), at most
+        `limit` of them taken in the given order."""
+        query = [*filter_query(filters), *_order_query(order_by, direction)]
+        if limit is not None:
+            query.append(("limit", limit))
+        await self._api.call("DELETE", self._path, query=query)
+
+
+async def _take(
+    entries: AsyncGenerator[LogEntry, None], limit: int
+) -> AsyncGenerator[LogEntry, None]:
+    count = 0
+    try:
+        while count < limit:
+            try:
+                entry = await entries.__anext__()
+            except StopAsyncIteration:
+                return
+            yield entry
+            count += 1
+    finally:
+        await entries.aclose()
+
+
+__all__ = [
+    "DIRECTIONS",
+    "OPERATORS",
+    "ORDER_BY",
+    "Direction",
+    "FilterOperator",
+    "FilterValue",
+    "LogEntry",
+    "LogFilter",
+    "LogsClient",
+    "OrderBy",
+    "filter_query",
+]
