@@ -199,8 +199,9 @@ def _specs_in(target: str, value: object) -> tuple[AiGateway, ...]:
         items = value
     else:
         raise SpecLoadError(target, f"is a {type(value).__name__}, not an AiGateway")
-    specs = tuple(items)
-    bad = [type(item).__name__ for item in specs if not isinstance(item, AiGateway)]
+    found = list(items)
+    specs = tuple(item for item in found if isinstance(item, AiGateway))
+    bad = [type(item).__name__ for item in found if not isinstance(item, AiGateway)]
     if bad:
         raise SpecLoadError(target, f"holds a {bad[0]}, not an AiGateway")
     if not specs:
