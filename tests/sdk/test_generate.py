@@ -1,0 +1,214 @@
+"""generate_text over a mock transport: request encoding, reply decoding, headers, routes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from aigateway_sdk import (
+    GatewayOptions,
+    Message,
+    ModelParameters,
+    ValidationError,
+)
+from aigateway_sdk.options import CustomCost
+
+from .helpers import MODEL, Recorder, binding_for, workers_ai_reply
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_workers_ai_request_and_reply() -> None:
+    recorder = Recorder(
+        httpx.Response(
+            200,
+            json=workers_ai_reply("Hi!", 7, 3),
+            headers={"cf-aig-cache-status": "MISS", "cf-aig-log-id": "01LOG"},
+        )
+    )
+    binding = binding_for(recorder)
+    lm = binding.model(MODEL, ModelParameters(temperature=0.7, max_tokens=1024))
+    response = await lm.generate_text(prompt="Say hello.")
+    assert response.text == "Hi!"
+    assert response.usage.input_tokens.total == 7
+    assert response.usage.output_tokens.total == 3
+    assert response.finish_reason == "stop"
+    assert response.cache_status == "MISS"
+    assert response.log_id == "01LOG"
+    request = recorder.requests[0]
+    assert str(request.url) == f"https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai/{MODEL}"
+    assert request.headers["authorization"] == "Bearer cf-token-secret"
+    assert "cf-aig-authorization" not in request.headers
+    assert json.loads(request.content) == {
+        "messages": [{"role": "user", "content": "Say hello."}],
+        "temperature": 0.7,
+        "max_tokens": 1024,
+    }
+
+
+async def test_messages_prompt_is_sent_in_order() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    lm = binding_for(recorder).model(MODEL)
+    await lm.generate_text(
+        prompt=[
+            Message("system", "Be brief."),
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello"},
+            {"role": "user", "content": "Again"},
+        ]
+    )
+    assert [m["role"] for m in recorder.bodies()[0]["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
+
+
+async def test_finish_reason_length_when_max_tokens_reached() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("a b c", 1, 3)))
+    lm = binding_for(recorder).model(MODEL, ModelParameters(max_tokens=3))
+    assert (await lm.generate_text(prompt="x")).finish_reason == "length"
+
+
+async def test_compat_route_for_provider_model_ids() -> None:
+    reply = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Yo"},
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 5,
+            "completion_tokens": 1,
+            "total_tokens": 6,
+            "prompt_tokens_details": {"cached_tokens": 2},
+        },
+    }
+    recorder = Recorder(httpx.Response(200, json=reply))
+    binding = binding_for(recorder, provider_api_keys={"openai": "sk-openai"})
+    lm = binding.model("openai/gpt-4o-mini", ModelParameters(top_k=5, temperature=0.1))
+    response = await lm.generate_text(prompt="hi")
+    assert response.text == "Yo"
+    assert response.finish_reason == "length"
+    assert response.usage.input_tokens.cached == 2
+    assert response.response_id == "chatcmpl-1"
+    request = recorder.requests[0]
+    assert request.url.path == "/v1/acct/gw/compat/chat/completions"
+    assert request.headers["authorization"] == "Bearer sk-openai"
+    body = json.loads(request.content)
+    assert body["model"] == "openai/gpt-4o-mini"
+    assert "top_k" not in body  # not an OpenAI parameter
+    assert body["temperature"] == 0.1
+
+
+async def test_workers_ai_model_via_compat_uses_the_cloudflare_token() -> None:
+    recorder = Recorder(
+        httpx.Response(
+            200,
+            json={"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]},
+        )
+    )
+    lm = binding_for(recorder).model("workers-ai/@cf/meta/llama-3.1-8b-instruct")
+    assert lm.route == "compat"
+    await lm.generate_text(prompt="hi")
+    assert recorder.requests[0].headers["authorization"] == "Bearer cf-token-secret"
+
+
+async def test_gateway_options_become_headers_with_call_over_model_over_binding() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    binding = binding_for(
+        recorder,
+        gateway_token="gw-token",
+        options=GatewayOptions(cache_ttl=60, collect_log=False, event_id="binding"),
+    )
+    lm = binding.model(
+        MODEL, options=GatewayOptions(cache_ttl=120, metadata={"user": "u1", "n": 3})
+    )
+    await lm.generate_text(
+        prompt="hi",
+        options=GatewayOptions(
+            event_id="call-1",
+            skip_cache=True,
+            cache_key="k1",
+            request_timeout_ms=5000,
+            max_attempts=3,
+            retry_delay_ms=100,
+            backoff="exponential",
+            custom_cost=CustomCost(per_token_in=0.1, per_token_out=0.2),
+        ),
+    )
+    headers = recorder.requests[0].headers
+    assert headers["cf-aig-authorization"] == "Bearer gw-token"
+    assert headers["cf-aig-cache-ttl"] == "120"
+    assert headers["cf-aig-collect-log"] == "false"
+    assert headers["cf-aig-event-id"] == "call-1"
+    assert json.loads(headers["cf-aig-metadata"]) == {"user": "u1", "n": 3}
+    assert headers["cf-aig-skip-cache"] == "true"
+    assert headers["cf-aig-cache-key"] == "k1"
+    assert headers["cf-aig-request-timeout"] == "5000"
+    assert headers["cf-aig-max-attempts"] == "3"
+    assert headers["cf-aig-retry-delay"] == "100"
+    assert headers["cf-aig-backoff"] == "exponential"
+    assert json.loads(headers["cf-aig-custom-cost"]) == {"per_token_in": 0.1, "per_token_out": 0.2}
+    # the model's own options are untouched by a call's
+    await lm.generate_text(prompt="again")
+    assert recorder.requests[1].headers["cf-aig-event-id"] == "binding"
+    assert "cf-aig-skip-cache" not in recorder.requests[1].headers
+
+
+async def test_call_parameters_override_model_parameters() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    lm = binding_for(recorder).model(MODEL, ModelParameters(temperature=0.7, max_tokens=100))
+    await lm.generate_text(prompt="hi", parameters=ModelParameters(max_tokens=5, seed=1))
+    assert recorder.bodies()[0] | {} == {
+        "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.7,
+        "max_tokens": 5,
+        "seed": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: GatewayOptions(metadata={str(i): i for i in range(6)}), "metadata"),
+        (lambda: GatewayOptions(metadata={"a": [1]}), "metadata.a"),
+        (lambda: GatewayOptions(max_attempts=6), "max_attempts"),
+        (lambda: GatewayOptions(cache_ttl=-1), "cache_ttl"),
+        (lambda: GatewayOptions(backoff="random"), "backoff"),
+        (lambda: GatewayOptions(event_id="a\r\nx-injected: 1"), "event_id"),
+        (lambda: ModelParameters(temperature=9), "temperature"),
+        (lambda: ModelParameters(max_tokens=0), "max_tokens"),
+    ],
+)
+def test_bad_options_and_parameters_fail_when_built_naming_the_field(build, field) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as caught:
+        build()
+    assert caught.value.fields == (field,)
+    assert field in str(caught.value)
+
+
+def test_building_a_model_does_no_io() -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request may be sent")
+
+    binding = binding_for(Recorder(explode))
+    lm = binding.model(MODEL)
+    lm.generate_text(prompt="never awaited")  # an AiCall is lazy: nothing is sent
+    lm.stream_text(prompt="never iterated")
+    assert binding._client is None  # the client itself is created on first use
+
+
+def test_repr_hides_secrets() -> None:
+    binding = binding_for(Recorder(), gateway_token="gw-secret")
+    text = repr(binding) + repr(binding.model(MODEL))
+    assert "cf-token-secret" not in text
+    assert "gw-secret" not in text
