@@ -1,0 +1,181 @@
+"""`aigateway logs list|get|delete`: a gateway's request log.
+
+aigateway logs list --gateway prod-gateway --filter success=eq:false --limit 20
+aigateway logs list --filter model=contains:llama --filter tokens_out=gt:100 --json
+aigateway logs get 01J... --request --response
+aigateway logs delete --filter created_at=lt:2026-01-01T00:00:00Z
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from aigateway_sdk.cli._output import (
+    EXIT_OK,
+    CliError,
+    Progress,
+    add_account_flags,
+    add_gateway_flag,
+    add_json_flag,
+    gateway_id,
+    make_admin,
+    print_fields,
+    print_json,
+    print_table,
+    run_async,
+)
+from aigateway_sdk.control.logs import DIRECTIONS, OPERATORS, ORDER_BY, LogFilter
+from aigateway_sdk.control.models import LogEntry
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "logs",
+        help="list, show and delete a gateway's request logs",
+        description="A gateway's request log on the control plane.",
+    )
+    commands = parser.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="list log entries, newest first")
+    _add_filters(listing)
+    _add_order(listing, default_order="created_at", default_direction="desc")
+    listing.add_argument(
+        "--limit", type=int, default=50, help="at most this many entries (0: all; default 50)"
+    )
+    listing.add_argument("--per-page", type=int, default=50, help="page size (default 50)")
+    listing.add_argument("--search", help="free-text search")
+    _add_common(listing)
+    listing.set_defaults(run=run_async(_list))
+
+    get = commands.add_parser("get", help="show one log entry")
+    get.add_argument("log_id", help="log id")
+    get.add_argument("--request", action="store_true", help="also show the stored request body")
+    get.add_argument("--response", action="store_true", help="also show the stored response body")
+    _add_common(get)
+    get.set_defaults(run=run_async(_get))
+
+    delete = commands.add_parser("delete", help="delete log entries matching the filters")
+    _add_filters(delete)
+    _add_order(delete, default_order=None, default_direction=None)
+    delete.add_argument("--limit", type=int, help="delete at most this many entries")
+    delete.add_argument(
+        "--all", action="store_true", help="allow deleting with no filter (every entry)"
+    )
+    _add_common(delete)
+    delete.set_defaults(run=run_async(_delete))
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_gateway_flag(parser)
+    add_account_flags(parser)
+    add_json_flag(parser)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--filter",
+        "-f",
+        dest="filters",
+        action="append",
+        default=[],
+        metavar="KEY=OP:VALUE",
+        help=f"repeatable; OP is one of {', '.join(OPERATORS)} (e.g. success=eq:false)",
+    )
+
+
+def _add_order(
+    parser: argparse.ArgumentParser, *, default_order: str | None, default_direction: str | None
+) -> None:
+    parser.add_argument("--order-by", choices=ORDER_BY, default=default_order)
+    parser.add_argument("--direction", choices=DIRECTIONS, default=default_direction)
+
+
+def _filters(args: argparse.Namespace) -> list[LogFilter]:
+    return [LogFilter.parse(text) for text in args.filters]
+
+
+_COLUMNS = ("id", "created_at", "model", "status", "ok", "cached", "ms", "in", "out")
+
+
+def _row(entry: LogEntry) -> list[object]:
+    return [
+        entry.id,
+        entry.created_at.isoformat(timespec="seconds"),
+        entry.model,
+        entry.status_code,
+        entry.success,
+        entry.cached,
+        entry.duration,
+        entry.tokens_in,
+        entry.tokens_out,
+    ]
+
+
+async def _list(args: argparse.Namespace) -> int:
+    if args.limit < 0 or args.per_page < 1:
+        raise CliError("--limit must be >= 0 and --per-page >= 1")
+    filters = _filters(args)
+    entries: list[LogEntry] = []
+    progress = Progress("logs")
+    async with make_admin(args) as admin:
+        logs = admin.logs(gateway_id(args))
+        async for entry in logs.list(
+            filters=filters,
+            order_by=args.order_by,
+            direction=args.direction,
+            per_page=args.per_page,
+            limit=args.limit or None,
+            search=args.search,
+        ):
+            entries.append(entry)
+            progress.step()
+    progress.done()
+    if args.json:
+        print_json([entry.to_json() for entry in entries])
+    else:
+        print_table(_COLUMNS, [_row(entry) for entry in entries])
+    return EXIT_OK
+
+
+async def _get(args: argparse.Namespace) -> int:
+    async with make_admin(args) as admin:
+        logs = admin.logs(gateway_id(args))
+        entry = await logs.get(args.log_id)
+        request = await logs.request_body(args.log_id) if args.request else None
+        response = await logs.response_body(args.log_id) if args.response else None
+    body: dict[str, Any] = entry.to_json()
+    if args.request:
+        body["request"] = request
+    if args.response:
+        body["response"] = response
+    if args.json:
+        print_json(body)
+        return EXIT_OK
+    print_fields([(k, v) for k, v in body.items() if k not in ("request", "response")])
+    for name in ("request", "response"):
+        if name in body:
+            print(f"\n{name}:")
+            print_json(body[name])
+    return EXIT_OK
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    filters = _filters(args)
+    if not filters and not args.all:
+        raise CliError("refusing to delete every log entry without --all (or give --filter)")
+    if args.limit is not None and args.limit < 1:
+        raise CliError("--limit must be >= 1")
+    async with make_admin(args) as admin:
+        await admin.logs(gateway_id(args)).delete(
+            filters=filters, limit=args.limit, order_by=args.order_by, direction=args.direction
+        )
+    described = ", ".join(str(f) for f in filters) or "all entries"
+    if args.json:
+        print_json({"deleted": True, "gateway": gateway_id(args), "filters": args.filters})
+    else:
+        print(f"deleted logs of gateway {gateway_id(args)!r} matching {described}")
+    return EXIT_OK
+
+
+__all__ = ["register"]
