@@ -26,7 +26,8 @@ from aigateway_sdk.prompt import Message, PromptInput, to_messages
 from aigateway_sdk.response import GenerateTextResponse, InputTokens, OutputTokens, Usage
 from aigateway_sdk.result import AiCall, AiStream
 
-ScriptEntry: TypeAlias = str | GenerateTextResponse | Sequence[StreamPart] | AiError
+ScriptEntry: TypeAlias = str | GenerateTextResponse | Sequence[StreamPart | AiError] | AiError
+"""A reply; a stream (an `AiError` inside it fails the stream there); or a failure."""
 
 
 @attrs.frozen(slots=True)
@@ -69,7 +70,7 @@ class FakeLanguageModel:
         *,
         script: Sequence[ScriptEntry] | None = None,
         error: AiError | None = None,
-        parts: Sequence[StreamPart] | None = None,
+        parts: Sequence[StreamPart | AiError] | None = None,
         model: str = "fake",
     ) -> None:
         entries: list[ScriptEntry] = list(script or [])
@@ -124,6 +125,9 @@ class FakeLanguageModel:
                 return GenerateTextResponse(
                     text=entry, usage=usage, finish_reason="stop", model=self.model
                 )
+            for part in entry:
+                if isinstance(part, AiError):
+                    raise part
             text = "".join(p.delta for p in entry if isinstance(p, TextDelta))
             return GenerateTextResponse(text=text, finish_reason="stop", model=self.model)
 
@@ -141,11 +145,14 @@ class FakeLanguageModel:
             entry = self._take()
             if isinstance(entry, AiError):
                 raise entry
+            parts: Sequence[StreamPart | AiError]
             if isinstance(entry, GenerateTextResponse):
-                entry = text_parts(entry.text, model=self.model)
+                parts = text_parts(entry.text, model=self.model)
             elif isinstance(entry, str):
-                entry = text_parts(entry, model=self.model)
-            for part in entry:
+                parts = text_parts(entry, model=self.model)
+            else:
+                parts = entry
+            for part in parts:
                 if isinstance(part, AiError):  # a failure in the middle of a scripted stream
                     raise part
                 yield part
