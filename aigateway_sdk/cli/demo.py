@@ -1,0 +1,160 @@
+"""`aigateway demo`: the main job, end to end on a local gateway started in-process.
+
+It applies a gateway (caching, a sliding rate limit, logging), calls `generate_text` and
+`stream_text` through the SDK, shows a cache HIT, a rate-limited call handled as a typed
+`AiError`, and the request log as a table. No account, no network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+ACCOUNT = "demo-account"
+TOKEN = "demo-token"
+MODEL = "@cf/meta/llama-3.1-8b-instruct"
+RATE_LIMIT = 6
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the SDK end to end against a local gateway started in-process"
+    )
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temp dir)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
+
+    with tempfile.TemporaryDirectory(prefix="aigateway-demo-") as tmp:
+        db_path = args.db or Path(tmp) / "gateway.db"
+        started = time.perf_counter()
+        with LocalGateway(LocalGatewayConfig(db_path=db_path, api_token=TOKEN)) as gateway:
+            say(f"local gateway listening on {gateway.url} (db {db_path})")
+            anyio.run(_main, gateway.data_url, gateway.api_url)
+        say(f"\ndone in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def heading(text: str) -> None:
+    say(f"\n== {text}")
+
+
+async def _main(data_url: str, api_url: str) -> None:
+    from aigateway_sdk import (
+        NO_RETRY,
+        AiGateway,
+        Defect,
+        Err,
+        GatewayBinding,
+        GatewayOptions,
+        ModelParameters,
+        RateLimited,
+        TextDelta,
+    )
+    from aigateway_sdk.cli._output import print_table
+    from aigateway_sdk.control.admin import GatewayAdmin
+
+    spec = AiGateway(
+        "Gateway",
+        id="demo-gateway",
+        cache_ttl=300,
+        rate_limiting_interval=60,
+        rate_limiting_limit=RATE_LIMIT,
+        rate_limiting_technique="sliding",
+        collect_logs=True,
+    )
+    async with GatewayAdmin(ACCOUNT, TOKEN, base_url=api_url) as admin:
+        heading("1. apply the gateway spec (in place, idempotent)")
+        plan = await admin.plan(spec)
+        say(f"plan: {plan}")
+        result = await admin.apply(spec)
+        say(f"apply: {result.action}")
+        again = await admin.apply(spec)
+        say(f"apply again: {again.action} (no change)")
+
+        binding = GatewayBinding(
+            account_id=ACCOUNT, gateway_id=spec.id, api_token=TOKEN, base_url=data_url
+        )
+        async with binding:
+            lm = binding.model(MODEL, ModelParameters(temperature=0.7, max_tokens=48))
+
+            heading("2. generate_text")
+            first = await lm.generate_text(prompt="Say hello to the local gateway.")
+            say(f"text: {first.text}")
+            say(
+                f"usage: {first.usage.input_tokens.total} in, "
+                f"{first.usage.output_tokens.total} out; finish: {first.finish_reason}; "
+                f"cache: {first.cache_status}; log id: {first.log_id}"
+            )
+
+            heading("3. the same call again is served from the cache")
+            second = await lm.generate_text(prompt="Say hello to the local gateway.")
+            say(f"cache: {second.cache_status}; same text: {second.text == first.text}")
+
+            heading("4. stream_text, printed as it arrives")
+            async for part in lm.stream_text(prompt="Tell a very short story about a cache."):
+                if isinstance(part, TextDelta):
+                    print(part.delta, end="", flush=True)
+            say()
+
+            heading(f"5. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
+            burst = binding.model(MODEL, ModelParameters(max_tokens=8), retry=NO_RETRY)
+            for n in range(1, RATE_LIMIT + 3):
+                outcome = await burst.generate_text(
+                    prompt=f"Request number {n}",
+                    options=GatewayOptions(metadata={"demo": "burst", "n": n}),
+                ).result()
+                if not isinstance(outcome, Err):
+                    say(f"request {n}: ok")
+                    continue
+                error = outcome.error
+                match error.reason:
+                    case RateLimited(retry_after=delay):
+                        say(
+                            f"request {n}: AiError RateLimited (status {error.status}, "
+                            f"code {error.code}, retry after {delay} s)"
+                        )
+                        break
+                    case _:
+                        raise error
+            else:
+                raise SystemExit("the rate limit did not apply")
+
+            try:
+                await burst.generate_text(prompt="one more").or_die()
+            except Defect as defect:
+                say(f"with .or_die() the same failure is a {type(defect).__name__}")
+
+        heading("6. the request log")
+        rows = []
+        async for entry in admin.logs(spec).list(order_by="created_at", direction="asc"):
+            rows.append(
+                (
+                    entry.created_at.strftime("%H:%M:%S.%f")[:-3],
+                    entry.status_code,
+                    "yes" if entry.cached else "no",
+                    entry.tokens_in,
+                    entry.tokens_out,
+                    entry.duration,
+                    entry.path.rsplit("/", 1)[-1] if entry.path else entry.model,
+                    ", ".join(f"{k}={v}" for k, v in entry.metadata.items()),
+                )
+            )
+        print_table(["time", "status", "cached", "in", "out", "ms", "model", "metadata"], rows)
+        say(f"{len(rows)} requests logged")
+
+
+if __name__ == "__main__":
+    sys.exit(run(argparse.Namespace(db=None)))
