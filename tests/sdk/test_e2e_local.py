@@ -39,7 +39,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
         yield gw
 
 
-def create_gateway(gw: LocalGateway, gateway_id: str, **settings: object) -> None:
+async def create_gateway(gw: LocalGateway, gateway_id: str, **settings: object) -> None:
     body = {
         "id": gateway_id,
         "cache_ttl": 0,
@@ -49,11 +49,8 @@ def create_gateway(gw: LocalGateway, gateway_id: str, **settings: object) -> Non
         "rate_limiting_limit": 0,
         **settings,
     }
-    reply = httpx.post(
-        f"{gw.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways",
-        json=body,
-        headers={"authorization": f"Bearer {TOKEN}"},
-    )
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {TOKEN}"}) as client:
+        reply = await client.post(f"{gw.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways", json=body)
     assert reply.status_code == 200, reply.text
 
 
@@ -69,7 +66,6 @@ def binding(gw: LocalGateway, gateway_id: str, **kwargs: object) -> GatewayBindi
 
 @BOTH
 async def test_generate_text_through_the_gateway(gateway: LocalGateway) -> None:
-    create_gateway(gateway, f"plain-{id(object())}")
     async with binding(gateway, "default") as b:
         lm = b.model(MODEL, ModelParameters(max_tokens=40))
         response = await lm.generate_text(prompt="Say hello.")
@@ -110,7 +106,7 @@ async def test_compat_route_through_the_gateway(gateway: LocalGateway) -> None:
 
 
 async def test_cache_hit_on_repeat_and_skip_cache(gateway: LocalGateway) -> None:
-    create_gateway(gateway, "cached", cache_ttl=300)
+    await create_gateway(gateway, "cached", cache_ttl=300)
     async with binding(gateway, "cached") as b:
         lm = b.model(MODEL)
         first = await lm.generate_text(prompt="cache me")
@@ -126,7 +122,7 @@ async def test_cache_hit_on_repeat_and_skip_cache(gateway: LocalGateway) -> None
 
 
 async def test_rate_limit_is_a_typed_error_with_retry_after(gateway: LocalGateway) -> None:
-    create_gateway(
+    await create_gateway(
         gateway,
         "limited",
         rate_limiting_interval=60,
@@ -146,7 +142,7 @@ async def test_rate_limit_is_a_typed_error_with_retry_after(gateway: LocalGatewa
 
 
 async def test_authenticated_gateway_needs_the_gateway_token(gateway: LocalGateway) -> None:
-    create_gateway(gateway, "locked", authentication=True)
+    await create_gateway(gateway, "locked", authentication=True)
     async with binding(gateway, "locked") as b:
         with pytest.raises(AiError) as caught:
             await b.model(MODEL).generate_text(prompt="let me in")
@@ -164,16 +160,15 @@ async def test_unknown_gateway_is_not_found(gateway: LocalGateway) -> None:
 
 
 async def test_metadata_and_event_id_reach_the_log(gateway: LocalGateway) -> None:
-    create_gateway(gateway, "logged")
+    await create_gateway(gateway, "logged")
     async with binding(gateway, "logged") as b:
         response = await b.model(MODEL).generate_text(
             prompt="log me",
             options=GatewayOptions(metadata={"user": "ada", "n": 1}, event_id="evt-1"),
         )
-    reply = httpx.get(
-        f"{gateway.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways/logged/logs/{response.log_id}",
-        headers={"authorization": f"Bearer {TOKEN}"},
-    )
+    url = f"{gateway.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways/logged/logs/{response.log_id}"
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {TOKEN}"}) as client:
+        reply = await client.get(url)
     assert reply.status_code == 200, reply.text
     log = reply.json()["result"]
     assert log["event_id"] == "evt-1"
