@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,25 +31,30 @@ ACCOUNT = "acct-e2e"
 TOKEN = "e2e-token"
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
 BOTH = pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+OPEN_SETTINGS = {
+    "cache_ttl": 0,
+    "cache_invalidate_on_update": False,
+    "collect_logs": True,
+    "rate_limiting_interval": 0,
+    "rate_limiting_limit": 0,
+}
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
     db = Path(tmp_path_factory.mktemp("e2e")) / "gw.db"
     with LocalGateway(LocalGatewayConfig(db_path=db, api_token=TOKEN)) as gw:
+        reply = httpx.post(
+            f"{gw.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways",
+            json={"id": "open", **OPEN_SETTINGS},
+            headers={"authorization": f"Bearer {TOKEN}"},
+        )
+        assert reply.status_code == 200, reply.text
         yield gw
 
 
 async def create_gateway(gw: LocalGateway, gateway_id: str, **settings: object) -> None:
-    body = {
-        "id": gateway_id,
-        "cache_ttl": 0,
-        "cache_invalidate_on_update": False,
-        "collect_logs": True,
-        "rate_limiting_interval": 0,
-        "rate_limiting_limit": 0,
-        **settings,
-    }
+    body = {"id": gateway_id, **OPEN_SETTINGS, **settings}
     async with httpx.AsyncClient(headers={"authorization": f"Bearer {TOKEN}"}) as client:
         reply = await client.post(f"{gw.api_url}/accounts/{ACCOUNT}/ai-gateway/gateways", json=body)
     assert reply.status_code == 200, reply.text
@@ -66,7 +72,7 @@ def binding(gw: LocalGateway, gateway_id: str, **kwargs: object) -> GatewayBindi
 
 @BOTH
 async def test_generate_text_through_the_gateway(gateway: LocalGateway) -> None:
-    async with binding(gateway, "default") as b:
+    async with binding(gateway, "open") as b:
         lm = b.model(MODEL, ModelParameters(max_tokens=40))
         response = await lm.generate_text(prompt="Say hello.")
     assert response.text
@@ -78,7 +84,7 @@ async def test_generate_text_through_the_gateway(gateway: LocalGateway) -> None:
 
 @BOTH
 async def test_stream_text_through_the_gateway_matches_generate(gateway: LocalGateway) -> None:
-    async with binding(gateway, "default") as b:
+    async with binding(gateway, "open") as b:
         lm = b.model(MODEL, ModelParameters(max_tokens=30, seed=1))
         whole = await lm.generate_text(prompt="Tell a story.")
         parts = [p async for p in lm.stream_text(prompt="Tell a story.")]
@@ -93,7 +99,7 @@ async def test_stream_text_through_the_gateway_matches_generate(gateway: LocalGa
 
 
 async def test_compat_route_through_the_gateway(gateway: LocalGateway) -> None:
-    async with binding(gateway, "default") as b:
+    async with binding(gateway, "open") as b:
         lm = b.model(f"workers-ai/{MODEL}", ModelParameters(max_tokens=20))
         response = await lm.generate_text(
             prompt=[Message("system", "Be brief."), Message("user", "Hello there")]
@@ -152,6 +158,15 @@ async def test_authenticated_gateway_needs_the_gateway_token(gateway: LocalGatew
         assert (await b.model(MODEL).generate_text(prompt="let me in")).text
 
 
+async def test_default_gateway_appears_with_authentication_on(gateway: LocalGateway) -> None:
+    async with binding(gateway, "default") as b:
+        with pytest.raises(AiError) as caught:
+            await b.model(MODEL).generate_text(prompt="hi")
+    assert isinstance(caught.value.reason, AuthenticationFailed)
+    async with binding(gateway, "default", gateway_token=TOKEN) as b:
+        assert (await b.model(MODEL).generate_text(prompt="hi")).text
+
+
 async def test_unknown_gateway_is_not_found(gateway: LocalGateway) -> None:
     async with binding(gateway, "no-such-gateway") as b:
         with pytest.raises(AiError) as caught:
@@ -172,5 +187,5 @@ async def test_metadata_and_event_id_reach_the_log(gateway: LocalGateway) -> Non
     assert reply.status_code == 200, reply.text
     log = reply.json()["result"]
     assert log["event_id"] == "evt-1"
-    assert log["metadata"] == {"user": "ada", "n": 1}
+    assert json.loads(log["metadata"]) == {"user": "ada", "n": 1}  # a string, as Cloudflare
     assert log["success"] is True
