@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 
 ACCOUNT = "demo-account"
 TOKEN = "demo-token"
@@ -76,13 +77,17 @@ async def _main(data_url: str, api_url: str) -> None:
         collect_logs=True,
     )
     async with GatewayAdmin(ACCOUNT, TOKEN, base_url=api_url) as admin:
-        heading("1. apply the gateway spec (in place, idempotent)")
-        plan = await admin.plan(spec)
-        say(f"plan: {plan}")
-        result = await admin.apply(spec)
-        say(f"apply: {result.action}")
-        again = await admin.apply(spec)
-        say(f"apply again: {again.action} (no change)")
+        heading("1. apply the gateway spec, then tune it (in place, idempotent)")
+        first_spec = attrs.evolve(spec, rate_limiting_limit=100)
+        say((await admin.plan(first_spec)).describe())
+        created = (await admin.apply(first_spec)).gateway
+        say((await admin.plan(spec)).describe())
+        tuned = (await admin.apply(spec)).gateway
+        say(
+            f"created_at kept: {tuned.created_at == created.created_at}; "
+            f"modified_at moved: {tuned.modified_at >= created.modified_at}"
+        )
+        say((await admin.plan(spec)).describe())
 
         binding = GatewayBinding(
             account_id=ACCOUNT, gateway_id=spec.id, api_token=TOKEN, base_url=data_url
