@@ -48,10 +48,12 @@ class GatewayBinding:
         "_gateway_token",
         "_owns_client",
         "_provider_keys",
+        "_started",
         "_transport",
         "account_id",
         "api_base_url",
         "base_url",
+        "ensure_gateway",
         "gateway_id",
         "limits",
         "max_event_bytes",
@@ -81,6 +83,7 @@ class GatewayBinding:
         limits: httpx.Limits | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         spec: AiGateway | None = None,
+        ensure_gateway: bool = False,
     ) -> None:
         if gateway_id is None:
             gateway_id = spec.id if spec is not None else "default"
@@ -109,6 +112,13 @@ class GatewayBinding:
         self.limits = limits or httpx.Limits(max_connections=256, max_keepalive_connections=64)
         self.max_event_bytes = max_event_bytes
         self.spec = spec
+        if ensure_gateway and spec is None:
+            raise ValidationError(
+                [FieldError(("ensure_gateway",), "needs spec=AiGateway(...) to apply")],
+                what="gateway binding",
+            )
+        self.ensure_gateway = ensure_gateway
+        self._started = False
         self._transport = transport
         self._client = client
         self._owns_client = client is None
@@ -203,7 +213,27 @@ class GatewayBinding:
         elif client is not None:
             self._client = client
 
+    async def start(self) -> None:
+        """Acquire the binding's resources. With `ensure_gateway=True` this applies `spec` to the
+        control plane (create or update in place) once, the way an Effect layer acquires its
+        resource; otherwise it does nothing. `async with binding:` calls it."""
+        if self._started or not self.ensure_gateway or self.spec is None:
+            return
+        from aigateway_sdk.control.admin import GatewayAdmin, ensure_gateway
+
+        if self._api_token is None:
+            raise ValidationError(
+                [FieldError(("api_token",), "is required to ensure the gateway")],
+                what="gateway binding",
+            )
+        async with GatewayAdmin(
+            self.account_id, self._api_token, self.api_base_url, retry=self.retry
+        ) as admin:
+            await ensure_gateway(admin, self.spec)
+        self._started = True
+
     async def __aenter__(self) -> GatewayBinding:
+        await self.start()
         return self
 
     async def __aexit__(

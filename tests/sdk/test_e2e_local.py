@@ -189,3 +189,22 @@ async def test_metadata_and_event_id_reach_the_log(gateway: LocalGateway) -> Non
     assert log["event_id"] == "evt-1"
     assert json.loads(log["metadata"]) == {"user": "ada", "n": 1}  # a string, as Cloudflare
     assert log["success"] is True
+
+
+async def test_binding_can_ensure_its_gateway_on_start(gateway: LocalGateway) -> None:
+    from aigateway_sdk import AiGateway
+
+    spec = AiGateway("Ensured", id="ensured", cache_ttl=120)
+    ensured = GatewayBinding(
+        account_id=ACCOUNT,
+        api_token=TOKEN,
+        base_url=gateway.data_url,
+        api_base_url=gateway.api_url,
+        spec=spec,
+        ensure_gateway=True,
+    )
+    async with ensured as b:
+        assert b.gateway_id == "ensured"
+        first = await b.model(MODEL).generate_text(prompt="ensure")
+        second = await b.model(MODEL).generate_text(prompt="ensure")
+    assert (first.cache_status, second.cache_status) == ("MISS", "HIT")  # cache_ttl applied
