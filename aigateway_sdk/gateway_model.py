@@ -229,6 +229,7 @@ class GatewayLanguageModel:
             content=content,
             headers=headers,
             retry=self._retry,
+            deadline=deadline,
         ) as response:
             reply_headers = response.headers
             log_id = reply_headers.get("cf-aig-log-id")
@@ -254,21 +255,25 @@ class GatewayLanguageModel:
             finish: FinishReason | None = None
             while not done:
                 try:
-                    raw = await chunks.__anext__()
+                    if deadline is None:
+                        raw = await chunks.__anext__()
+                    else:
+                        with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                            raw = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-                except _READ_ERRORS as error:
-                    reason = reason_from_exception(error)
-                    raise AiError(
-                        type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
-                    ) from None
-                if deadline is not None and time.monotonic() > deadline:
+                except TimeoutError:
                     raise AiError(
                         Timeout(
                             message=f"stream not complete within {self._total_timeout} s",
                             log_id=log_id,
                         )
-                    )
+                    ) from None
+                except _READ_ERRORS as error:
+                    reason = reason_from_exception(error)
+                    raise AiError(
+                        type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
+                    ) from None
                 try:
                     decoded = [codec.decode_chunk(event.data) for event in decoder.feed(raw)]
                 except _DECODE_ERRORS as error:

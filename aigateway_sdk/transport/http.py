@@ -6,6 +6,7 @@ here, so nothing else in the SDK has to think about it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,7 @@ import attrs
 import httpx
 
 from aigateway_sdk import _json
-from aigateway_sdk.errors import AiError, MalformedOutput, Reason
+from aigateway_sdk.errors import AiError, MalformedOutput, Reason, Timeout
 from aigateway_sdk.transport.failures import reason_from_exception, reason_from_response
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -108,17 +109,25 @@ async def open_stream(
     content: bytes | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     timeout: float | None = None,
+    deadline: float | None = None,
 ) -> AsyncIterator[httpx.Response]:
     """Open a streamed reply with a 2xx status (retrying until then); close it on exit.
 
-    Retries happen only here, before the caller has seen anything of the body.
+    Retries happen only here, before the caller has seen anything of the body. `deadline` (a
+    `time.monotonic()` value) bounds the whole opening, retries included: past it, `Timeout`.
     """
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     retries_done = 0
     while True:
         request = client.build_request(method, url, content=content, headers=headers, **extra)
         try:
-            response = await client.send(request, stream=True)
+            if deadline is None:
+                response = await client.send(request, stream=True)
+            else:
+                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                    response = await client.send(request, stream=True)
+        except TimeoutError:
+            raise AiError(Timeout(message="no reply before the total time limit")) from None
         except (httpx.HTTPError, OSError, anyio.BrokenResourceError) as error:
             reason = reason_from_exception(error)
         else:
@@ -132,6 +141,11 @@ async def open_stream(
             finally:
                 await response.aclose()
             reason = reason_from_response(status, response.headers, body)
+        if deadline is not None and reason.is_retryable:
+            remaining = deadline - time.monotonic()
+            wait = retry.delay(retries_done, reason.retry_after)
+            if wait is not None and wait >= remaining:
+                raise AiError(reason)
         await _wait_or_raise(reason, retries_done, retry)
         retries_done += 1
     try:

@@ -203,3 +203,26 @@ async def test_breaking_out_closes_the_http_stream() -> None:
 async def test_text_helper_yields_only_deltas() -> None:
     lm = binding_for(Recorder(workers_stream())).model(MODEL)
     assert [t async for t in lm.stream_text(prompt="hi").text()] == ["Hel", "lo"]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_total_timeout_bounds_a_trickling_stream() -> None:
+    import anyio
+
+    from aigateway_sdk import Timeout
+
+    async def trickle() -> object:
+        yield sse({"response": "first"})
+        while True:
+            await anyio.sleep(0.05)
+            yield b": still here\n"
+
+    recorder = Recorder(lambda request: httpx.Response(200, content=trickle(), headers=SSE))  # type: ignore[arg-type]
+    lm = binding_for(recorder, total_timeout=0.3).model(MODEL)
+    seen: list[str] = []
+    with pytest.raises(AiError) as caught:
+        async for part in lm.stream_text(prompt="hi"):
+            if isinstance(part, TextDelta):
+                seen.append(part.delta)
+    assert seen == ["first"]
+    assert isinstance(caught.value.reason, Timeout)
