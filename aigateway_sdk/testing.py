@@ -80,7 +80,7 @@ class FakeLanguageModel:
             entries.append(list(parts))
         if error is not None:
             entries.append(error)
-        self._script = entries or ["ok"]
+        self.script: list[ScriptEntry] = entries or ["ok"]
         self._next = 0
         self.model = model
         self.calls: list[FakeCall] = []
@@ -90,7 +90,7 @@ class FakeLanguageModel:
         return self.model
 
     def _take(self) -> ScriptEntry:
-        entry = self._script[min(self._next, len(self._script) - 1)]
+        entry = self.script[min(self._next, len(self.script) - 1)]
         self._next += 1
         return entry
 
