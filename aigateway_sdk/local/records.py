@@ -1,0 +1,158 @@
+"""The values the local gateway keeps: gateways and logs (and how they look as JSON)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.local.clock import rfc3339
+
+FilterValue = str | float | bool | None
+Operator = Literal["eq", "neq", "contains", "lt", "gt"]
+Direction = Literal["asc", "desc"]
+
+
+@attrs.frozen(slots=True)
+class GatewayRecord:
+    account_id: str
+    id: str
+    settings: GatewaySettings
+    created_at: float
+    modified_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id}
+        body.update(self.settings.settings_json())
+        body["created_at"] = rfc3339(self.created_at)
+        body["modified_at"] = rfc3339(self.modified_at)
+        body["is_default"] = self.id == "default"
+        return body
+
+
+@attrs.frozen(slots=True)
+class LogRecord:
+    """One data-plane call. Bodies are stored capped; `*_size` is the full size."""
+
+    id: str
+    account_id: str
+    gateway_id: str
+    created_at: float
+    provider: str
+    model: str
+    path: str
+    success: bool
+    cached: bool
+    status_code: int
+    duration: int
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost: float | None = None
+    custom_cost: bool = False
+    metadata: str | None = None
+    event_id: str | None = None
+    step: int | None = None
+    model_type: str | None = None
+    request_type: str | None = None
+    request_content_type: str | None = None
+    response_content_type: str | None = None
+    request_body: bytes = b""
+    request_size: int = 0
+    request_truncated: bool = False
+    response_body: bytes = b""
+    response_size: int = 0
+    response_truncated: bool = False
+    feedback: int | None = None
+    score: float | None = None
+
+    def to_json(self, *, detail: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "created_at": rfc3339(self.created_at),
+            "provider": self.provider,
+            "model": self.model,
+            "model_type": self.model_type,
+            "path": self.path,
+            "success": self.success,
+            "cached": self.cached,
+            "status_code": self.status_code,
+            "duration": self.duration,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost": self.cost,
+            "custom_cost": self.custom_cost,
+            "metadata": self.metadata,
+            "event_id": self.event_id,
+            "step": self.step,
+            "request_type": self.request_type,
+            "request_content_type": self.request_content_type,
+            "response_content_type": self.response_content_type,
+            "feedback": self.feedback,
+            "score": self.score,
+        }
+        if detail:
+            body["request_head"] = self.request_body.decode("utf-8", "replace")
+            body["request_head_complete"] = not self.request_truncated
+            body["request_size"] = self.request_size
+            body["response_head"] = self.response_body.decode("utf-8", "replace")
+            body["response_head_complete"] = not self.response_truncated
+            body["response_size"] = self.response_size
+        return body
+
+
+@attrs.frozen(slots=True)
+class LogFilter:
+    key: str
+    operator: Operator
+    values: tuple[FilterValue, ...]
+
+
+@attrs.frozen(slots=True)
+class LogQuery:
+    page: int = 1
+    per_page: int = 20
+    search: str | None = None
+    order_by: str = "created_at"
+    direction: Direction = "desc"
+    filters: tuple[LogFilter, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class LogDeletion:
+    filters: tuple[LogFilter, ...] = ()
+    limit: int | None = None
+    order_by: str = "created_at"
+    direction: Direction = "asc"
+
+
+@attrs.frozen(slots=True)
+class LogPatch:
+    feedback: int | None = None
+    score: float | None = None
+    metadata: str | None = None
+    set_feedback: bool = False
+    set_score: bool = False
+    set_metadata: bool = False
+
+
+@attrs.frozen(slots=True)
+class LogCap:
+    """How many logs a gateway keeps, and what happens at the cap."""
+
+    limit: int
+    strategy: Literal["STOP_INSERTING", "DELETE_OLDEST"]
+
+
+__all__ = [
+    "Direction",
+    "FilterValue",
+    "GatewayRecord",
+    "LogCap",
+    "LogDeletion",
+    "LogFilter",
+    "LogPatch",
+    "LogQuery",
+    "LogRecord",
+    "Operator",
+]

@@ -1,0 +1,148 @@
+"""`LocalGateway`: the app served by uvicorn on a background thread with its own event loop.
+
+Usable from sync code and from async tests on any anyio backend (the server's loop is its
+own). `start()` returns once the server accepts connections; `stop()` finishes open requests,
+flushes the logs and closes the database. A restarted gateway keeps its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from aigateway_sdk.local.app import create_app
+from aigateway_sdk.local.clock import Clock
+from aigateway_sdk.local.config import LocalGatewayConfig
+
+START_TIMEOUT = 15.0
+
+
+class LocalGateway:
+    """`with LocalGateway(LocalGatewayConfig(...)) as gw: gw.url, gw.data_url, gw.api_url`."""
+
+    def __init__(self, config: LocalGatewayConfig | None = None) -> None:
+        self.config = config or LocalGatewayConfig()
+        self._port = self.config.port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    # addresses ---------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if not self._port:
+            raise RuntimeError("the local gateway has not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def data_url(self) -> str:
+        """Like `https://gateway.ai.cloudflare.com/v1`."""
+        return self.url + "/v1"
+
+    @property
+    def api_url(self) -> str:
+        """Like `https://api.cloudflare.com/client/v4`."""
+        return self.url + "/client/v4"
+
+    @property
+    def clock(self) -> Clock:
+        return self.config.clock
+
+    @property
+    def account_id(self) -> str:
+        return self.config.default_account_id
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self._port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(2048)
+        sock.setblocking(False)
+        self._port = sock.getsockname()[1]
+        return sock
+
+    def start(self) -> LocalGateway:
+        if self.running:
+            return self
+        sock = self._bind()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(self.config),
+                lifespan="on",
+                loop="asyncio",
+                http="h11",
+                ws="none",
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                timeout_keep_alive=30,
+                timeout_graceful_shutdown=5,
+                server_header=False,
+            )
+        )
+        self._server, self._error = server, None
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as error:  # reported to start()'s caller
+                self._error = error
+            finally:
+                sock.close()
+
+        thread = threading.Thread(target=run, name=f"aigateway-local-{self._port}", daemon=True)
+        self._thread = thread
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the local gateway did not start: {self._error!r}")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=30)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LocalGateway:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+__all__ = ["LocalGateway"]

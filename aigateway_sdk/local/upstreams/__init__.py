@@ -1,0 +1,1 @@
+"""Where model calls go: the built-in deterministic model, OpenAI-compatible forwarding, faults."""

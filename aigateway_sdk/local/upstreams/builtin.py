@@ -1,0 +1,175 @@
+"""A deterministic offline model: same request, same reply, with real token counts.
+
+Tokens are words and single punctuation marks (`\\w+|[^\\w\\s]`). The prompt's tokens are the
+tokens of every message's content. The reply starts by quoting the start of the last user
+message (so different conversations get different replies), then adds 8-40 words picked by a
+PRNG seeded with sha256(model, messages, parameters). It stops at `max_tokens`
+(`finish_reason` "length") and streams one token per event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import AsyncIterator
+
+import anyio
+
+from aigateway_sdk._json import dumps
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    Delta,
+    Finish,
+    StreamEvent,
+)
+
+TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
+ECHO_TOKENS = 12
+DEFAULT_MAX_TOKENS = 256
+
+_WORDS = (
+    "gateway",
+    "cache",
+    "model",
+    "token",
+    "stream",
+    "request",
+    "reply",
+    "edge",
+    "latency",
+    "cloud",
+    "worker",
+    "prompt",
+    "answer",
+    "signal",
+    "river",
+    "mountain",
+    "lantern",
+    "orbit",
+    "garden",
+    "harbor",
+    "quiet",
+    "bright",
+    "swift",
+    "gentle",
+    "careful",
+    "simple",
+    "steady",
+    "local",
+    "global",
+    "vector",
+    "window",
+    "moment",
+    "pattern",
+    "reason",
+    "question",
+    "system",
+    "network",
+    "packet",
+    "server",
+    "client",
+    "python",
+    "async",
+    "value",
+    "field",
+    "record",
+    "detail",
+)
+
+
+def tokenize(text: str) -> list[str]:
+    return TOKEN_PATTERN.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return sum(1 for _ in TOKEN_PATTERN.finditer(text))
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
+
+
+def _echo_pieces(tokens: list[str]) -> list[str]:
+    """Tokens with the spacing that makes their concatenation read as text."""
+    return [
+        token if index == 0 or not _is_word(token) else " " + token
+        for index, token in enumerate(tokens)
+    ]
+
+
+def seed_of(request: ChatRequest) -> int:
+    digest = hashlib.sha256()
+    digest.update(request.model.encode())
+    for message in request.messages:
+        digest.update(b"\x00" + message.role.encode() + b"\x00" + message.content.encode())
+    digest.update(dumps([list(p) for p in request.params]))
+    digest.update(str(request.max_tokens).encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def reply_pieces(request: ChatRequest) -> list[str]:
+    """The full (uncut) reply as pieces, one token each."""
+    last_user = next(
+        (m.content for m in reversed(request.messages) if m.role == "user"),
+        request.messages[-1].content if request.messages else "",
+    )
+    echo = tokenize(last_user)[:ECHO_TOKENS]
+    rng = random.Random(seed_of(request))
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 40))]
+    words[0] = words[0].capitalize()
+    return [
+        "You",
+        " said",
+        ":",
+        ' "',
+        *_echo_pieces(echo),
+        '"',
+        ".",
+        *(" " + word for word in words),
+        ".",
+    ]
+
+
+def prompt_tokens(request: ChatRequest) -> int:
+    return sum(count_tokens(m.content) for m in request.messages)
+
+
+class BuiltinModel:
+    """The offline model. `latency_ms` passes before the first token, `token_latency_ms`
+    between streamed tokens (both for benchmarks; zero by default)."""
+
+    def __init__(self, *, latency_ms: float = 0.0, token_latency_ms: float = 0.0) -> None:
+        self.latency = latency_ms / 1000
+        self.token_latency = token_latency_ms / 1000
+
+    def _plan(self, request: ChatRequest) -> tuple[list[str], int, str]:
+        pieces = reply_pieces(request)
+        limit = DEFAULT_MAX_TOKENS if request.max_tokens is None else request.max_tokens
+        reason = "stop"
+        if len(pieces) > limit:
+            pieces, reason = pieces[:limit], "length"
+        return pieces, prompt_tokens(request), reason
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        pieces, prompt, reason = self._plan(request)
+        if self.latency:
+            await anyio.sleep(self.latency)
+        return Completion("".join(pieces), prompt, len(pieces), reason)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        pieces, prompt, reason = self._plan(request)
+        if self.latency:
+            await anyio.sleep(self.latency)
+        for index, piece in enumerate(pieces):
+            if index and self.token_latency:
+                await anyio.sleep(self.token_latency)
+            yield Delta(piece)
+        yield Finish(prompt, len(pieces), reason)
+
+    async def aclose(self) -> None:
+        return None
+
+
+__all__ = ["BuiltinModel", "count_tokens", "tokenize"]

@@ -1,0 +1,184 @@
+"""Forwarding to an OpenAI-compatible server (llama.cpp, Ollama, vLLM, Workers AI's `/ai/v1`).
+
+One pooled `httpx.AsyncClient` per route, opened on first use and closed with the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from aigateway_sdk._json import dumps, loads
+from aigateway_sdk.local.config import UpstreamRoute
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    Delta,
+    Finish,
+    StreamEvent,
+    UpstreamError,
+)
+from aigateway_sdk.local.upstreams.builtin import count_tokens
+
+FORWARDED_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "top_k",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "stop",
+        "response_format",
+    }
+)
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _error_message(body: bytes, status: int) -> str:
+    try:
+        data = loads(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace").strip()
+        return text[:300] or f"upstream answered HTTP {status}"
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message", ""))
+    return f"upstream answered HTTP {status}"
+
+
+class OpenAIForwarder:
+    def __init__(self, route: UpstreamRoute) -> None:
+        assert route.base_url is not None
+        self.route = route
+        base = route.base_url.rstrip("/") + "/"
+        self._client = httpx.AsyncClient(
+            base_url=base,
+            timeout=httpx.Timeout(route.timeout, connect=min(route.timeout, 10.0)),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+
+    def _headers(self, request: ChatRequest) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.route.api_key:
+            headers["authorization"] = f"Bearer {self.route.api_key}"
+        elif request.authorization:
+            headers["authorization"] = request.authorization
+        return headers
+
+    def _payload(self, request: ChatRequest, stream: bool) -> bytes:
+        body: dict[str, Any] = {
+            "model": self.route.model or request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        for name, value in request.params:
+            if name in FORWARDED_PARAMS:
+                body[name] = value
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return dumps(body)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        try:
+            response = await self._client.post(
+                "chat/completions",
+                content=self._payload(request, False),
+                headers=self._headers(request),
+            )
+        except httpx.HTTPError as error:
+            raise UpstreamError(502, f"upstream unreachable: {error!r}") from error
+        if response.status_code >= 400:
+            raise UpstreamError(
+                response.status_code,
+                _error_message(response.content, response.status_code),
+                retryable=_retryable(response.status_code),
+            )
+        try:
+            data = loads(response.content)
+            choice = data["choices"][0]
+            text = choice["message"].get("content") or ""
+            usage = data.get("usage") or {}
+            reason = choice.get("finish_reason") or "stop"
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
+            raise UpstreamError(502, "upstream sent a malformed reply") from error
+        prompt = usage.get("prompt_tokens")
+        completion = usage.get("completion_tokens")
+        return Completion(
+            str(text),
+            int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
+            int(completion) if isinstance(completion, int) else count_tokens(str(text)),
+            str(reason),
+        )
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        try:
+            async with self._client.stream(
+                "POST",
+                "chat/completions",
+                content=self._payload(request, True),
+                headers=self._headers(request),
+            ) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    raise UpstreamError(
+                        response.status_code,
+                        _error_message(body, response.status_code),
+                        retryable=_retryable(response.status_code),
+                    )
+                usage: dict[str, Any] = {}
+                reason = "stop"
+                produced: list[str] = []
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    try:
+                        chunk = loads(payload)
+                    except ValueError:
+                        continue
+                    if not isinstance(chunk, dict):
+                        continue
+                    if isinstance(chunk.get("usage"), dict):
+                        usage = chunk["usage"]
+                    for choice in chunk.get("choices") or ():
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            produced.append(delta)
+                            yield Delta(str(delta))
+                        if choice.get("finish_reason"):
+                            reason = str(choice["finish_reason"])
+        except httpx.HTTPError as error:
+            raise UpstreamError(502, f"upstream unreachable: {error!r}") from error
+        prompt = usage.get("prompt_tokens")
+        completion = usage.get("completion_tokens")
+        yield Finish(
+            int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
+            int(completion) if isinstance(completion, int) else count_tokens("".join(produced)),
+            reason,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _prompt_estimate(request: ChatRequest) -> int:
+    return sum(count_tokens(m.content) for m in request.messages)
+
+
+__all__ = ["OpenAIForwarder"]

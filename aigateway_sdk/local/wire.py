@@ -1,0 +1,296 @@
+"""The two request/reply shapes of the data plane: Workers AI's native one and OpenAI's chat
+completions (the `compat` and `workers-ai/v1` routes). Parsing checks types and names the bad
+field; rendering produces the exact bytes sent (and cached)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from aigateway_sdk._json import dumps
+from aigateway_sdk.local.errors import ApiError
+from aigateway_sdk.local.upstreams.base import ChatRequest, Completion, Finish, Message
+from aigateway_sdk.validation import FieldError
+
+DONE_FRAME = b"data: [DONE]\n\n"
+SSE = "text/event-stream"
+
+_NATIVE_NUMBERS = {
+    "temperature": (0.0, 5.0),
+    "top_p": (0.0, 2.0),
+    "top_k": (1.0, 50.0),
+    "seed": (0.0, 9_999_999_999.0),
+    "repetition_penalty": (0.0, 2.0),
+    "frequency_penalty": (-2.0, 2.0),
+    "presence_penalty": (-2.0, 2.0),
+}
+_OPENAI_NUMBERS = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "top_k": (0.0, 1e9),
+    "seed": (-(2.0**63), 2.0**63),
+    "frequency_penalty": (-2.0, 2.0),
+    "presence_penalty": (-2.0, 2.0),
+}
+_OPENAI_PASSTHROUGH = ("stop", "response_format", "user")
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError.invalid([FieldError((field,), message)])
+
+
+def _number(body: dict[str, Any], name: str, bounds: tuple[float, float]) -> float | int | None:
+    if name not in body or body[name] is None:
+        return None
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid(name, "must be a number")
+    if not bounds[0] <= value <= bounds[1]:
+        raise _invalid(name, f"must be between {bounds[0]:g} and {bounds[1]:g}")
+    return value
+
+
+def _max_tokens(body: dict[str, Any], *names: str) -> int | None:
+    for name in names:
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _invalid(name, "must be an integer >= 0")
+        return value
+    return None
+
+
+def _stream_flag(body: dict[str, Any]) -> bool:
+    value = body.get("stream", False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid("stream", "must be a boolean")
+    return value
+
+
+def _content(value: object, index: int) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        texts = []
+        for part in value:
+            if (
+                isinstance(part, dict)
+                and part.get("type") == "text"
+                and isinstance(part.get("text"), str)
+            ):
+                texts.append(part["text"])
+            elif isinstance(part, str):
+                texts.append(part)
+        return "".join(texts)
+    raise _invalid(f"messages[{index}].content", "must be a string or a list of text parts")
+
+
+def _messages(value: object) -> tuple[Message, ...]:
+    if not isinstance(value, list) or not value:
+        raise _invalid("messages", "must be a non-empty array")
+    messages = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _invalid(f"messages[{index}]", "must be an object")
+        role = item.get("role")
+        if not isinstance(role, str) or not role:
+            raise _invalid(f"messages[{index}].role", "must be a string")
+        messages.append(Message(role, _content(item.get("content"), index)))
+    return tuple(messages)
+
+
+def _object(payload: object) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise _invalid("body", "must be a JSON object")
+    return payload
+
+
+def parse_native(
+    payload: object, *, provider: str, model: str, authorization: str | None
+) -> ChatRequest:
+    """A Workers AI body: `prompt` or `messages`, plus `max_tokens`, `temperature`, ..."""
+    body = _object(payload)
+    if "messages" in body and body["messages"] is not None:
+        messages = _messages(body["messages"])
+    elif "prompt" in body:
+        prompt = body["prompt"]
+        if not isinstance(prompt, str):
+            raise _invalid("prompt", "must be a string")
+        messages = (Message("user", prompt),)
+    else:
+        raise _invalid("prompt", "is required (or messages)")
+    params = []
+    for name, bounds in _NATIVE_NUMBERS.items():
+        value = _number(body, name, bounds)
+        if value is not None:
+            params.append((name, value))
+    return ChatRequest(
+        provider=provider,
+        model=model,
+        messages=messages,
+        max_tokens=_max_tokens(body, "max_tokens"),
+        stream=_stream_flag(body),
+        params=tuple(params),
+        authorization=authorization,
+    )
+
+
+def parse_openai(
+    payload: object, *, provider: str | None, authorization: str | None
+) -> tuple[ChatRequest, str, bool]:
+    """An OpenAI chat-completions body. Returns the request, the model as the caller wrote
+    it, and whether the stream should end with a usage chunk (`stream_options.include_usage`).
+
+    With `provider=None` (the `compat` route) the model must be `{provider}/{model}`.
+    """
+    body = _object(payload)
+    raw_model = body.get("model")
+    if not isinstance(raw_model, str) or not raw_model:
+        raise _invalid("model", "is required and must be a string")
+    if provider is None:
+        provider, slash, model = raw_model.partition("/")
+        if not slash or not provider or not model:
+            raise _invalid("model", "must be {provider}/{model}, e.g. workers-ai/@cf/meta/...")
+    else:
+        model = raw_model
+    messages = _messages(body.get("messages"))
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise _invalid("n", "only n=1 is supported")
+    params: list[tuple[str, Any]] = []
+    for name, bounds in _OPENAI_NUMBERS.items():
+        value = _number(body, name, bounds)
+        if value is not None:
+            params.append((name, value))
+    for name in _OPENAI_PASSTHROUGH:
+        if body.get(name) is not None:
+            params.append((name, body[name]))
+    stream = _stream_flag(body)
+    include_usage = False
+    options = body.get("stream_options")
+    if options is not None:
+        if not isinstance(options, dict):
+            raise _invalid("stream_options", "must be an object")
+        flag = options.get("include_usage", False)
+        if not isinstance(flag, bool):
+            raise _invalid("stream_options.include_usage", "must be a boolean")
+        include_usage = flag
+    request = ChatRequest(
+        provider=provider,
+        model=model,
+        messages=messages,
+        max_tokens=_max_tokens(body, "max_completion_tokens", "max_tokens"),
+        stream=stream,
+        params=tuple(sorted(params)),
+        authorization=authorization,
+    )
+    return request, raw_model, include_usage
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+def _usage(prompt: int, completion: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def native_body(completion: Completion) -> bytes:
+    return dumps(
+        {
+            "result": {
+                "response": completion.text,
+                "usage": _usage(completion.prompt_tokens, completion.completion_tokens),
+            },
+            "success": True,
+            "errors": [],
+            "messages": [],
+        }
+    )
+
+
+def native_delta(text: str) -> bytes:
+    return b"data: " + dumps({"response": text}) + b"\n\n"
+
+
+def native_finish(finish: Finish) -> bytes:
+    usage = _usage(finish.prompt_tokens, finish.completion_tokens)
+    return b"data: " + dumps({"response": "", "usage": usage}) + b"\n\n"
+
+
+def openai_body(completion_id: str, created: int, model: str, completion: Completion) -> bytes:
+    return dumps(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": completion.text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": completion.finish_reason,
+                }
+            ],
+            "usage": _usage(completion.prompt_tokens, completion.completion_tokens),
+        }
+    )
+
+
+class OpenAIChunks:
+    """The `chat.completion.chunk` frames of one streamed reply."""
+
+    __slots__ = ("_head", "include_usage")
+
+    def __init__(self, completion_id: str, created: int, model: str, include_usage: bool) -> None:
+        self._head = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+        }
+        self.include_usage = include_usage
+
+    def _frame(self, choices: list[dict[str, Any]], usage: dict[str, int] | None) -> bytes:
+        chunk: dict[str, Any] = dict(self._head)
+        chunk["choices"] = choices
+        if self.include_usage:
+            chunk["usage"] = usage
+        return b"data: " + dumps(chunk) + b"\n\n"
+
+    def role(self) -> bytes:
+        delta = {"role": "assistant", "content": ""}
+        return self._frame([{"index": 0, "delta": delta, "finish_reason": None}], None)
+
+    def delta(self, text: str) -> bytes:
+        return self._frame([{"index": 0, "delta": {"content": text}, "finish_reason": None}], None)
+
+    def finish(self, finish: Finish) -> bytes:
+        frames = self._frame(
+            [{"index": 0, "delta": {}, "finish_reason": finish.finish_reason}], None
+        )
+        if self.include_usage:
+            frames += self._frame([], _usage(finish.prompt_tokens, finish.completion_tokens))
+        return frames
+
+
+__all__ = [
+    "DONE_FRAME",
+    "SSE",
+    "OpenAIChunks",
+    "native_body",
+    "native_delta",
+    "native_finish",
+    "openai_body",
+    "parse_native",
+    "parse_openai",
+]
