@@ -3,7 +3,7 @@ or `.result()` (an `Ok`/`Err` value). Streams get the same three ways."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -36,17 +36,41 @@ class Err:
 Result = Ok[T] | Err
 
 
-class AiCall(Generic[T]):
-    """A call not yet made. Await it, or pick how failures come back. Awaitable once per await:
-    each `await` (or `.or_die()`, `.result()`) sends the request."""
+class AiCall(Coroutine[Any, Any, T]):
+    """A call not yet made. Await it (once, like any coroutine), or pick how failures come back
+    with `.or_die()` or `.result()` (each of those sends its own request).
 
-    __slots__ = ("_start",)
+    It is a real `Coroutine`, so `asyncio.create_task`, `asyncio.gather`, trio's `start_soon`
+    and anyio's task groups accept it; the request is only built when it first runs, and an
+    `AiCall` that is never awaited leaves no "never awaited" warning behind.
+    """
 
-    def __init__(self, start: Callable[[], Awaitable[T]]) -> None:
+    __slots__ = ("_running", "_start")
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, T]]) -> None:
         self._start = start
+        self._running: Coroutine[Any, Any, T] | None = None
+
+    def _coroutine(self) -> Coroutine[Any, Any, T]:
+        running = self._running
+        if running is None:
+            running = self._running = self._start()
+        return running
 
     def __await__(self) -> Generator[Any, None, T]:
-        return self._start().__await__()
+        return self._coroutine().__await__()
+
+    def send(self, value: Any) -> Any:
+        return self._coroutine().send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if val is None and tb is None:
+            return self._coroutine().throw(typ)
+        return self._coroutine().throw(typ, val, tb)
+
+    def close(self) -> None:
+        if self._running is not None:
+            self._running.close()
 
     async def or_die(self) -> T:
         """The value, or a `Defect` (not an `AiError`) when the call fails."""

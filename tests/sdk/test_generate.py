@@ -212,3 +212,45 @@ def test_repr_hides_secrets() -> None:
     text = repr(binding) + repr(binding.model(MODEL))
     assert "cf-token-secret" not in text
     assert "gw-secret" not in text
+
+
+async def test_a_call_is_a_coroutine_for_tasks_and_gather() -> None:
+    import asyncio
+
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("concurrent")))
+    lm = binding_for(recorder).model(MODEL)
+    task = asyncio.create_task(lm.generate_text(prompt="a"))
+    gathered = await asyncio.gather(lm.generate_text(prompt="b"), lm.generate_text(prompt="c"))
+    assert (await task).text == "concurrent"
+    assert [r.text for r in gathered] == ["concurrent", "concurrent"]
+    assert len(recorder.requests) == 3
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_a_call_runs_in_a_trio_nursery() -> None:
+    import trio
+
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("nursery")))
+    lm = binding_for(recorder).model(MODEL)
+    results: list[str] = []
+
+    async def one(n: int) -> None:
+        results.append((await lm.generate_text(prompt=str(n))).text)
+
+    async with trio.open_nursery() as nursery:
+        for n in range(3):
+            nursery.start_soon(one, n)
+    assert results == ["nursery"] * 3
+
+
+def test_an_unawaited_call_sends_nothing_and_warns_nothing() -> None:
+    import gc
+    import warnings
+
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    lm = binding_for(recorder).model(MODEL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lm.generate_text(prompt="dropped")
+        gc.collect()
+    assert recorder.requests == []
