@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(VENV)/bin/aigateway demo
 
 lint: $(STAMP)
-	$(PY) -m ruff check aigateway_sdk tests benchmarks examples
-	$(PY) -m ruff format --check aigateway_sdk tests benchmarks examples
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict aigateway_sdk
