@@ -31,7 +31,7 @@ from aigateway_sdk.response import (
 )
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.transport.failures import reason_from_exception
-from aigateway_sdk.transport.http import decode_json, open_stream, request_json
+from aigateway_sdk.transport.http import SEND_ERRORS, decode_json, open_stream, request_json
 from aigateway_sdk.transport.retry import RetryPolicy
 from aigateway_sdk.transport.sse import SseDecoder, SseError
 
@@ -43,7 +43,7 @@ Route = Literal["workers-ai", "compat", "workers-ai-openai"]
 `provider/model` ids; `workers-ai-openai`: Workers AI's own `/v1/chat/completions`."""
 
 _DECODE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, SseError)
-_READ_ERRORS = (httpx.HTTPError, OSError, anyio.BrokenResourceError, anyio.EndOfStream)
+_READ_ERRORS = SEND_ERRORS
 
 
 def route_for(model: str) -> Route:

@@ -9,6 +9,7 @@ import httpx
 from aigateway_sdk import _json
 from aigateway_sdk.errors import (
     ErrorDetail,
+    InvalidRequest,
     MalformedOutput,
     NetworkError,
     Reason,
@@ -81,7 +82,7 @@ def reason_from_exception(error: Exception) -> Reason:
     if isinstance(error, httpx.DecodingError):
         return MalformedOutput(message=f"could not decode the reply ({name})")
     if isinstance(error, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return NetworkError(message=f"bad URL ({name}): {error}")
+        return InvalidRequest(message=f"bad URL ({name}): check base_url")
     return NetworkError(message=f"connection failed ({name})")
 
 

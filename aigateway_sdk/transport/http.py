@@ -22,6 +22,16 @@ from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 
 Params = Mapping[str, str | int | float | bool]
 
+SEND_ERRORS = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    OSError,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+)
+"""Everything sending or reading may raise that is the network's fault, not the caller's."""
+
 
 @attrs.frozen(slots=True)
 class JsonReply:
@@ -66,7 +76,7 @@ async def request_json(
             response = await client.request(
                 method, url, content=content, headers=headers, params=params, **extra
             )
-        except (httpx.HTTPError, OSError, anyio.BrokenResourceError) as error:
+        except SEND_ERRORS as error:
             reason = reason_from_exception(error)
         else:
             status = response.status_code
@@ -119,8 +129,8 @@ async def open_stream(
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     retries_done = 0
     while True:
-        request = client.build_request(method, url, content=content, headers=headers, **extra)
         try:
+            request = client.build_request(method, url, content=content, headers=headers, **extra)
             if deadline is None:
                 response = await client.send(request, stream=True)
             else:
@@ -128,7 +138,7 @@ async def open_stream(
                     response = await client.send(request, stream=True)
         except TimeoutError:
             raise AiError(Timeout(message="no reply before the total time limit")) from None
-        except (httpx.HTTPError, OSError, anyio.BrokenResourceError) as error:
+        except SEND_ERRORS as error:
             reason = reason_from_exception(error)
         else:
             status = response.status_code
@@ -136,7 +146,7 @@ async def open_stream(
                 break
             try:
                 body = await response.aread()
-            except (httpx.HTTPError, OSError, anyio.BrokenResourceError):
+            except SEND_ERRORS:
                 body = b""
             finally:
                 await response.aclose()
@@ -154,4 +164,4 @@ async def open_stream(
         await response.aclose()
 
 
-__all__ = ["JsonReply", "decode_json", "open_stream", "request_json"]
+__all__ = ["SEND_ERRORS", "JsonReply", "decode_json", "open_stream", "request_json"]

@@ -204,3 +204,19 @@ async def test_ai_error_survives_pickling_for_process_pools() -> None:
     error = AiError(RateLimited(message="slow down", status=429, retry_after=1.5))
     copy = pickle.loads(pickle.dumps(error))
     assert copy.reason == error.reason
+
+
+@pytest.mark.parametrize("base_url", ["ftp://127.0.0.1/v1", "http://[::1/v1"])
+async def test_a_bad_base_url_is_an_invalid_request_for_both_calls(base_url: str) -> None:
+    from aigateway_sdk import GatewayBinding
+
+    lm = GatewayBinding(account_id="a", gateway_id="g", api_token="t", base_url=base_url).model(
+        MODEL
+    )
+    with pytest.raises(AiError) as generate_error:
+        await lm.generate_text(prompt="hi")
+    with pytest.raises(AiError) as stream_error:
+        await lm.stream_text(prompt="hi").collect()
+    for caught in (generate_error, stream_error):
+        assert isinstance(caught.value.reason, InvalidRequest)
+        assert "base_url" in caught.value.message
