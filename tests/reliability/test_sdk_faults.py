@@ -1,0 +1,530 @@
+"""The SDK against a misbehaving server: every fault ends in the right typed `AiError`, retries
+happen exactly as configured (counted at the server), and a stream is never retried once a
+part has reached the caller. Core paths run on both anyio backends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from email.utils import formatdate
+from typing import Any
+
+import httpx
+import pytest
+
+from aigateway_sdk import (
+    AiError,
+    AuthenticationFailed,
+    Finish,
+    GatewayBinding,
+    InvalidRequest,
+    MalformedOutput,
+    NetworkError,
+    ProviderError,
+    RateLimited,
+    ResponseMetadata,
+    RetryPolicy,
+    StreamPart,
+    TextDelta,
+    TextStart,
+    Timeout,
+)
+from aigateway_sdk.gateway_model import GatewayLanguageModel
+
+from .faultserver import (
+    Action,
+    FaultServer,
+    never_answer,
+    ok_text,
+    refused_port,
+    reply,
+    reset_before_headers,
+    reset_mid_body,
+    sse,
+    sse_frames,
+    trickle,
+    trickle_body,
+)
+
+pytestmark = pytest.mark.anyio
+BACKENDS = pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+MODEL = "@cf/meta/llama-3.1-8b-instruct"
+PATH = f"/v1/acct/gw/workers-ai/{MODEL}"
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def model_for(url: str, *, retries: int = 2, **binding_options: Any) -> GatewayLanguageModel:
+    binding = GatewayBinding(
+        account_id="acct",
+        gateway_id="gw",
+        api_token="tok",
+        base_url=f"{url}/v1",
+        retry=RetryPolicy(max_retries=retries, initial_delay=0.01, jitter=0),
+        **binding_options,
+    )
+    return binding.model(MODEL)
+
+
+async def generate_error(lm: GatewayLanguageModel) -> AiError:
+    try:
+        await lm.generate_text(prompt="hi")
+    except AiError as error:
+        return error
+    finally:
+        await lm._binding.aclose()
+    raise AssertionError("expected an AiError")
+
+
+async def stream_parts(lm: GatewayLanguageModel) -> tuple[list[StreamPart], AiError | None]:
+    parts: list[StreamPart] = []
+    try:
+        async for part in lm.stream_text(prompt="hi"):
+            parts.append(part)
+    except AiError as error:
+        return parts, error
+    finally:
+        await lm._binding.aclose()
+    return parts, None
+
+
+def deltas(parts: list[StreamPart]) -> list[str]:
+    return [p.delta for p in parts if isinstance(p, TextDelta)]
+
+
+def rate_limited(headers: dict[str, str]) -> Action:
+    return reply(
+        429, {"success": False, "errors": [{"code": 2003, "message": "Rate limited"}]}, headers
+    )
+
+
+# -- 429 and Retry-After ---------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_429_retry_after_ms_is_honoured_then_succeeds(server: FaultServer) -> None:
+    server.script(rate_limited({"retry-after-ms": "250"}))
+    response = await model_for(server.url).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 2
+    gap = server.requests[1].at - server.requests[0].at
+    assert gap >= 0.24, f"retried after {gap:.3f}s, the server asked for 0.25s"
+
+
+async def test_429_retry_after_seconds_is_honoured(server: FaultServer) -> None:
+    server.script(rate_limited({"retry-after": "1"}))
+    response = await model_for(server.url).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert server.requests[1].at - server.requests[0].at >= 0.98
+
+
+async def test_429_retry_after_http_date_is_honoured(server: FaultServer) -> None:
+    # An HTTP date has one-second resolution: two seconds ahead is at least one second away.
+    server.script(rate_limited({"retry-after": formatdate(time.time() + 2, usegmt=True)}))
+    response = await model_for(server.url).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert server.requests[1].at - server.requests[0].at >= 0.95
+
+
+@BACKENDS
+async def test_429_exhausted_is_rate_limited_with_code_and_retry_after(server: FaultServer) -> None:
+    server.default = rate_limited({"retry-after-ms": "10", "cf-aig-log-id": "LOG429"})
+    error = await generate_error(model_for(server.url, retries=2))
+    assert isinstance(error.reason, RateLimited)
+    assert error.is_retryable
+    assert error.status == 429
+    assert error.code == 2003
+    assert error.retry_after == pytest.approx(0.01)
+    assert error.log_id == "LOG429"
+    assert len(server.requests) == 3  # the first attempt and exactly max_retries more
+
+
+async def test_retry_after_over_the_cap_fails_at_once(server: FaultServer) -> None:
+    server.default = rate_limited({"retry-after": "3600"})
+    started = time.monotonic()
+    error = await generate_error(model_for(server.url, retries=5))
+    assert isinstance(error.reason, RateLimited)
+    assert error.retry_after == pytest.approx(3600, abs=1)
+    assert len(server.requests) == 1
+    assert time.monotonic() - started < 1
+
+
+# -- 5xx, 4xx ---------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_500_502_503_then_success(server: FaultServer) -> None:
+    server.script(reply(500, b"<html>oops</html>", {"content-type": "text/html"}))
+    server.script(reply(502, {"success": False, "errors": [{"code": 1, "message": "bad gw"}]}))
+    server.script(reply(503, b""))
+    response = await model_for(server.url, retries=3).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 4
+    assert all(r.path == PATH and r.method == "POST" for r in server.requests)
+
+
+@BACKENDS
+async def test_5xx_exhausted_is_provider_error_after_exactly_max_retries(
+    server: FaultServer,
+) -> None:
+    server.default = reply(
+        503,
+        {"success": False, "errors": [{"code": 7, "message": "upstream down"}]},
+        {"cf-aig-log-id": "LOG503"},
+    )
+    error = await generate_error(model_for(server.url, retries=2))
+    assert isinstance(error.reason, ProviderError)
+    assert error.is_retryable
+    assert (error.status, error.code, error.log_id) == (503, 7, "LOG503")
+    assert "upstream down" in error.message
+    assert len(server.requests) == 3
+
+
+async def test_no_retries_means_one_request(server: FaultServer) -> None:
+    server.default = reply(500, b"")
+    error = await generate_error(model_for(server.url, retries=0))
+    assert isinstance(error.reason, ProviderError)
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_4xx_is_not_retried(server: FaultServer) -> None:
+    server.default = reply(
+        400, {"success": False, "errors": [{"code": 5006, "message": "bad input", "path": ["x"]}]}
+    )
+    error = await generate_error(model_for(server.url, retries=3))
+    assert isinstance(error.reason, InvalidRequest)
+    assert not error.is_retryable
+    assert error.reason.details[0].path == ("x",)
+    assert len(server.requests) == 1
+
+
+async def test_401_in_cloudflare_error_shape(server: FaultServer) -> None:
+    server.default = reply(
+        401,
+        {
+            "success": False,
+            "result": [],
+            "messages": [],
+            "error": [{"code": 2009, "message": "Unauthorized"}],
+        },
+    )
+    error = await generate_error(model_for(server.url, retries=3))
+    assert isinstance(error.reason, AuthenticationFailed)
+    assert (error.code, error.message, error.is_retryable) == (2009, "Unauthorized", False)
+    assert len(server.requests) == 1
+
+
+# -- connection faults ------------------------------------------------------------------------
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts attempts where no server can (connection refused)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@BACKENDS
+async def test_connection_refused_is_network_error_retried_as_configured() -> None:
+    transport = CountingTransport()
+    lm = model_for(f"http://127.0.0.1:{refused_port()}", retries=2, transport=transport)
+    error = await generate_error(lm)
+    assert isinstance(error.reason, NetworkError)
+    assert error.is_retryable
+    assert error.status is None
+    assert transport.attempts == 3
+
+
+@BACKENDS
+async def test_connection_refused_on_stream() -> None:
+    transport = CountingTransport()
+    lm = model_for(f"http://127.0.0.1:{refused_port()}", retries=1, transport=transport)
+    parts, error = await stream_parts(lm)
+    assert parts == []
+    assert error is not None
+    assert isinstance(error.reason, NetworkError)
+    assert transport.attempts == 2
+
+
+@BACKENDS
+async def test_reset_before_headers_then_success(server: FaultServer) -> None:
+    server.script(reset_before_headers(), reset_before_headers())
+    response = await model_for(server.url, retries=2).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 3
+
+
+@BACKENDS
+async def test_reset_before_headers_exhausted(server: FaultServer) -> None:
+    server.default = reset_before_headers()
+    error = await generate_error(model_for(server.url, retries=2))
+    assert isinstance(error.reason, NetworkError)
+    assert error.is_retryable
+    assert len(server.requests) == 3
+
+
+@BACKENDS
+async def test_reset_mid_body_then_success(server: FaultServer) -> None:
+    server.script(reset_mid_body())
+    response = await model_for(server.url, retries=1).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 2
+
+
+@BACKENDS
+async def test_reset_mid_body_exhausted(server: FaultServer) -> None:
+    server.default = reset_mid_body()
+    error = await generate_error(model_for(server.url, retries=1))
+    assert isinstance(error.reason, NetworkError)
+    assert len(server.requests) == 2
+
+
+# -- bad replies ------------------------------------------------------------------------------
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    ("action", "what"),
+    [
+        (reply(200, b'{"result": {"response": "hi"'), "truncated JSON"),
+        (reply(200, b"\xff\xfe not json"), "bytes that are not JSON"),
+        (reply(200, b"<html>hi</html>", {"content-type": "text/html"}), "wrong content type"),
+        (reply(200, {"result": 5}), "wrong shape"),
+        (reply(200, {"result": {"response": ["a"]}}), "response not text"),
+        (reply(200, [1, 2]), "an array"),
+        (reply(200, b""), "an empty body"),
+    ],
+)
+async def test_bad_reply_is_malformed_output_and_not_retried(
+    server: FaultServer, action: Action, what: str
+) -> None:
+    server.default = action
+    error = await generate_error(model_for(server.url, retries=3))
+    assert isinstance(error.reason, MalformedOutput), what
+    assert not error.is_retryable
+    assert error.status == 200
+    assert len(server.requests) == 1
+
+
+# -- streams ----------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_stream_happy_path(server: FaultServer) -> None:
+    server.default = sse(sse_frames(["a", "b", "c"]), headers={"cf-aig-log-id": "L1"})
+    parts, error = await stream_parts(model_for(server.url))
+    assert error is None
+    assert isinstance(parts[0], ResponseMetadata)
+    assert parts[0].log_id == "L1"
+    assert deltas(parts) == ["a", "b", "c"]
+    assert isinstance(parts[-1], Finish)
+    assert parts[-1].usage.output_tokens.total == 2
+
+
+@BACKENDS
+@pytest.mark.parametrize("cut", ["reset", "close"])
+async def test_stream_cut_after_n_parts_delivers_them_then_fails_without_retry(
+    server: FaultServer, cut: str
+) -> None:
+    server.default = sse(sse_frames(["one", "two", "three"], done=False), then=cut)
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert deltas(parts) == ["one", "two", "three"]
+    assert not any(isinstance(p, Finish) for p in parts)
+    assert error is not None
+    assert isinstance(error.reason, NetworkError)
+    assert len(server.requests) == 1, "a stream must never be retried after parts were seen"
+
+
+@BACKENDS
+async def test_stream_503_before_any_part_is_retried(server: FaultServer) -> None:
+    server.script(reply(503, b""), reset_before_headers())
+    server.default = sse(sse_frames(["x"]))
+    parts, error = await stream_parts(model_for(server.url, retries=2))
+    assert error is None
+    assert deltas(parts) == ["x"]
+    assert len(server.requests) == 3
+
+
+@BACKENDS
+async def test_stream_error_status_exhausted(server: FaultServer) -> None:
+    server.default = rate_limited({"retry-after-ms": "5"})
+    parts, error = await stream_parts(model_for(server.url, retries=2))
+    assert parts == []
+    assert error is not None
+    assert isinstance(error.reason, RateLimited)
+    assert error.code == 2003
+    assert len(server.requests) == 3
+
+
+@BACKENDS
+async def test_truncated_sse_event_is_malformed(server: FaultServer) -> None:
+    frames = [*sse_frames(["ok"], done=False), b'data: {"response": "cu']
+    server.default = sse(frames, then="end")
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert deltas(parts) == ["ok"]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_stream_ending_without_done_or_finish_is_network_error(server: FaultServer) -> None:
+    server.default = sse(sse_frames(["ok"], done=False), then="end")
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert deltas(parts) == ["ok"]
+    assert error is not None
+    assert isinstance(error.reason, NetworkError)
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    "bad",
+    [b"data: {oops\n\n", b'data: {"response": 5}\n\n', b"data: [1]\n\n", b"data: \xff\xfe\n\n"],
+)
+async def test_bad_stream_event_is_malformed_after_good_parts(
+    server: FaultServer, bad: bytes
+) -> None:
+    server.default = sse([*sse_frames(["good"], done=False), bad, *sse_frames([])])
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert deltas(parts) == ["good"]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert not error.is_retryable
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_stream_wrong_content_type_is_malformed(server: FaultServer) -> None:
+    server.default = sse(sse_frames(["x"]), content_type="text/html")
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert [type(p) for p in parts] == [ResponseMetadata]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert len(server.requests) == 1
+
+
+async def test_stream_answered_with_json_gives_parts(server: FaultServer) -> None:
+    server.default = ok_text("whole")
+    parts, error = await stream_parts(model_for(server.url))
+    assert error is None
+    assert deltas(parts) == ["whole"]
+    assert isinstance(parts[1], TextStart)
+
+
+async def test_stream_answered_with_bad_json_is_malformed(server: FaultServer) -> None:
+    server.default = reply(200, b"{nope")
+    _parts, error = await stream_parts(model_for(server.url))
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+
+
+@BACKENDS
+async def test_event_over_size_limit_is_malformed(server: FaultServer) -> None:
+    big = b"data: " + b'{"response": "' + b"x" * 5000 + b'"}\n\n'
+    server.default = sse([*sse_frames(["small"], done=False), big, *sse_frames([])])
+    parts, error = await stream_parts(model_for(server.url, max_event_bytes=1024))
+    assert deltas(parts) == ["small"]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert "1024" in error.message
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_line_that_never_ends_is_cut_at_the_size_limit(server: FaultServer) -> None:
+    server.default = sse([b"data: " + b"y" * 700 for _ in range(10)], then="hold")
+    started = time.monotonic()
+    _parts, error = await stream_parts(model_for(server.url, max_event_bytes=2048))
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert time.monotonic() - started < 3
+
+
+# -- time limits ------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_server_that_never_answers_times_out_and_is_retried(server: FaultServer) -> None:
+    server.default = never_answer()
+    lm = model_for(server.url, retries=1, timeout=httpx.Timeout(5.0, read=0.3))
+    error = await generate_error(lm)
+    assert isinstance(error.reason, Timeout)
+    assert error.is_retryable
+    assert len(server.requests) == 2
+
+
+@BACKENDS
+async def test_stream_that_never_answers_times_out(server: FaultServer) -> None:
+    server.default = never_answer()
+    lm = model_for(server.url, retries=0, timeout=httpx.Timeout(5.0, read=0.3))
+    parts, error = await stream_parts(lm)
+    assert parts == []
+    assert error is not None
+    assert isinstance(error.reason, Timeout)
+
+
+@BACKENDS
+async def test_total_timeout_bounds_a_call_that_never_answers(server: FaultServer) -> None:
+    server.default = never_answer()
+    started = time.monotonic()
+    error = await generate_error(model_for(server.url, total_timeout=0.4))
+    assert isinstance(error.reason, Timeout)
+    assert time.monotonic() - started < 2
+
+
+@BACKENDS
+async def test_trickled_reply_hits_the_total_timeout(server: FaultServer) -> None:
+    server.default = trickle(every=0.02)
+    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    started = time.monotonic()
+    error = await generate_error(lm)
+    assert isinstance(error.reason, Timeout)
+    assert time.monotonic() - started < 2
+
+
+@BACKENDS
+async def test_trickled_stream_headers_hit_the_total_timeout(server: FaultServer) -> None:
+    server.default = trickle(every=0.02)
+    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    started = time.monotonic()
+    _parts, error = await stream_parts(lm)
+    assert error is not None
+    assert isinstance(error.reason, Timeout)
+    assert time.monotonic() - started < 2
+
+
+@BACKENDS
+async def test_trickled_stream_body_hits_the_total_timeout(server: FaultServer) -> None:
+    server.default = trickle_body(every=0.02)
+    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    started = time.monotonic()
+    _parts, error = await stream_parts(lm)
+    assert error is not None
+    assert isinstance(error.reason, Timeout)
+    assert time.monotonic() - started < 2
+
+
+@BACKENDS
+async def test_stalled_stream_body_hits_the_total_timeout(server: FaultServer) -> None:
+    server.default = sse(sse_frames(["a"], done=False), then="hold")
+    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    started = time.monotonic()
+    parts, error = await stream_parts(lm)
+    assert deltas(parts) == ["a"]
+    assert error is not None
+    assert isinstance(error.reason, Timeout)
+    assert time.monotonic() - started < 2
