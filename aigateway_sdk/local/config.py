@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +56,10 @@ class UpstreamRoute:
             raise ValueError(f"upstream {self.pattern!r}: kind 'openai' needs base_url")
 
 
+def _route_tuple(routes: Iterable[UpstreamRoute]) -> tuple[UpstreamRoute, ...]:
+    return tuple(routes)
+
+
 @attrs.frozen(slots=True)
 class LocalGatewayConfig:
     """Everything the local gateway needs. All fields have working defaults.
@@ -79,7 +83,7 @@ class LocalGatewayConfig:
     auto_default_gateway: bool = True
     default_gateway_authentication: bool | None = None
     clock: Clock = attrs.field(factory=SystemClock)
-    upstreams: tuple[UpstreamRoute, ...] = attrs.field(default=(), converter=tuple)
+    upstreams: tuple[UpstreamRoute, ...] = attrs.field(default=(), converter=_route_tuple)
     builtin_latency_ms: float = attrs.field(default=0.0, validator=_positive)
     builtin_token_latency_ms: float = attrs.field(default=0.0, validator=_positive)
     max_body_bytes: int = 1 << 20

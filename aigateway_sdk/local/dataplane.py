@@ -145,6 +145,7 @@ class DataPlane:
         base = "/v1/{account_id}/{gateway_id}"
         return [
             Route(base, self.universal, methods=["POST"]),
+            Route(base + "/", self.universal, methods=["POST"]),
             Route(
                 f"{base}/workers-ai/v1/chat/completions", self.workers_ai_openai, methods=["POST"]
             ),
