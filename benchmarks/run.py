@@ -1,0 +1,503 @@
+"""`python -m benchmarks.run`: the SDK side by side with bare clients and the `openai` client.
+
+Every run starts its own canned server (`benchmarks.server`) in a separate process and measures
+all clients in this process, interleaved round by round. Sections:
+
+- `call`: time per `generate_text` vs a bare POST + JSON decode of the same request;
+- `stream`: time per stream part, a stream of `--parts` parts;
+- `throughput`: calls/s at 1, 16, 64 and 256 concurrent calls;
+- `memory`: peak RSS over a 100,000-part stream (fresh process);
+- `local`: the local gateway (separate process): req/s and latency, hits/misses/streams,
+  logging on and off;
+- `import`: `import aigateway_sdk` vs `import openai` (fresh interpreters).
+
+Writes `RESULTS.md` and `results.json` (into `--out`, default `benchmarks/`). `--only` runs some
+sections and keeps the others from the existing `results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import clients as bench_clients
+from benchmarks import local as bench_local
+from benchmarks.harness import (
+    ROOT,
+    Sample,
+    ServerProcess,
+    canned_server,
+    interleaved,
+    paired_ratio,
+    per_unit,
+    timed,
+)
+from benchmarks.report import machine_info, render
+
+SECTIONS = ("call", "stream", "throughput", "memory", "local", "import")
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rounds: int
+    calls: int  # sequential calls per client per round
+    streams: int  # streams per client per round
+    parts: int  # text parts per stream
+    throughput_calls: int  # calls per client per concurrency per round
+    throughput_rounds: int
+    concurrency: tuple[int, ...]
+    memory_parts: tuple[int, ...]
+    local_seconds: float  # per local-gateway scenario
+    local_concurrency: int
+    local_durabilities: tuple[str, ...]
+    import_repeats: int
+    import_top: bool  # also list the slowest imports (`-X importtime`)
+
+
+FULL = Sizes(
+    rounds=6,
+    calls=300,
+    streams=12,
+    parts=200,
+    throughput_calls=1200,
+    throughput_rounds=3,
+    concurrency=(1, 16, 64, 256),
+    memory_parts=(10_000, 100_000),
+    local_seconds=4.0,
+    local_concurrency=16,
+    local_durabilities=("commit", "background"),
+    import_repeats=9,
+    import_top=True,
+)
+QUICK = Sizes(
+    rounds=2,
+    calls=4,
+    streams=1,
+    parts=20,
+    throughput_calls=32,
+    throughput_rounds=1,
+    concurrency=(1, 16),
+    memory_parts=(2_000,),
+    local_seconds=0.3,
+    local_concurrency=4,
+    local_durabilities=("commit",),
+    import_repeats=1,
+    import_top=False,
+)
+
+# Which row each client is compared with: the bare client on the same transport, or the peer.
+CALL_BASELINES = {
+    "sdk": "bare-httpx",
+    "bare-httpx": "bare-httpx",
+    "sdk+aiohttp": "bare-httpx+aiohttp",
+    "bare-httpx+aiohttp": "bare-httpx",
+    "bare-aiohttp": "bare-httpx",
+    "sdk-compat": "openai",
+    "openai": "bare-httpx",
+}
+STREAM_CLIENTS = list(bench_clients.CLIENTS)
+CALL_CLIENTS = list(bench_clients.CLIENTS)
+THROUGHPUT_CLIENTS = list(bench_clients.CLIENTS)
+
+
+def _row(
+    name: str, samples: dict[str, list[Sample]], scale: float, baselines: dict[str, str]
+) -> dict[str, Any]:
+    client_samples = samples[name]
+    vs = baselines[name]
+    return {
+        "client": name,
+        "route": bench_clients.ROUTES[name],
+        "transport": bench_clients.TRANSPORTS[name],
+        "value": per_unit(client_samples) * scale,
+        "client_cpu": per_unit(client_samples, "cpu") * scale,
+        "server_cpu": per_unit(client_samples, "server_cpu") * scale,
+        "vs": vs,
+        "ratio": paired_ratio(client_samples, samples[vs]),
+        "rounds": [s.wall / max(1, s.units) * scale for s in client_samples],
+    }
+
+
+async def _with_clients(
+    server: ServerProcess,
+    names: list[str],
+    body: Callable[[dict[str, bench_clients.Client]], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    built = bench_clients.build(names, server.url)
+    try:
+        return await body(built)
+    finally:
+        for client in built.values():
+            await client.aclose()
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+
+async def section_call(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    async def body(built: dict[str, bench_clients.Client]) -> dict[str, Any]:
+        def run_for(client: bench_clients.Client) -> Callable[[], Awaitable[Sample]]:
+            async def calls() -> int:
+                for _ in range(sizes.calls):
+                    if not await client.call():
+                        raise RuntimeError(f"{client.name}: empty reply")
+                return sizes.calls
+
+            return lambda: timed(calls, server)
+
+        for client in built.values():  # connect and warm up, untimed
+            for _ in range(max(3, sizes.calls // 10)):
+                await client.call()
+        samples = await interleaved({n: run_for(c) for n, c in built.items()}, sizes.rounds)
+        rows = [_row(name, samples, 1e6, CALL_BASELINES) for name in built]
+        return {
+            "title": "Per call: one non-streamed call, sequential",
+            "unit": "µs/call",
+            "rows": rows,
+            "n": {"rounds": sizes.rounds, "calls_per_round": sizes.calls},
+        }
+
+    return await _with_clients(server, CALL_CLIENTS, body)
+
+
+async def section_stream(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    async def body(built: dict[str, bench_clients.Client]) -> dict[str, Any]:
+        def run_for(client: bench_clients.Client) -> Callable[[], Awaitable[Sample]]:
+            async def streams() -> int:
+                total = 0
+                for _ in range(sizes.streams):
+                    got = await client.stream()
+                    if got != sizes.parts:
+                        raise RuntimeError(f"{client.name}: {got} parts, expected {sizes.parts}")
+                    total += got
+                return total
+
+            return lambda: timed(streams, server)
+
+        for client in built.values():
+            await client.stream()
+        samples = await interleaved({n: run_for(c) for n, c in built.items()}, sizes.rounds)
+        rows = [_row(name, samples, 1e6, CALL_BASELINES) for name in built]
+        return {
+            "title": f"Per stream part: streams of {sizes.parts} parts, total time / parts",
+            "unit": "µs/part",
+            "rows": rows,
+            "n": {"rounds": sizes.rounds, "streams_per_round": sizes.streams, "parts": sizes.parts},
+        }
+
+    return await _with_clients(server, STREAM_CLIENTS, body)
+
+
+async def _burst(client: bench_clients.Client, concurrency: int, total: int) -> int:
+    remaining = total
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await client.call()
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, total))))
+    return total
+
+
+async def section_throughput(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    async def body(built: dict[str, bench_clients.Client]) -> dict[str, Any]:
+        by_level: dict[int, dict[str, list[Sample]]] = {}
+        for level in sizes.concurrency:
+            total = max(sizes.throughput_calls, level * 4)
+
+            def run_for(
+                client: bench_clients.Client, level: int = level, total: int = total
+            ) -> Callable[[], Awaitable[Sample]]:
+                return lambda: timed(lambda: _burst(client, level, total), server)
+
+            for client in built.values():  # open `level` connections, untimed
+                await _burst(client, level, level * 2)
+            by_level[level] = await interleaved(
+                {n: run_for(c) for n, c in built.items()}, sizes.throughput_rounds
+            )
+        rows = []
+        for name in built:
+            vs = CALL_BASELINES[name]
+            row: dict[str, Any] = {
+                "client": name,
+                "route": bench_clients.ROUTES[name],
+                "transport": bench_clients.TRANSPORTS[name],
+                "vs": vs,
+                "calls_per_s": {},
+                "ratio": {},
+                "client_cpu_us": {},
+            }
+            for level, samples in by_level.items():
+                row["calls_per_s"][str(level)] = 1 / per_unit(samples[name])
+                # throughput ratio: the baseline's time per call over this client's
+                row["ratio"][str(level)] = 1 / paired_ratio(samples[name], samples[vs])
+                row["client_cpu_us"][str(level)] = per_unit(samples[name], "cpu") * 1e6
+            rows.append(row)
+        return {
+            "title": "Throughput: N concurrent calls on one event loop",
+            "unit": "calls/s",
+            "levels": list(sizes.concurrency),
+            "rows": rows,
+            "n": {"rounds": sizes.throughput_rounds, "calls_per_round": sizes.throughput_calls},
+        }
+
+    return await _with_clients(server, THROUGHPUT_CLIENTS, body)
+
+
+def section_memory(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks._memory", server.url]
+    command += [str(n) for n in sizes.memory_parts]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [
+        {
+            "client": "sdk",
+            "parts": run["parts"],
+            "peak_rss_delta_mb": run["peak_rss_delta_bytes"] / 2**20,
+            "us_per_part": run["us_per_part"],
+            "seconds": run["seconds"],
+        }
+        for run in probe["runs"]
+    ]
+    return {
+        "title": "Memory: one long stream through `lm.stream_text` (fresh process)",
+        "unit": "MB peak RSS above the warmed-up baseline",
+        "baseline_rss_mb": probe["baseline_rss_bytes"] / 2**20,
+        "after_rss_mb": probe["after_rss_bytes"] / 2**20,
+        "rows": rows,
+    }
+
+
+def _time_import(statement: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], cwd=ROOT, check=True)
+    return time.perf_counter() - start
+
+
+def _importtime_top(module: str, count: int = 8) -> list[dict[str, Any]]:
+    """The slowest imports (cumulative µs) under `import module`, from `-X importtime`."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    entries: list[tuple[int, str]] = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _self_us, cumulative_us, name = (p.strip() for p in line.split(":", 1)[1].split("|"))
+        entries.append((int(cumulative_us), name.strip()))
+    entries.sort(reverse=True)
+    return [{"module": name, "cumulative_us": us} for us, name in entries[:count]]
+
+
+def section_import(sizes: Sizes) -> dict[str, Any]:
+    statements = {
+        "python -c pass": "pass",
+        "aigateway_sdk": "import aigateway_sdk",
+        "openai": "import openai",
+        "httpx": "import httpx",
+    }
+    times: dict[str, list[float]] = {name: [] for name in statements}
+    if sizes.import_repeats > 1:
+        _time_import("import aigateway_sdk, openai")  # warm the file cache and .pyc files
+    for number in range(sizes.import_repeats):
+        names = list(statements) if number % 2 == 0 else list(reversed(statements))
+        for name in names:
+            times[name].append(_time_import(statements[name]))
+    bare = statistics.median(times["python -c pass"])
+    rows: list[dict[str, Any]] = []
+    for name in statements:
+        if name == "python -c pass":
+            continue
+        rows.append(
+            {
+                "client": name,
+                "value": (statistics.median(times[name]) - bare) * 1e3,
+                "total_ms": statistics.median(times[name]) * 1e3,
+                "vs": "openai",
+            }
+        )
+    openai_ms = float(next(r["value"] for r in rows if r["client"] == "openai"))
+    for row in rows:
+        row["ratio"] = row["value"] / openai_ms
+    return {
+        "title": "Import time: fresh interpreter, median, minus `python -c pass`",
+        "unit": "ms",
+        "interpreter_ms": bare * 1e3,
+        "rows": rows,
+        "top_imports": {m: _importtime_top(m) for m in ("aigateway_sdk", "openai")}
+        if sizes.import_top
+        else {},
+        "n": {"repeats": sizes.import_repeats},
+    }
+
+
+# -- targets ----------------------------------------------------------------------------------
+
+
+def _find(section: dict[str, Any] | None, client: str) -> dict[str, Any] | None:
+    if not section:
+        return None
+    return next((r for r in section.get("rows", []) if r.get("client") == client), None)
+
+
+def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def add(name: str, measured: float | None, limit: str, met: bool | None) -> None:
+        found.append({"target": name, "measured": measured, "limit": limit, "met": met})
+
+    call = sections.get("call")
+    for client, label in (("sdk", "httpx"), ("sdk+aiohttp", "aiohttp transport")):
+        row = _find(call, client)
+        if row:
+            add(
+                f"generate_text / bare httpx call ({label})",
+                row["ratio"],
+                "<= 1.10",
+                row["ratio"] <= 1.10,
+            )
+    row = _find(call, "sdk-compat")
+    if row:
+        add("generate_text (compat) / openai client", row["ratio"], "< 1.00", row["ratio"] < 1.0)
+    stream = sections.get("stream")
+    for client, label in (("sdk", "httpx"), ("sdk+aiohttp", "aiohttp transport")):
+        row = _find(stream, client)
+        if row:
+            add(
+                f"stream_text per part / httpx-sse + json ({label})",
+                row["ratio"],
+                "<= 2.00",
+                row["ratio"] <= 2.0,
+            )
+    row = _find(stream, "sdk-compat")
+    if row:
+        add("stream_text (compat) per part / openai", row["ratio"], "< 1.00", row["ratio"] < 1.0)
+    throughput = sections.get("throughput")
+    if throughput:
+        levels = [str(level) for level in throughput["levels"]]
+        level = "64" if "64" in levels else levels[-1]
+        for client, label in (("sdk", "httpx"), ("sdk+aiohttp", "aiohttp transport")):
+            row = _find(throughput, client)
+            if row:
+                ratio = row["ratio"][level]
+                add(
+                    f"throughput at {level} concurrent / bare ({label})",
+                    ratio,
+                    ">= 0.90",
+                    ratio >= 0.9,
+                )
+        row, peer = _find(throughput, "sdk-compat"), _find(throughput, "openai")
+        if row and peer:
+            ratio = row["ratio"][level]
+            add(f"throughput at {level} concurrent, compat / openai", ratio, "> 1.00", ratio > 1)
+    memory = sections.get("memory")
+    if memory and memory["rows"]:
+        peak = max(r["peak_rss_delta_mb"] for r in memory["rows"])
+        parts = max(r["parts"] for r in memory["rows"])
+        add(f"{parts:,}-part stream: peak RSS delta (MB)", peak, "< 20 MB, flat", peak < 20)
+    imports = sections.get("import")
+    row = _find(imports, "aigateway_sdk")
+    if row:
+        add("import aigateway_sdk / import openai", row["ratio"], "< 1.00", row["ratio"] < 1.0)
+    local = sections.get("local")
+    if local:
+        found.extend(bench_local.targets(local))
+    return found
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+async def _canned_sections(wanted: list[str], sizes: Sizes) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with canned_server(sizes.parts) as server:
+        for name, run in (
+            ("call", section_call),
+            ("stream", section_stream),
+            ("throughput", section_throughput),
+        ):
+            if name in wanted:
+                started = time.perf_counter()
+                print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+                results[name] = await run(server, sizes)
+                results[name]["seconds"] = time.perf_counter() - started
+        if "memory" in wanted:
+            started = time.perf_counter()
+            print("[bench] memory ...", file=sys.stderr, flush=True)
+            results["memory"] = section_memory(server, sizes)
+            results["memory"]["seconds"] = time.perf_counter() - started
+    return results
+
+
+def run(wanted: list[str], sizes: Sizes, quick: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    sections = asyncio.run(_canned_sections(wanted, sizes))
+    if "local" in wanted:
+        print("[bench] local ...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        sections["local"] = bench_local.section(
+            sizes.local_seconds, sizes.local_concurrency, sizes.local_durabilities
+        )
+        sections["local"]["seconds"] = time.perf_counter() - began
+    if "import" in wanted:
+        print("[bench] import ...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        sections["import"] = section_import(sizes)
+        sections["import"]["seconds"] = time.perf_counter() - began
+    return {
+        "machine": machine_info(),
+        "mode": "quick" if quick else "full",
+        "seconds": time.perf_counter() - started,
+        "sections": sections,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny N (the smoke test)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run this section (repeatable); the others are kept from results.json",
+    )
+    parser.add_argument("--out", type=Path, default=HERE, help="directory for the results")
+    args = parser.parse_args(argv)
+    wanted = args.only or list(SECTIONS)
+    sizes = QUICK if args.quick else FULL
+    result = run(wanted, sizes, args.quick)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "results.json"
+    if args.only and json_path.exists():
+        previous = json.loads(json_path.read_text())
+        if previous.get("mode") == result["mode"]:
+            merged = dict(previous.get("sections", {}))
+            merged.update(result["sections"])
+            result["sections"] = merged
+    result["targets"] = targets(result["sections"])
+    json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (out / "RESULTS.md").write_text(render(result))
+    print(render(result))
+    print(f"[bench] wrote {json_path} and {out / 'RESULTS.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
