@@ -44,6 +44,8 @@ Route = Literal["workers-ai", "compat", "workers-ai-openai"]
 
 _DECODE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, SseError)
 _READ_ERRORS = SEND_ERRORS
+_DRAIN_SECONDS = 0.25
+"""How long a finished stream may take to deliver the rest of its body before it is closed."""
 
 
 def route_for(model: str) -> Route:
@@ -295,6 +297,15 @@ class GatewayLanguageModel:
                         usage = chunk.usage
                     if chunk.finish_reason is not None:
                         finish = chunk.finish_reason
+            if done:
+                # Read the rest of the body (usually just the chunked terminator) so that the
+                # connection goes back to the pool; a body left unread makes httpx close it.
+                with anyio.move_on_after(_DRAIN_SECONDS):
+                    try:
+                        async for _rest in chunks:
+                            pass
+                    except _READ_ERRORS:
+                        pass
             if not done:
                 if decoder.has_partial:
                     raise _malformed("the stream ended in the middle of an event", response)
