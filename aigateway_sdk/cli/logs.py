@@ -26,7 +26,8 @@ from aigateway_sdk.cli._output import (
     run_async,
 )
 from aigateway_sdk.control.logs import DIRECTIONS, OPERATORS, ORDER_BY, LogFilter
-from aigateway_sdk.control.models import LogEntry
+from aigateway_sdk.control.models import LogBody, LogEntry
+from aigateway_sdk.errors import AiError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -145,19 +146,32 @@ async def _get(args: argparse.Namespace) -> int:
         request = await logs.request_body(args.log_id) if args.request else None
         response = await logs.response_body(args.log_id) if args.response else None
     body: dict[str, Any] = entry.to_json()
-    if args.request:
-        body["request"] = request
-    if args.response:
-        body["response"] = response
+    stored = {"request": request, "response": response}
+    for name, value in stored.items():
+        if value is not None:
+            body[name] = _decoded(value)
     if args.json:
         print_json(body)
         return EXIT_OK
-    print_fields([(k, v) for k, v in body.items() if k not in ("request", "response")])
-    for name in ("request", "response"):
-        if name in body:
-            print(f"\n{name}:")
-            print_json(body[name])
+    print_fields([(k, v) for k, v in body.items() if k not in stored])
+    for name, value in stored.items():
+        if value is not None:
+            truncated = " (truncated)" if value.truncated else ""
+            print(f"\n{name} ({value.content_type or 'unknown type'}){truncated}:")
+            decoded = body[name]
+            if isinstance(decoded, str):
+                print(decoded)
+            else:
+                print_json(decoded)
     return EXIT_OK
+
+
+def _decoded(body: LogBody) -> Any:
+    """JSON bodies as JSON values, anything else (an SSE stream) as text."""
+    try:
+        return body.json()
+    except AiError:
+        return body.text
 
 
 async def _delete(args: argparse.Namespace) -> int:
@@ -167,14 +181,15 @@ async def _delete(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CliError("--limit must be >= 1")
     async with make_admin(args) as admin:
-        await admin.logs(gateway_id(args)).delete(
+        deleted = await admin.logs(gateway_id(args)).delete(
             filters=filters, limit=args.limit, order_by=args.order_by, direction=args.direction
         )
     described = ", ".join(str(f) for f in filters) or "all entries"
     if args.json:
-        print_json({"deleted": True, "gateway": gateway_id(args), "filters": args.filters})
+        print_json({"deleted": deleted, "gateway": gateway_id(args), "filters": args.filters})
     else:
-        print(f"deleted logs of gateway {gateway_id(args)!r} matching {described}")
+        count = "" if deleted is None else f"{deleted} "
+        print(f"deleted {count}logs of gateway {gateway_id(args)!r} matching {described}")
     return EXIT_OK
 
 

@@ -15,7 +15,8 @@ import httpx
 
 from aigateway_sdk.control._decode import malformed
 from aigateway_sdk.errors import AiError, UnexpectedStatus
-from aigateway_sdk.transport.http import request_json
+from aigateway_sdk.transport.failures import reason_from_exception
+from aigateway_sdk.transport.http import open_stream, request_json
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -95,12 +96,17 @@ class ControlApi:
         )
         return unwrap(reply.body, reply.status)
 
-    async def call_raw(self, method: str, path: str) -> Any:
-        """Send one request and return its decoded JSON as is (no envelope)."""
-        reply = await request_json(
-            self.client, method, self._root + path, headers=self._headers, retry=self.retry
-        )
-        return reply.body
+    async def fetch(self, path: str) -> tuple[httpx.Headers, bytes]:
+        """GET a body that is not an envelope (a stored request or response): headers, bytes."""
+        headers = {"authorization": self._headers["authorization"]}
+        async with open_stream(
+            self.client, "GET", self._root + path, headers=headers, retry=self.retry
+        ) as response:
+            try:
+                content = await response.aread()
+            except (httpx.HTTPError, OSError) as error:
+                raise AiError(reason_from_exception(error)) from None
+            return response.headers, content
 
     async def aclose(self) -> None:
         self._closed = True

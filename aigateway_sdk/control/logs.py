@@ -14,7 +14,7 @@ import attrs
 
 from aigateway_sdk.control._api import ControlApi, QueryPairs, iterate_pages, segment
 from aigateway_sdk.control._decode import MetadataValue
-from aigateway_sdk.control.models import LogEntry
+from aigateway_sdk.control.models import LogBody, LogEntry
 from aigateway_sdk.validation import FieldError, ValidationError
 
 FilterOperator = Literal["eq", "neq", "contains", "lt", "gt"]
@@ -162,13 +162,21 @@ class LogsClient:
         envelope = await self._api.call("GET", f"{self._path}/{segment(log_id)}")
         return LogEntry.from_api(envelope.result)
 
-    async def request_body(self, log_id: str) -> Any:
-        """The stored request body of a log entry, decoded from JSON."""
-        return await self._api.call_raw("GET", f"{self._path}/{segment(log_id)}/request")
+    async def request_body(self, log_id: str) -> LogBody:
+        """The stored request body of a log entry (`.json()`, `.text`, `.content`)."""
+        return await self._body(log_id, "request")
 
-    async def response_body(self, log_id: str) -> Any:
-        """The stored response body of a log entry, decoded from JSON."""
-        return await self._api.call_raw("GET", f"{self._path}/{segment(log_id)}/response")
+    async def response_body(self, log_id: str) -> LogBody:
+        """The stored response body of a log entry: JSON, or SSE text for a stream."""
+        return await self._body(log_id, "response")
+
+    async def _body(self, log_id: str, which: str) -> LogBody:
+        headers, content = await self._api.fetch(f"{self._path}/{segment(log_id)}/{which}")
+        return LogBody(
+            content,
+            headers.get("content-type"),
+            headers.get("cf-aig-body-truncated", "").lower() == "true",
+        )
 
     async def patch(
         self,
@@ -207,13 +215,17 @@ class LogsClient:
         limit: int | None = None,
         order_by: OrderBy | None = None,
         direction: Direction | None = None,
-    ) -> None:
+    ) -> int | None:
         """Delete the entries matching every filter (all of them with no filter), at most
-        `limit` of them taken in the given order."""
+        `limit` of them taken in the given order. Returns how many were deleted when the
+        server says (the local gateway does; Cloudflare answers only `success`)."""
         query = [*filter_query(filters), *_order_query(order_by, direction)]
         if limit is not None:
             query.append(("limit", limit))
-        await self._api.call("DELETE", self._path, query=query)
+        envelope = await self._api.call("DELETE", self._path, query=query)
+        result = envelope.result
+        deleted = result.get("deleted") if isinstance(result, dict) else None
+        return deleted if isinstance(deleted, int) and not isinstance(deleted, bool) else None
 
 
 async def _take(
@@ -239,6 +251,7 @@ __all__ = [
     "Direction",
     "FilterOperator",
     "FilterValue",
+    "LogBody",
     "LogEntry",
     "LogFilter",
     "LogsClient",

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from aigateway_sdk import _json
 from aigateway_sdk.control._decode import MetadataValue, Reader, malformed
 from aigateway_sdk.control.spec import SETTINGS_RULES, GatewaySettings
 from aigateway_sdk.validation import ValidationError
@@ -133,4 +134,25 @@ class LogEntry:
         return out
 
 
-__all__ = ["Gateway", "LogEntry", "MetadataValue"]
+@attrs.frozen(slots=True)
+class LogBody:
+    """A stored request or response body of a log entry, as the gateway kept it."""
+
+    content: bytes
+    content_type: str | None = None
+    truncated: bool = False
+    """The gateway stored only the first part of a larger body."""
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body decoded as JSON; `AiError(MalformedOutput)` when it is not JSON."""
+        try:
+            return _json.loads(self.content)
+        except ValueError:
+            raise malformed("log body", "not JSON") from None
+
+
+__all__ = ["Gateway", "LogBody", "LogEntry", "MetadataValue"]
