@@ -8,6 +8,7 @@ flushes the logs and closes the database. A restarted gateway keeps its port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -22,13 +23,38 @@ from aigateway_sdk.local.config import LocalGatewayConfig
 START_TIMEOUT = 15.0
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, woken at once by `request_exit()` instead of polling every 100 ms."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        ticks = 0
+        while not await self.on_tick(ticks):
+            ticks = (ticks + 10) % 864_000  # every wake-up refreshes the Date header
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+
 class LocalGateway:
     """`with LocalGateway(LocalGatewayConfig(...)) as gw: gw.url, gw.data_url, gw.api_url`."""
 
     def __init__(self, config: LocalGatewayConfig | None = None) -> None:
         self.config = config or LocalGatewayConfig()
         self._port = self.config.port
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -89,7 +115,7 @@ class LocalGateway:
         if self.running:
             return self
         sock = self._bind()
-        server = uvicorn.Server(
+        server = _Server(
             uvicorn.Config(
                 create_app(self.config),
                 lifespan="on",
@@ -128,7 +154,7 @@ class LocalGateway:
     def stop(self) -> None:
         server, thread = self._server, self._thread
         if server is not None:
-            server.should_exit = True
+            server.request_exit()
         if thread is not None:
             thread.join(timeout=30)
         self._server = self._thread = None

@@ -72,7 +72,8 @@ async def test_control_plane_token(api: Api, http: httpx.AsyncClient) -> None:
         response = await http.get(api.control(), headers=headers)
         assert response.status_code == 401
         body = response.json()
-        assert body["success"] is False and body["errors"][0]["code"] == 10000
+        assert body["success"] is False
+        assert body["errors"][0]["code"] == 10000
     assert (await http.get(api.control(), headers=AUTH)).status_code == 200
 
 
@@ -119,4 +120,5 @@ async def test_logs_never_store_secrets(api: Api, http: httpx.AsyncClient) -> No
         assert TOKEN not in detail.text
         for part in ("request", "response"):
             body = await http.get(api.control(f"/locked/logs/{log['id']}/{part}"), headers=AUTH)
-            assert body.status_code == 200 and TOKEN not in body.text
+            assert body.status_code == 200
+            assert TOKEN not in body.text

@@ -24,7 +24,9 @@ async def test_workers_ai_reply_envelope_usage_and_headers(api: Api) -> None:
     response = await api.run(prompt="Tell me about the ocean please", max_tokens=200)
     assert response.status_code == 200
     body = response.json()
-    assert body["success"] is True and body["errors"] == [] and body["messages"] == []
+    assert body["success"] is True
+    assert body["errors"] == []
+    assert body["messages"] == []
     result = body["result"]
     text = result["response"]
     assert "ocean" in text  # the reply quotes the prompt
@@ -42,7 +44,8 @@ async def test_builtin_model_is_deterministic_and_message_aware(api: Api) -> Non
     other = (await api.run(prompt="beta question")).json()["result"]["response"]
     hotter = (await api.run(prompt="alpha question", temperature=1.5)).json()["result"]["response"]
     assert first == again
-    assert first != other and "beta" in other
+    assert first != other
+    assert "beta" in other
     assert hotter != first
 
 
@@ -60,7 +63,8 @@ async def test_messages_body_uses_the_last_user_message(api: Api, http: httpx.As
         headers={**AUTH, **GW_AUTH},
     )
     result = response.json()["result"]
-    assert "giraffe" in result["response"] and "zebra" not in result["response"]
+    assert "giraffe" in result["response"]
+    assert "zebra" not in result["response"]
     assert result["usage"]["prompt_tokens"] == 2 + 2 + 1 + 2
 
 
@@ -85,7 +89,8 @@ async def test_workers_ai_stream_frames(api: Api) -> None:
     parts = [json.loads(frame) for frame in frames[:-1]]
     assert len(parts) > 3  # streamed in several parts
     last = parts[-1]
-    assert last["response"] == "" and last["usage"]["completion_tokens"] == len(parts) - 1
+    assert last["response"] == ""
+    assert last["usage"]["completion_tokens"] == len(parts) - 1
     streamed = "".join(part["response"] for part in parts)
     plain = (await api.run(prompt="stream this please", max_tokens=50)).json()["result"]
     assert streamed == plain["response"]
@@ -100,7 +105,8 @@ async def test_compat_chat_completion_shape(api: Api) -> None:
     assert isinstance(body["created"], int)
     assert body["model"] == f"workers-ai/{MODEL}"
     choice = body["choices"][0]
-    assert choice["index"] == 0 and choice["message"]["role"] == "assistant"
+    assert choice["index"] == 0
+    assert choice["message"]["role"] == "assistant"
     assert "gateway" in choice["message"]["content"]
     assert body["usage"]["prompt_tokens"] == 5
 
@@ -115,7 +121,8 @@ async def test_compat_stream_with_usage_chunk(api: Api) -> None:
     assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     usage_chunk = chunks[-1]
-    assert usage_chunk["choices"] == [] and usage_chunk["usage"]["total_tokens"] > 0
+    assert usage_chunk["choices"] == []
+    assert usage_chunk["usage"]["total_tokens"] > 0
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks[:-1])
     assert usage_chunk["usage"]["completion_tokens"] == count_tokens(text)
@@ -136,9 +143,11 @@ async def test_workers_ai_openai_route(api: Api, http: httpx.AsyncClient) -> Non
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["model"] == MODEL and body["object"] == "chat.completion"
+    assert body["model"] == MODEL
+    assert body["object"] == "chat.completion"
     logs = await api.logs()
-    assert logs[0]["provider"] == "workers-ai" and logs[0]["model"] == MODEL
+    assert logs[0]["provider"] == "workers-ai"
+    assert logs[0]["model"] == MODEL
 
 
 async def test_compat_model_must_name_a_provider(api: Api, http: httpx.AsyncClient) -> None:
@@ -155,7 +164,8 @@ async def test_unknown_gateway_is_404_envelope(api: Api) -> None:
     response = await api.run("nope")
     assert response.status_code == 404
     body = response.json()
-    assert body["success"] is False and body["errors"][0]["message"]
+    assert body["success"] is False
+    assert body["errors"][0]["message"]
     assert response.headers["cf-aig-cache-status"] == "MISS"
 
 
@@ -165,7 +175,8 @@ async def test_default_gateway_appears_on_first_use_with_authentication(
     assert (await http.get(api.control("/default"), headers=AUTH)).status_code == 404
     await api.run()
     gateway = (await http.get(api.control("/default"), headers=AUTH)).json()["result"]
-    assert gateway["id"] == "default" and gateway["is_default"] is True
+    assert gateway["id"] == "default"
+    assert gateway["is_default"] is True
     assert gateway["authentication"] is True  # the server has an api token
 
 

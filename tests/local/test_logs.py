@@ -29,11 +29,16 @@ async def test_log_fields(api: Api, http: httpx.AsyncClient) -> None:
     [log] = await api.logs()
     assert log["id"] == log_id
     assert log["created_at"] == "2026-01-05T12:00:00.000Z"  # from the injected clock
-    assert log["provider"] == "workers-ai" and log["model"] == MODEL
+    assert log["provider"] == "workers-ai"
+    assert log["model"] == MODEL
     assert log["path"] == f"workers-ai/{MODEL}"
-    assert log["success"] is True and log["cached"] is False and log["status_code"] == 200
-    assert log["tokens_in"] == 2 and log["tokens_out"] == 9
-    assert log["cost"] == 2 * 0.5 + 9 * 2 and log["custom_cost"] is True
+    assert log["success"] is True
+    assert log["cached"] is False
+    assert log["status_code"] == 200
+    assert log["tokens_in"] == 2
+    assert log["tokens_out"] == 9
+    assert log["cost"] == 2 * 0.5 + 9 * 2
+    assert log["custom_cost"] is True
     assert json.loads(log["metadata"]) == {"user": "u1", "n": 3, "beta": True}
     assert log["event_id"] == "evt-42"
     assert log["request_content_type"] == "application/json"
@@ -57,7 +62,8 @@ async def test_stream_is_logged_with_tokens_before_done(api: Api, http: httpx.As
     [log] = await api.logs()
     assert log["id"] == response.headers["cf-aig-log-id"]
     assert log["response_content_type"] == "text/event-stream"
-    assert log["tokens_out"] > 0 and log["success"] is True
+    assert log["tokens_out"] > 0
+    assert log["success"] is True
     stored = await http.get(api.control(f"/default/logs/{log['id']}/response"), headers=AUTH)
     assert stored.content == response.content
 
@@ -84,7 +90,8 @@ async def test_errors_are_logged_with_their_status(api: Api, http: httpx.AsyncCl
     assert bad.status_code == 400
     [log] = await api.logs()
     assert log["id"] == bad.headers["cf-aig-log-id"]
-    assert log["success"] is False and log["status_code"] == 400
+    assert log["success"] is False
+    assert log["status_code"] == 400
 
 
 @pytest.fixture
@@ -216,7 +223,8 @@ async def test_search_order_and_pages(api: Api, http: httpx.AsyncClient) -> None
     )
     body = page.json()
     assert ids_of(body["result"]) == [ids[0]]
-    assert body["result_info"]["total_count"] == 4 and body["result_info"]["count"] == 1
+    assert body["result_info"]["total_count"] == 4
+    assert body["result_info"]["count"] == 1
 
 
 async def test_bad_filters_are_400(api: Api, http: httpx.AsyncClient) -> None:
@@ -243,10 +251,12 @@ async def test_patch_feedback_score_metadata(api: Api, http: httpx.AsyncClient) 
     )
     assert patched.status_code == 200
     log = (await http.get(url, headers=AUTH)).json()["result"]
-    assert log["feedback"] == 1 and log["score"] == 87
+    assert log["feedback"] == 1
+    assert log["score"] == 87
     assert json.loads(log["metadata"]) == {"reviewed": True}
     bad = await http.patch(url, json={"feedback": 5}, headers=AUTH)
-    assert bad.status_code == 400 and bad.json()["errors"][0]["path"] == ["feedback"]
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["path"] == ["feedback"]
     missing = await http.patch(api.control("/default/logs/NOPE"), json={"score": 1}, headers=AUTH)
     assert missing.status_code == 404
 
@@ -256,7 +266,8 @@ async def test_delete_with_filters_and_limit(api: Api, http: httpx.AsyncClient) 
     url = api.control("/default/logs")
     failed = json.dumps([{"key": "success", "operator": "eq", "value": [False]}])
     deleted = await http.delete(url, params={"filters": failed}, headers=AUTH)
-    assert deleted.status_code == 200 and deleted.json()["success"] is True
+    assert deleted.status_code == 200
+    assert deleted.json()["success"] is True
     assert ids_of(await api.logs(order_by_direction="asc")) == ids[:3]
     oldest = await http.delete(
         url,
@@ -270,4 +281,5 @@ async def test_delete_with_filters_and_limit(api: Api, http: httpx.AsyncClient) 
 async def test_unknown_log_is_404(api: Api, http: httpx.AsyncClient) -> None:
     await api.run()
     response = await http.get(api.control("/default/logs/01ARZ3NDEKTSV4RRFFQ69G5FAV"), headers=AUTH)
-    assert response.status_code == 404 and response.json()["success"] is False
+    assert response.status_code == 404
+    assert response.json()["success"] is False

@@ -65,7 +65,8 @@ async def test_429_is_cloudflare_shaped_logged_and_not_processed(
     }
     assert refused.headers["retry-after"] == "45"
     logs = await api.logs("tight")
-    assert logs[0]["status_code"] == 429 and logs[0]["success"] is False
+    assert logs[0]["status_code"] == 429
+    assert logs[0]["success"] is False
     assert logs[0]["tokens_out"] is None  # never reached the model
 
 

@@ -1,0 +1,71 @@
+"""The official `openai` client works unmodified against the `compat` route."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from aigateway_sdk.local import LocalGateway
+from tests.local.helpers import ACCOUNT, MODEL, TOKEN
+
+pytestmark = pytest.mark.anyio
+
+
+def client(gw: LocalGateway, gateway_id: str = "default") -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        base_url=f"{gw.data_url}/{ACCOUNT}/{gateway_id}/compat",
+        api_key=TOKEN,
+        default_headers={"cf-aig-authorization": f"Bearer {TOKEN}"},
+        max_retries=0,
+    )
+
+
+async def test_chat_completion(gw: LocalGateway) -> None:
+    async with client(gw) as ai:
+        raw = await ai.chat.completions.with_raw_response.create(
+            model=f"workers-ai/{MODEL}",
+            messages=[{"role": "user", "content": "Name a colour, please"}],
+            max_tokens=64,
+        )
+        completion = raw.parse()
+    assert raw.headers["cf-aig-cache-status"] == "MISS"
+    assert completion.choices[0].message.role == "assistant"
+    assert "colour" in (completion.choices[0].message.content or "")
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == 5  # Name, a, colour, ",", please
+
+
+async def test_streamed_chat_completion(gw: LocalGateway) -> None:
+    async with client(gw) as ai:
+        stream = await ai.chat.completions.create(
+            model=f"workers-ai/{MODEL}",
+            messages=[{"role": "user", "content": "stream a story"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        parts = []
+        usage = None
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                parts.append(chunk.choices[0].delta.content)
+            if chunk.usage is not None:
+                usage = chunk.usage
+    assert len(parts) > 3
+    assert "story" in "".join(parts)
+    assert usage is not None
+    assert usage.completion_tokens == len(parts)
+
+
+async def test_errors_map_to_openai_exceptions(gw: LocalGateway) -> None:
+    async with client(gw, "missing-gateway") as ai:
+        with pytest.raises(openai.NotFoundError):
+            await ai.chat.completions.create(
+                model=f"workers-ai/{MODEL}", messages=[{"role": "user", "content": "x"}]
+            )
+    async with openai.AsyncOpenAI(
+        base_url=f"{gw.data_url}/{ACCOUNT}/default/compat", api_key="wrong", max_retries=0
+    ) as ai:
+        with pytest.raises(openai.AuthenticationError):
+            await ai.chat.completions.create(
+                model=f"workers-ai/{MODEL}", messages=[{"role": "user", "content": "x"}]
+            )
