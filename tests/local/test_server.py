@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aigateway_sdk.cli.main import main
+from aigateway_sdk.cli import serve
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
 from aigateway_sdk.local.ulid import UlidGenerator, timestamp_ms
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api
@@ -75,9 +76,20 @@ def test_ulids_sort_by_time_and_order() -> None:
     assert timestamp_ms(later) == 1_700_000_001_000
 
 
+def serve_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve.register(parser.add_subparsers())
+    return parser.parse_args(["serve", *argv])
+
+
 def test_serve_refuses_public_host_without_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AIGATEWAY_API_TOKEN", raising=False)
-    assert main(["serve", "--host", "0.0.0.0", "--db", "unused.db"]) == 2
+    args = serve_args("--host", "0.0.0.0", "--db", "unused.db")
+    assert args.run(args) == 2
+    assert serve.is_loopback("127.0.0.1")
+    assert serve.is_loopback("::1")
+    assert serve.is_loopback("localhost")
+    assert not serve.is_loopback("192.168.1.4")
 
 
 def _free_port() -> int:
