@@ -46,6 +46,7 @@ def call_model(
     headers: Mapping[str, str] | None = None,
     body: Mapping[str, Any] | None = None,
     model: str = MODEL,
+    client: httpx.Client | None = None,
 ) -> httpx.Response:
     """One data-plane request (Workers AI route), logged by the gateway."""
     url = f"{gw.data_url}/{account}/{gateway_id}/workers-ai/{model}"
