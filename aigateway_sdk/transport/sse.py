@@ -1,9 +1,9 @@
 """A small, fast Server-Sent Events decoder with a size limit per event.
 
 Fed raw byte chunks as they arrive, it returns the complete events in them. Lines end in
-LF, CRLF or CR (a CR at the end of a chunk waits for the next one). Anything it cannot accept
-(an event over `max_event_bytes`, or a line that never ends) raises `SseError`, which the stream
-readers turn into a `MalformedOutput` reason.
+LF, CRLF or CR (a CR at the end of a chunk ends the line at once; an LF opening the next chunk
+is then skipped). Anything it cannot accept (an event over `max_event_bytes`, or a line that
+never ends) raises `SseError`, which the stream readers turn into a `MalformedOutput` reason.
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ class SseDecoder:
         self._pending_cr = False
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        if self._pending_cr:
-            chunk = b"\r" + chunk
+        if self._pending_cr and chunk:
+            # The last chunk ended in a CR, already taken as a line end: an LF right after it
+            # is the second half of that CRLF, not another (blank) line.
             self._pending_cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         if b"\r" in chunk:
-            if chunk.endswith(b"\r"):
-                chunk = chunk[:-1]
-                self._pending_cr = True
+            # A CR at the very end is a line end now (an event must not wait for more bytes).
+            self._pending_cr = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         buffer = self._buffer + chunk if self._buffer else chunk
         events: list[SseEvent] = []

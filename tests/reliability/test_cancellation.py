@@ -6,11 +6,12 @@ pool and the process's file descriptors, after 1,000 cancelled streams per backe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import anyio
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from aigateway_sdk import AiError, GatewayBinding, RetryPolicy, TextDelta
@@ -87,7 +88,7 @@ async def by_timeout_before_headers(lm: GatewayLanguageModel) -> None:
     assert scope.cancelled_caught
 
 
-Mode = Callable[[GatewayLanguageModel], Awaitable[None]]
+Mode = Callable[[GatewayLanguageModel], Coroutine[Any, Any, None]]
 
 
 async def run_many(lm: GatewayLanguageModel, mode: Mode, count: int) -> None:

@@ -4,6 +4,7 @@ part has reached the caller. Core paths run on both anyio backends."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -123,11 +124,12 @@ async def test_429_retry_after_seconds_is_honoured(server: FaultServer) -> None:
 
 
 async def test_429_retry_after_http_date_is_honoured(server: FaultServer) -> None:
-    # An HTTP date has one-second resolution: two seconds ahead is at least one second away.
-    server.script(rate_limited({"retry-after": formatdate(time.time() + 2, usegmt=True)}))
+    # An HTTP date has one-second resolution: a whole second at least one second ahead.
+    when = math.ceil(time.time() + 1.0)
+    server.script(rate_limited({"retry-after": formatdate(when, usegmt=True)}))
     response = await model_for(server.url).generate_text(prompt="hi")
     assert response.text == "hello"
-    assert server.requests[1].at - server.requests[0].at >= 0.95
+    assert server.requests[1].at - server.requests[0].at >= 0.9
 
 
 @BACKENDS
@@ -528,3 +530,31 @@ async def test_stalled_stream_body_hits_the_total_timeout(server: FaultServer) -
     assert error is not None
     assert isinstance(error.reason, Timeout)
     assert time.monotonic() - started < 2
+
+
+@BACKENDS
+async def test_stream_with_cr_line_ends_completes(server: FaultServer) -> None:
+    """The SSE spec allows a bare CR as the line end; the last event ends the stream."""
+    frames = [f.replace(b"\n", b"\r") for f in sse_frames(["a", "b"])]
+    server.default = sse(frames)
+    parts, error = await stream_parts(model_for(server.url))
+    assert error is None
+    assert deltas(parts) == ["a", "b"]
+    assert isinstance(parts[-1], Finish)
+
+
+@BACKENDS
+async def test_cr_terminated_event_is_delivered_without_waiting_for_more_bytes(
+    server: FaultServer,
+) -> None:
+    server.default = sse([b'data: {"response": "now"}\r\r'], then="hold")
+    lm = model_for(server.url, total_timeout=2.0)
+    got: list[str] = []
+    started = time.monotonic()
+    async for part in lm.stream_text(prompt="hi"):
+        if isinstance(part, TextDelta):
+            got.append(part.delta)
+            break
+    await lm._binding.aclose()
+    assert got == ["now"]
+    assert time.monotonic() - started < 1
