@@ -1,0 +1,287 @@
+"""The `aigateway` command line in-process against the local gateway: exit codes, `--json`
+on stdout only, one-line errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aigateway_sdk.cli.main import main
+from aigateway_sdk.local import LocalGateway
+
+from .conftest import TOKEN, call_model
+
+
+@pytest.fixture
+def env(gw: LocalGateway, account: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", account)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("AIGATEWAY_API_BASE_URL", gw.api_url)
+    monkeypatch.setenv("AIGATEWAY_BASE_URL", gw.data_url)
+    monkeypatch.delenv("AIGATEWAY_GATEWAY_ID", raising=False)
+    monkeypatch.delenv("CLOUDFLARE_GATEWAY_TOKEN", raising=False)
+    return account
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)  # stdout holds exactly one JSON document
+
+
+def assert_one_line_error(err: str, *words: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("aigateway: error: ")
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0]
+
+
+def write_spec(path: Path, gateway_id: str, **settings: Any) -> Path:
+    lines = ["[gateways.Main]", f'id = "{gateway_id}"']
+    lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_plan_apply_replan_cycle(
+    env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path / "gateway.toml", gateway_id, cache_ttl=300, authentication=True)
+
+    plans = run_json(capsys, "gateways", "plan", str(spec))
+    assert plans[0]["action"] == "create"
+    assert plans[0]["gateway_id"] == gateway_id
+    assert run(capsys, "gateways", "plan", str(spec), "--detailed-exitcode")[0] == 2
+
+    applied = run_json(capsys, "gateways", "apply", str(spec))
+    assert applied[0]["result"] == "created"
+    created_at = applied[0]["gateway"]["created_at"]
+    assert applied[0]["gateway"]["cache_ttl"] == 300
+
+    code, out, _ = run(capsys, "gateways", "plan", str(spec), "--detailed-exitcode")
+    assert code == 0
+    assert "up to date" in out
+
+    write_spec(spec, gateway_id, cache_ttl=60, authentication=True)
+    code, out, _ = run(capsys, "gateways", "plan", str(spec))
+    assert code == 0
+    assert "cache_ttl: 300 -> 60" in out
+    assert "1 to update in place" in out
+    plans = run_json(capsys, "gateways", "plan", str(spec))
+    assert plans[0]["changes"] == [{"field": "cache_ttl", "old": 300, "new": 60}]
+
+    applied = run_json(capsys, "gateways", "apply", str(spec))
+    assert applied[0]["result"] == "updated"
+    assert applied[0]["gateway"]["created_at"] == created_at
+    assert run_json(capsys, "gateways", "apply", str(spec))[0]["result"] == "unchanged"
+
+
+def test_default_source_is_gateway_toml_in_the_current_directory(
+    env: str,
+    gateway_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_spec(tmp_path / "gateway.toml", gateway_id)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "gateways", "apply")
+    assert code == 0
+    assert f"created gateway '{gateway_id}'" in out
+
+
+def test_module_object_source(
+    env: str,
+    gateway_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = f"cli_spec_{gateway_id.replace('-', '_')}"
+    (tmp_path / f"{module}.py").write_text(
+        "from aigateway_sdk.control import AiGateway\n"
+        f"Gateway = AiGateway('Gateway', id='{gateway_id}', rate_limiting_limit=5)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    applied = run_json(capsys, "gateways", "apply", f"{module}:Gateway")
+    assert applied[0]["gateway"]["rate_limiting_limit"] == 5
+
+
+def test_list_get_delete(
+    env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_json(capsys, "gateways", "apply", str(write_spec(tmp_path / "g.toml", gateway_id)))
+
+    listed = run_json(capsys, "gateways", "list", "--per-page", "1")
+    assert gateway_id in [g["id"] for g in listed]
+    code, out, _ = run(capsys, "gateways", "list")
+    assert code == 0
+    assert out.splitlines()[0].split()[0] == "id"  # a table with a header
+    assert gateway_id in out
+
+    assert run_json(capsys, "gateways", "get", gateway_id)["id"] == gateway_id
+
+    assert run_json(capsys, "gateways", "delete", gateway_id) == [
+        {"id": gateway_id, "deleted": True}
+    ]
+    code, _, err = run(capsys, "gateways", "get", gateway_id)
+    assert code == 1
+    assert_one_line_error(err, "NotFound", "404")
+    code, _, err = run(capsys, "gateways", "delete", gateway_id)
+    assert code == 1
+    assert_one_line_error(err, "NotFound")
+    assert run_json(capsys, "gateways", "delete", gateway_id, "--missing-ok") == [
+        {"id": gateway_id, "deleted": False}
+    ]
+
+
+def test_invalid_spec_file_names_the_field(
+    env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path / "bad.toml", gateway_id, cache_ttl=-5)
+    code, out, err = run(capsys, "gateways", "apply", str(spec), "--json")
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, "gateways.Main.cache_ttl", "must be >= 0")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["gateways", "plan", "missing.toml"], ["missing.toml", "no such file"]),
+        (["gateways", "plan", "nosuchmodule_xyz:Gateway"], ["no module named"]),
+        (["logs", "list", "--filter", "success"], ["key=op:value"]),
+        (["logs", "list", "--filter", "success=like:x"], ["operator"]),
+        (["logs", "delete"], ["--all"]),
+    ],
+)
+def test_bad_input_is_one_line(
+    env: str, tmp_path: Path, argv: list[str], words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert out == ""
+    assert_one_line_error(err, *words)
+
+
+def test_broken_toml_is_one_line(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[gateway\n")
+    code, _, err = run(capsys, "gateways", "plan", str(bad))
+    assert code == 1
+    assert_one_line_error(err, "invalid TOML")
+
+
+def test_missing_credentials(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    code, _, err = run(capsys, "gateways", "list")
+    assert code == 1
+    assert_one_line_error(err, "--api-token", "CLOUDFLARE_API_TOKEN")
+    monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID")
+    code, _, err = run(capsys, "logs", "list", "--api-token", TOKEN)
+    assert code == 1
+    assert_one_line_error(err, "CLOUDFLARE_ACCOUNT_ID")
+
+
+def test_wrong_token_is_one_line(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "gateways", "list", "--api-token", "wrong")
+    assert code == 1
+    assert_one_line_error(err, "AuthenticationFailed", "401")
+
+
+def test_usage_error_exits_2(env: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["gateways", "frobnicate"])
+    assert exit_info.value.code == 2
+
+
+def test_logs_list_get_delete(
+    gw: LocalGateway, env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_json(capsys, "gateways", "apply", str(write_spec(tmp_path / "g.toml", gateway_id)))
+    for i in range(7):
+        reply = call_model(
+            gw, env, gateway_id, "hello " * (i + 1), headers={"cf-aig-event-id": f"e{i}"}
+        )
+        assert reply.status_code == 200
+
+    listed = run_json(capsys, "logs", "list", "-g", gateway_id, "--per-page", "2", "--limit", "0")
+    assert [e["event_id"] for e in listed] == [f"e{i}" for i in reversed(range(7))]
+    limited = run_json(capsys, "logs", "list", "-g", gateway_id, "--limit", "3")
+    assert len(limited) == 3
+    filtered = run_json(
+        capsys,
+        "logs",
+        "list",
+        "-g",
+        gateway_id,
+        "--filter",
+        "tokens_in=gt:2",
+        "--filter",
+        "event_id=neq:e6",
+        "--order-by",
+        "created_at",
+        "--direction",
+        "asc",
+    )
+    assert [e["event_id"] for e in filtered] == ["e2", "e3", "e4", "e5"]
+
+    code, out, _ = run(capsys, "logs", "list", "-g", gateway_id, "--limit", "2")
+    assert code == 0
+    assert out.splitlines()[0].split()[:2] == ["id", "created_at"]
+    assert len(out.splitlines()) == 3
+
+    one = run_json(
+        capsys, "logs", "get", listed[0]["id"], "-g", gateway_id, "--request", "--response"
+    )
+    assert one["event_id"] == "e6"
+    assert one["request"] == {"prompt": "hello " * 7}
+    assert "response" in one["response"]["result"]
+
+    deleted = run_json(capsys, "logs", "delete", "-g", gateway_id, "--filter", "event_id=eq:e0")
+    assert deleted["deleted"] == 1
+    code, out, _ = run(capsys, "logs", "delete", "-g", gateway_id, "--all")
+    assert code == 0
+    assert "deleted 6 logs" in out
+    assert run_json(capsys, "logs", "list", "-g", gateway_id) == []
+
+
+def test_generate_and_stream(
+    gw: LocalGateway, env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the `default` gateway exists on first use and has authentication on
+    generated = run_json(capsys, "generate", "Say hello.", "--gateway-token", TOKEN)
+    assert generated["text"]
+    assert generated["usage"]["output_tokens"] > 0
+    assert generated["log_id"]
+
+    code, out, err = run(capsys, "stream", "Say hello.", "--gateway-token", TOKEN)
+    assert code == 0
+    assert out.strip() == generated["text"].strip()  # the built-in model is deterministic
+    assert "out" in err  # usage summary on stderr, not stdout
+
+    code, out, _ = run(capsys, "stream", "Say hello.", "--gateway-token", TOKEN, "--json")
+    parts = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert parts[-1]["type"] == "finish"
+    deltas = [p["delta"] for p in parts if p["type"] == "text-delta"]
+    assert "".join(deltas) == generated["text"]
+
+    code, _, err = run(capsys, "generate", "Say hello.")  # no gateway token
+    assert code == 1
+    assert_one_line_error(err, "AuthenticationFailed")
