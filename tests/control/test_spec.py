@@ -167,14 +167,15 @@ NULLABLE = [name for name in SETTINGS_RULES if name not in NON_NULLABLE]
 @pytest.mark.parametrize("field", NON_NULLABLE)
 def test_booleans_are_not_nullable(field: str) -> None:
     with pytest.raises(ValidationError) as error:
-        AiGateway("Gateway", id="g", **{field: None})
+        AiGateway("Gateway", id="g", **{field: None})  # type: ignore[arg-type]
     assert [e.path for e in error.value.errors] == [(field,)]
     assert "null" in error.value.errors[0].message
 
 
 @pytest.mark.parametrize("field", NULLABLE)
 def test_nullable_fields_accept_none(field: str) -> None:
-    assert getattr(AiGateway("Gateway", id="g", **{field: None}), field) is None
+    spec = AiGateway("Gateway", id="g", **{field: None})  # type: ignore[arg-type]
+    assert getattr(spec, field) is None
 
 
 @pytest.mark.parametrize(
@@ -197,7 +198,13 @@ def test_boundaries_are_inclusive(field: str, value: Any) -> None:
 
 def test_every_bad_field_is_reported_at_once() -> None:
     with pytest.raises(ValidationError) as error:
-        AiGateway("Gateway", id="Bad Id", cache_ttl=-1, retry_backoff="x", collect_logs=None)
+        AiGateway(
+            "Gateway",
+            id="Bad Id",
+            cache_ttl=-1,
+            retry_backoff="x",  # type: ignore[arg-type]
+            collect_logs=None,  # type: ignore[arg-type]
+        )
     assert fields_of(error) == {"id", "cache_ttl", "retry_backoff", "collect_logs"}
 
 
