@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
-from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api
+from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api, async_client
 
 pytestmark = pytest.mark.anyio
 
@@ -86,7 +86,7 @@ async def test_five_metadata_entries_are_fine(api: Api) -> None:
 async def test_oversize_body_is_413(tmp_path: Path, config: LocalGatewayConfig) -> None:
     small = attrs.evolve(config, max_body_bytes=1024, db_path=tmp_path / "small.db")
     with LocalGateway(small) as gw:
-        async with httpx.AsyncClient() as http:
+        async with async_client() as http:
             api = Api(gw, http)
             response = await api.run(prompt="x" * 2000)
             assert_envelope(response, 413)
@@ -105,14 +105,14 @@ async def test_oversize_body_is_413(tmp_path: Path, config: LocalGatewayConfig) 
                 api.control(), content=b"{" + b" " * 2000 + b"}", headers=AUTH
             )
             assert_envelope(created, 413)
-        async with httpx.AsyncClient() as http:
+        async with async_client() as http:
             assert (await Api(gw, http).run()).status_code == 200
 
 
 async def test_log_bodies_are_capped(tmp_path: Path, config: LocalGatewayConfig) -> None:
     capped = attrs.evolve(config, log_body_cap=100, db_path=tmp_path / "cap.db")
     with LocalGateway(capped) as gw:
-        async with httpx.AsyncClient() as http:
+        async with async_client() as http:
             api = Api(gw, http)
             response = await api.run(prompt="z" * 500)
             log_id = response.headers["cf-aig-log-id"]

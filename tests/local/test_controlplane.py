@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from aigateway_sdk.local import LocalGateway, ManualClock
-from tests.local.helpers import ACCOUNT, AUTH, GATEWAY_DEFAULTS, TOKEN, Api
+from tests.local.helpers import AUTH, GATEWAY_DEFAULTS, TOKEN, Api, async_client
 
 pytestmark = pytest.mark.anyio
 
@@ -99,7 +99,7 @@ async def test_ten_gateways_per_account(api: Api, http: httpx.AsyncClient) -> No
     response = await http.post(api.control(), json={"id": "g10", **GATEWAY_DEFAULTS}, headers=AUTH)
     assert response.status_code == 400
     assert "at most 10" in response.json()["errors"][0]["message"]
-    other = Api(api.gw, http, account="another")
+    other = Api(api.gw, http, account=api.account + "-b")
     await other.create("g10")  # the limit is per account
 
 
@@ -120,14 +120,16 @@ async def test_gateway_url(api: Api, http: httpx.AsyncClient) -> None:
     await api.create("urls")
     response = await http.get(api.control("/urls/url/workers-ai"), headers=AUTH)
     url = response.json()["result"]
-    assert url == f"{api.gw.data_url}/{ACCOUNT}/urls/workers-ai"
+    assert url == f"{api.gw.data_url}/{api.account}/urls/workers-ai"
     assert (await http.get(api.control("/nope/url/workers-ai"), headers=AUTH)).status_code == 404
 
 
-async def test_official_cloudflare_client(gw: LocalGateway) -> None:
-    async with cloudflare.AsyncCloudflare(api_token=TOKEN, base_url=gw.api_url) as cf:
+async def test_official_cloudflare_client(gw: LocalGateway, account: str) -> None:
+    async with cloudflare.AsyncCloudflare(
+        api_token=TOKEN, base_url=gw.api_url, http_client=async_client()
+    ) as cf:
         created = await cf.ai_gateway.create(
-            account_id=ACCOUNT,
+            account_id=account,
             id="sdk-gw",
             cache_invalidate_on_update=True,
             cache_ttl=120,
@@ -139,13 +141,13 @@ async def test_official_cloudflare_client(gw: LocalGateway) -> None:
         assert created.id == "sdk-gw"
         assert created.cache_ttl == 120
         assert created.created_at.year == 2026
-        listed = [g.id async for g in cf.ai_gateway.list(account_id=ACCOUNT)]
+        listed = [g.id async for g in cf.ai_gateway.list(account_id=account)]
         assert listed == ["sdk-gw"]
-        got = await cf.ai_gateway.get("sdk-gw", account_id=ACCOUNT)
+        got = await cf.ai_gateway.get("sdk-gw", account_id=account)
         assert got.rate_limiting_technique == "sliding"
         updated = await cf.ai_gateway.update(
             "sdk-gw",
-            account_id=ACCOUNT,
+            account_id=account,
             cache_invalidate_on_update=True,
             cache_ttl=30,
             collect_logs=True,
@@ -156,52 +158,52 @@ async def test_official_cloudflare_client(gw: LocalGateway) -> None:
         assert updated.rate_limiting_limit == 7
         assert updated.modified_at >= updated.created_at
 
-        async with httpx.AsyncClient() as http:
-            api = Api(gw, http)
+        async with async_client() as http:
+            api = Api(gw, http, account)
             for prompt in ("one", "two"):
                 await api.run("sdk-gw", prompt=prompt)
             await api.run("sdk-gw", prompt="three", model="@cf/other/model")
-        logs = [log async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=ACCOUNT)]
+        logs = [log async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=account)]
         assert len(logs) == 3
         assert all(log.provider == "workers-ai" for log in logs)
         assert logs[0].tokens_in == 1
         filtered = cf.ai_gateway.logs.list(
             "sdk-gw",
-            account_id=ACCOUNT,
+            account_id=account,
             filters=[{"key": "model", "operator": "eq", "value": ["@cf/other/model"]}],
         )
         assert [log.model async for log in filtered] == ["@cf/other/model"]
         two_filters = cf.ai_gateway.logs.list(
             "sdk-gw",
-            account_id=ACCOUNT,
+            account_id=account,
             filters=[
                 {"key": "model", "operator": "neq", "value": ["@cf/other/model"]},
                 {"key": "success", "operator": "eq", "value": [True]},
             ],
         )
         assert len([log async for log in two_filters]) == 2
-        one = await cf.ai_gateway.logs.get(logs[0].id, account_id=ACCOUNT, gateway_id="sdk-gw")
+        one = await cf.ai_gateway.logs.get(logs[0].id, account_id=account, gateway_id="sdk-gw")
         assert one.id == logs[0].id
         await cf.ai_gateway.logs.edit(
-            logs[0].id, account_id=ACCOUNT, gateway_id="sdk-gw", feedback=1, score=10
+            logs[0].id, account_id=account, gateway_id="sdk-gw", feedback=1, score=10
         )
         await cf.ai_gateway.logs.delete(
             "sdk-gw",
-            account_id=ACCOUNT,
+            account_id=account,
             filters=[{"key": "model", "operator": "eq", "value": ["@cf/other/model"]}],
         )
         remaining = [
-            log.model async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=ACCOUNT)
+            log.model async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=account)
         ]
         assert remaining == ["@cf/meta/llama-3.1-8b-instruct"] * 2
 
-        deleted = await cf.ai_gateway.delete("sdk-gw", account_id=ACCOUNT)
+        deleted = await cf.ai_gateway.delete("sdk-gw", account_id=account)
         assert deleted.id == "sdk-gw"
         with pytest.raises(cloudflare.NotFoundError):
-            await cf.ai_gateway.get("sdk-gw", account_id=ACCOUNT)
+            await cf.ai_gateway.get("sdk-gw", account_id=account)
         with pytest.raises(cloudflare.BadRequestError):
             await cf.ai_gateway.create(
-                account_id=ACCOUNT,
+                account_id=account,
                 id="Not Valid",
                 cache_invalidate_on_update=False,
                 cache_ttl=0,
@@ -210,6 +212,8 @@ async def test_official_cloudflare_client(gw: LocalGateway) -> None:
                 rate_limiting_limit=0,
             )
 
-    async with cloudflare.AsyncCloudflare(api_token="wrong", base_url=gw.api_url) as bad:
+    async with cloudflare.AsyncCloudflare(
+        api_token="wrong", base_url=gw.api_url, http_client=async_client(), max_retries=0
+    ) as bad:
         with pytest.raises(cloudflare.AuthenticationError):
-            await bad.ai_gateway.get("x", account_id=ACCOUNT)
+            await bad.ai_gateway.get("x", account_id=account)

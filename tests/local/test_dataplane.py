@@ -183,7 +183,7 @@ async def test_default_gateway_appears_on_first_use_with_authentication(
 async def test_state_is_per_account(api: Api, http: httpx.AsyncClient) -> None:
     await api.create("shared-name")
     await api.run("shared-name")
-    other = Api(api.gw, http, account="acct2")
+    other = Api(api.gw, http, account=api.account + "-b")
     assert (await http.get(other.control("/shared-name"), headers=AUTH)).status_code == 404
     assert (await other.run("shared-name")).status_code == 404
     await other.create("shared-name")

@@ -6,22 +6,23 @@ import openai
 import pytest
 
 from aigateway_sdk.local import LocalGateway
-from tests.local.helpers import ACCOUNT, MODEL, TOKEN
+from tests.local.helpers import MODEL, TOKEN, async_client
 
 pytestmark = pytest.mark.anyio
 
 
-def client(gw: LocalGateway, gateway_id: str = "default") -> openai.AsyncOpenAI:
+def client(gw: LocalGateway, account: str, gateway_id: str = "default") -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(
-        base_url=f"{gw.data_url}/{ACCOUNT}/{gateway_id}/compat",
+        base_url=f"{gw.data_url}/{account}/{gateway_id}/compat",
         api_key=TOKEN,
         default_headers={"cf-aig-authorization": f"Bearer {TOKEN}"},
         max_retries=0,
+        http_client=async_client(),
     )
 
 
-async def test_chat_completion(gw: LocalGateway) -> None:
-    async with client(gw) as ai:
+async def test_chat_completion(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
         raw = await ai.chat.completions.with_raw_response.create(
             model=f"workers-ai/{MODEL}",
             messages=[{"role": "user", "content": "Name a colour, please"}],
@@ -35,8 +36,8 @@ async def test_chat_completion(gw: LocalGateway) -> None:
     assert completion.usage.prompt_tokens == 5  # Name, a, colour, ",", please
 
 
-async def test_streamed_chat_completion(gw: LocalGateway) -> None:
-    async with client(gw) as ai:
+async def test_streamed_chat_completion(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
         stream = await ai.chat.completions.create(
             model=f"workers-ai/{MODEL}",
             messages=[{"role": "user", "content": "stream a story"}],
@@ -56,14 +57,17 @@ async def test_streamed_chat_completion(gw: LocalGateway) -> None:
     assert usage.completion_tokens == len(parts)
 
 
-async def test_errors_map_to_openai_exceptions(gw: LocalGateway) -> None:
-    async with client(gw, "missing-gateway") as ai:
+async def test_errors_map_to_openai_exceptions(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account, "missing-gateway") as ai:
         with pytest.raises(openai.NotFoundError):
             await ai.chat.completions.create(
                 model=f"workers-ai/{MODEL}", messages=[{"role": "user", "content": "x"}]
             )
     async with openai.AsyncOpenAI(
-        base_url=f"{gw.data_url}/{ACCOUNT}/default/compat", api_key="wrong", max_retries=0
+        base_url=f"{gw.data_url}/{account}/default/compat",
+        api_key="wrong",
+        max_retries=0,
+        http_client=async_client(),
     ) as ai:
         with pytest.raises(openai.AuthenticationError):
             await ai.chat.completions.create(

@@ -17,15 +17,15 @@ import pytest
 from aigateway_sdk.cli import serve
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
 from aigateway_sdk.local.ulid import UlidGenerator, timestamp_ms
-from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api
+from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api, async_client, sync_client
 
 
-def test_urls_and_sync_use(gw: LocalGateway) -> None:
+def test_urls_and_sync_use(gw: LocalGateway, account: str) -> None:
     assert gw.url == f"http://127.0.0.1:{gw.port}"
     assert gw.data_url == gw.url + "/v1"
     assert gw.api_url == gw.url + "/client/v4"
-    response = httpx.post(
-        f"{gw.data_url}/a/default/workers-ai/{MODEL}",
+    response = sync_client().post(
+        f"{gw.data_url}/{account}/default/workers-ai/{MODEL}",
         json={"prompt": "sync"},
         headers={**AUTH, **GW_AUTH},
     )
@@ -35,14 +35,15 @@ def test_urls_and_sync_use(gw: LocalGateway) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_works_from_either_anyio_backend(gw: LocalGateway, anyio_backend: str) -> None:
-    async with httpx.AsyncClient() as http:
+    async with async_client() as http:
         response = await Api(gw, http).chat(content=f"from {anyio_backend}")
     assert anyio_backend in response.json()["choices"][0]["message"]["content"]
 
 
-def test_stop_start_keeps_port_and_state(gw: LocalGateway) -> None:
+def test_stop_start_keeps_port_and_state(fresh_gw: LocalGateway) -> None:
+    gw = fresh_gw
     port = gw.port
-    first = httpx.post(
+    first = sync_client().post(
         f"{gw.data_url}/a/default/workers-ai/{MODEL}",
         json={"prompt": "x"},
         headers={**AUTH, **GW_AUTH},
@@ -50,11 +51,11 @@ def test_stop_start_keeps_port_and_state(gw: LocalGateway) -> None:
     gw.stop()
     assert not gw.running
     with pytest.raises(httpx.ConnectError):
-        httpx.get(gw.url)
+        sync_client().get(gw.url)
     gw.start()
     assert gw.port == port
     log_id = first.headers["cf-aig-log-id"]
-    detail = httpx.get(
+    detail = sync_client().get(
         f"{gw.api_url}/accounts/a/ai-gateway/gateways/default/logs/{log_id}", headers=AUTH
     )
     assert detail.status_code == 200
@@ -122,14 +123,14 @@ def test_serve_command(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while True:
             try:
-                response = httpx.get(url, headers={"authorization": "Bearer cli-token"})
+                response = sync_client().get(url, headers={"authorization": "Bearer cli-token"})
                 break
             except httpx.ConnectError:
                 assert process.poll() is None, process.stderr.read() if process.stderr else ""
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert response.status_code == 200
-        assert httpx.get(url, headers={"authorization": "Bearer other"}).status_code == 401
+        assert sync_client().get(url, headers={"authorization": "Bearer other"}).status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
