@@ -51,6 +51,7 @@ def call_model(
     """One data-plane request (Workers AI route), logged by the gateway."""
     url = f"{gw.data_url}/{account}/{gateway_id}/workers-ai/{model}"
     all_headers = {"authorization": f"Bearer {TOKEN}", **(headers or {})}
-    return httpx.post(
-        url, json=body if body is not None else {"prompt": prompt}, headers=all_headers
-    )
+    payload = body if body is not None else {"prompt": prompt}
+    if client is None:
+        return httpx.post(url, json=payload, headers=all_headers)
+    return client.post(url, json=payload, headers=all_headers)

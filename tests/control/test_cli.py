@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from aigateway_sdk.cli.main import main
@@ -214,11 +215,13 @@ def test_logs_list_get_delete(
     gw: LocalGateway, env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run_json(capsys, "gateways", "apply", str(write_spec(tmp_path / "g.toml", gateway_id)))
-    for i in range(7):
-        reply = call_model(
-            gw, env, gateway_id, "hello " * (i + 1), headers={"cf-aig-event-id": f"e{i}"}
-        )
-        assert reply.status_code == 200
+    with httpx.Client() as client:
+        for i in range(7):
+            event = {"cf-aig-event-id": f"e{i}"}
+            reply = call_model(
+                gw, env, gateway_id, "hello " * (i + 1), headers=event, client=client
+            )
+            assert reply.status_code == 200
 
     listed = run_json(capsys, "logs", "list", "-g", gateway_id, "--per-page", "2", "--limit", "0")
     assert [e["event_id"] for e in listed] == [f"e{i}" for i in reversed(range(7))]

@@ -35,16 +35,14 @@ def event_for(i: int) -> str:
 def make_logs(gw: LocalGateway, account: str, gateway_id: str) -> list[str]:
     """COUNT logged calls, oldest first; returns their log ids."""
 
-    created = httpx.post(
-        f"{gw.api_url}/accounts/{account}/ai-gateway/gateways",
-        json=AiGateway("G", id=gateway_id, collect_logs=True).create_json(),
-        headers={"authorization": f"Bearer {TOKEN}"},
-    )
-    assert created.status_code == 200
-    ids = []
     with httpx.Client() as client:
-        for i in range(COUNT):
-            ids.append(_logged_call(gw, account, gateway_id, i, client))
+        created = client.post(
+            f"{gw.api_url}/accounts/{account}/ai-gateway/gateways",
+            json=AiGateway("G", id=gateway_id, collect_logs=True).create_json(),
+            headers={"authorization": f"Bearer {TOKEN}"},
+        )
+        assert created.status_code == 200
+        ids = [_logged_call(gw, account, gateway_id, i, client) for i in range(COUNT)]
     return ids
 
 
