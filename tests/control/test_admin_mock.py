@@ -297,3 +297,37 @@ def test_log_filter_parse() -> None:
     assert LogFilter.parse("success=eq:false") == LogFilter("success", "eq", False)
     assert LogFilter.parse("model=contains:llama:3") == LogFilter("model", "contains", "llama:3")
     assert str(LogFilter("tokens_out", "gt", 10)) == "tokens_out=gt:10"
+
+
+async def test_apply_recreates_a_gateway_deleted_while_updating() -> None:
+    state = {"gets": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            state["gets"] += 1
+            if state["gets"] == 1:
+                return ok(gateway_json("g", cache_ttl=1))  # exists with other settings
+            return fail(404, 7002, "not found")  # ... then someone deletes it
+        if request.method == "PUT":
+            return fail(404, 7002, "not found")
+        return ok(gateway_json("g", cache_ttl=5))
+
+    admin, seen = admin_with(handler)
+    async with admin:
+        result = await admin.apply(AiGateway("G", id="g", cache_ttl=5))
+    assert result.action == "created"
+    assert [r.method for r in seen] == ["GET", "PUT", "GET", "POST"]
+
+
+async def test_apply_gives_up_after_repeated_races() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return fail(404, 7002, "not found")
+        return fail(409, 1000, "already exists")  # never visible, always taken
+
+    admin, seen = admin_with(handler)
+    async with admin:
+        with pytest.raises(AiError) as error:
+            await admin.apply(AiGateway("G", id="g"))
+    assert isinstance(error.value.reason, Conflict)
+    assert [r.method for r in seen].count("POST") == 3
