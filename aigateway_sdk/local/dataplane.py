@@ -32,7 +32,7 @@ from aigateway_sdk.local.errors import (
     rate_limited,
 )
 from aigateway_sdk.local.gateways import LiveGateway
-from aigateway_sdk.local.headers import RequestOptions, parse_options
+from aigateway_sdk.local.headers import RequestOptions, header_map, parse_options
 from aigateway_sdk.local.logbook import cap_body
 from aigateway_sdk.local.records import LogRecord
 from aigateway_sdk.local.state import AppState
@@ -178,7 +178,7 @@ class DataPlane:
 
     async def universal(self, request: Request) -> Response:
         try:
-            live, options, body = await self._admit(request)
+            live, options, body, _headers = await self._admit(request)
         except ApiError as error:
             return _error_response(error)
         first = self._exchange(live, options, "universal", "", "", body, step=0)
@@ -215,17 +215,19 @@ class DataPlane:
 
     # --- the pipeline ------------------------------------------------------------------------
 
-    async def _admit(self, request: Request) -> tuple[LiveGateway, RequestOptions, bytes]:
+    async def _admit(
+        self, request: Request
+    ) -> tuple[LiveGateway, RequestOptions, bytes, dict[str, str]]:
         params = request.path_params
         live = await self.state.data_gateway(params["account_id"], params["gateway_id"])
-        headers = request.headers
+        headers = header_map(request.scope)
         if live.settings.authentication and not self.state.tokens.accepts(
             headers.get("cf-aig-authorization")
         ):
             raise gateway_unauthorized()
         options = parse_options(headers)
         body = await read_body(request, self.config.max_body_bytes)
-        return live, options, body
+        return live, options, body, headers
 
     def _exchange(
         self,
@@ -263,7 +265,7 @@ class DataPlane:
 
     async def _single(self, request: Request, target: Target) -> Response:
         try:
-            live, options, body = await self._admit(request)
+            live, options, body, headers = await self._admit(request)
         except ApiError as error:
             return _error_response(error)
         exchange = self._exchange(live, options, target.provider, target.model, target.path, body)
@@ -273,7 +275,7 @@ class DataPlane:
         policy = CallPolicy.of(options, live.settings)
         try:
             outcome = await self._attempt(
-                exchange, target, body, request.headers.get("authorization"), policy
+                exchange, target, body, headers.get("authorization"), policy
             )
         except ApiError as error:
             return await self._finish(exchange, Reply.error(error))

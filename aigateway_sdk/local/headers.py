@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -114,6 +114,11 @@ def _custom_cost(value: str) -> CustomCost:
     )
 
 
+def header_map(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The request's headers as a dict, built in one pass (names are lowercase in ASGI)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
 def parse_options(headers: Mapping[str, str]) -> RequestOptions:
     """Every `cf-aig-*` header of a request. Raises ApiError (400) on a malformed one."""
     if not any(name.startswith("cf-aig-") for name in headers):
@@ -158,4 +163,4 @@ def parse_options(headers: Mapping[str, str]) -> RequestOptions:
     )
 
 
-__all__ = ["CustomCost", "RequestOptions", "check_metadata", "parse_options"]
+__all__ = ["CustomCost", "RequestOptions", "check_metadata", "header_map", "parse_options"]

@@ -7,6 +7,7 @@ random part, so sorting ids sorts logs by creation order.
 from __future__ import annotations
 
 import os
+import random
 import threading
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -24,10 +25,13 @@ def encode(value: int, length: int) -> str:
 class UlidGenerator:
     """Thread-safe monotonic ULID source."""
 
-    __slots__ = ("_last_ms", "_last_rand", "_lock")
+    __slots__ = ("_last_ms", "_last_rand", "_lock", "_random")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Seeded once from the OS: ids must be unique and unguessable enough, not secret keys,
+        # and os.urandom per id costs more than the rest of a cache hit.
+        self._random = random.Random(os.urandom(32))
         self._last_ms = -1
         self._last_rand = 0
 
@@ -38,9 +42,9 @@ class UlidGenerator:
                 millis = self._last_ms
                 rand = self._last_rand + 1
                 if rand > _RANDOM_MAX:  # astronomically unlikely: borrow the next millisecond
-                    millis, rand = millis + 1, int.from_bytes(os.urandom(10), "big") >> 1
+                    millis, rand = millis + 1, self._random.getrandbits(79)
             else:
-                rand = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
+                rand = self._random.getrandbits(79)  # a spare bit: headroom for increments
             self._last_ms, self._last_rand = millis, rand
         return encode(millis, 10) + encode(rand, 16)
 
