@@ -88,8 +88,20 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
 def _add_order(
     parser: argparse.ArgumentParser, *, default_order: str | None, default_direction: str | None
 ) -> None:
-    parser.add_argument("--order-by", choices=ORDER_BY, default=default_order)
-    parser.add_argument("--direction", choices=DIRECTIONS, default=default_direction)
+    parser.add_argument(
+        "--order-by",
+        choices=ORDER_BY,
+        default=default_order,
+        metavar="FIELD",
+        help=f"one of {', '.join(ORDER_BY)}"
+        + (f" (default {default_order})" if default_order else ""),
+    )
+    parser.add_argument(
+        "--direction",
+        choices=DIRECTIONS,
+        default=default_direction,
+        help="asc or desc" + (f" (default {default_direction})" if default_direction else ""),
+    )
 
 
 def _filters(args: argparse.Namespace) -> list[LogFilter]:

@@ -250,6 +250,20 @@ class AiGateway(GatewaySettings):
         """The body of `POST .../gateways`: `id` and every setting."""
         return {"id": self.id, **self.settings_json()}
 
+    def __repr__(self) -> str:
+        """Like the call that builds it: name, id, then the settings that differ from the
+        defaults (`AiGateway('Gateway', id='prod-gateway', cache_ttl=300)`)."""
+        defaults = _DEFAULT_SETTINGS
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.settings_json().items()
+            if value != defaults[name]
+        ]
+        return f"AiGateway({', '.join([repr(self.name), f'id={self.id!r}', *changed])})"
+
+
+_DEFAULT_SETTINGS = GatewaySettings().settings_json()
+
 
 __all__ = [
     "GATEWAY_ID_MAX_LENGTH",

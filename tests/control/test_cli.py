@@ -4,6 +4,8 @@ on stdout only, one-line errors on stderr."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +290,17 @@ def test_generate_and_stream(
     code, _, err = run(capsys, "generate", "Say hello.")  # no gateway token
     assert code == 1
     assert_one_line_error(err, "AuthenticationFailed")
+
+
+def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aigateway_sdk.cli.main", "gateways", "plan", "absent.toml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert_one_line_error(result.stderr, "absent.toml", "no such file")

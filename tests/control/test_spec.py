@@ -237,3 +237,13 @@ def test_settings_drops_name_and_id() -> None:
     spec = AiGateway("Gateway", id="g", cache_ttl=9)
     assert spec.settings() == GatewaySettings(cache_ttl=9)
     assert type(spec.settings()) is GatewaySettings
+
+
+def test_repr_reads_like_the_call_that_builds_it() -> None:
+    spec = AiGateway("Gateway", id="prod-gateway", cache_ttl=300, rate_limiting_technique=None)
+    text = repr(spec)
+    assert (
+        text
+        == "AiGateway('Gateway', id='prod-gateway', cache_ttl=300, rate_limiting_technique=None)"
+    )
+    assert eval(text, {"AiGateway": AiGateway}) == spec
