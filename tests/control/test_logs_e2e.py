@@ -124,6 +124,7 @@ async def test_pages_through_every_entry_newest_first(
     assert [r.url.params["page"] for r in pages[:3]] == ["1", "2", "3"]
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_limit_stops_early(logs_of: Any, shared: tuple[str, str, list[str]]) -> None:
     account, gateway_id, ids = shared
     entries = await collect(logs_of(account, gateway_id).list(per_page=5, limit=7))
