@@ -18,6 +18,7 @@ from aigateway_sdk.errors import AiError, UnexpectedStatus
 from aigateway_sdk.transport.failures import reason_from_exception
 from aigateway_sdk.transport.http import open_stream, request_json
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
+from aigateway_sdk.validation import FieldError, ValidationError
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_TIMEOUT = 30.0
@@ -53,6 +54,13 @@ class ControlApi:
         retry: RetryPolicy | None,
         timeout: float,
     ) -> None:
+        problems = [
+            FieldError((name,), "is required and must be one line")
+            for name, value in (("account_id", account_id), ("api_token", api_token))
+            if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\0")
+        ]
+        if problems:
+            raise ValidationError(problems, what="gateway admin")
         self.account_id = account_id
         self.retry = DEFAULT_RETRY if retry is None else retry
         self._root = f"{base_url.rstrip('/')}/accounts/{segment(account_id)}/ai-gateway"
@@ -60,12 +68,10 @@ class ControlApi:
         self._client = client
         self._owns_client = client is None
         self._timeout = timeout
-        self._closed = False
 
     @property
     def client(self) -> httpx.AsyncClient:
-        if self._closed:
-            raise RuntimeError("this GatewayAdmin is closed")
+        """The pooled client, opened on first use (again after `aclose`)."""
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self._timeout)
         return self._client
@@ -109,7 +115,6 @@ class ControlApi:
             return response.headers, content
 
     async def aclose(self) -> None:
-        self._closed = True
         if self._owns_client and self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
@@ -126,7 +131,7 @@ async def iterate_pages(
 ) -> AsyncGenerator[T, None]:
     """Every item of a paged list, fetching page after page as the caller iterates."""
     if per_page < 1:
-        raise ValueError("per_page must be at least 1")
+        raise ValidationError([FieldError(("per_page",), "must be >= 1")], what="list query")
     page, seen = 1, 0
     while True:
         envelope = await api.call(

@@ -94,7 +94,7 @@ class GatewayAdmin:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this admin opened it. Idempotent."""
+        """Close the HTTP client if this admin opened it (a later call opens a new one)."""
         await self._api.aclose()
 
     # -- CRUD ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from aigateway_sdk.errors import (
     NotFound,
 )
 from aigateway_sdk.transport.retry import RetryPolicy
+from aigateway_sdk.validation import ValidationError
 
 pytestmark = pytest.mark.anyio
 
@@ -71,8 +72,21 @@ async def test_construction_does_no_io_and_close_is_idempotent() -> None:
     admin = GatewayAdmin("acct", "tok")  # no client yet: nothing to connect or close
     await admin.aclose()
     await admin.aclose()
-    with pytest.raises(RuntimeError, match="closed"):
-        await admin.get("g")
+
+
+@pytest.mark.parametrize(("account", "token"), [("", "tok"), ("acct", "a\nb"), ("acct", " ")])
+def test_bad_credentials_are_refused_when_built(account: str, token: str) -> None:
+    with pytest.raises(ValidationError):
+        GatewayAdmin(account, token)
+
+
+async def test_owned_client_is_closed_and_reopened_on_next_call() -> None:
+    admin = GatewayAdmin("acct", "tok", "http://127.0.0.1:9")
+    first = admin._api.client
+    await admin.aclose()
+    assert first.is_closed
+    assert admin._api.client is not first
+    await admin.aclose()
 
 
 async def test_get_sends_token_and_reads_a_typed_gateway() -> None:
