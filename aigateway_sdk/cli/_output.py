@@ -39,6 +39,7 @@ ENV_GATEWAY_ID = "AIGATEWAY_GATEWAY_ID"
 ENV_GATEWAY_TOKEN = "CLOUDFLARE_GATEWAY_TOKEN"
 ENV_API_BASE_URL = "AIGATEWAY_API_BASE_URL"
 ENV_DATA_BASE_URL = "AIGATEWAY_BASE_URL"
+ENV_DEBUG = "AIGATEWAY_DEBUG"
 
 
 class CliError(Exception):
@@ -122,6 +123,12 @@ def run_async(
             return fail(str(error))
         except OSError as error:  # e.g. stdout closed by `| head`
             return fail(f"{type(error).__name__}: {error}")
+        except Exception as error:  # a bug: still one line, unless asked for the traceback
+            if os.environ.get(ENV_DEBUG):
+                raise
+            return fail(
+                f"unexpected {type(error).__name__}: {error} (set {ENV_DEBUG}=1 to see more)"
+            )
 
     return run
 
@@ -196,6 +203,7 @@ __all__ = [
     "ENV_API_BASE_URL",
     "ENV_API_TOKEN",
     "ENV_DATA_BASE_URL",
+    "ENV_DEBUG",
     "ENV_GATEWAY_ID",
     "ENV_GATEWAY_TOKEN",
     "EXIT_FAILURE",

@@ -67,3 +67,19 @@ def test_failures_are_one_line_and_exit_1(
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert words in captured.err
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def command(_args: argparse.Namespace) -> int:
+        raise KeyError("boom")
+
+    monkeypatch.delenv("AIGATEWAY_DEBUG", raising=False)
+    assert run_async(command)(argparse.Namespace()) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unexpected KeyError" in err
+    monkeypatch.setenv("AIGATEWAY_DEBUG", "1")
+    with pytest.raises(KeyError):
+        run_async(command)(argparse.Namespace())
