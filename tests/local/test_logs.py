@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import attrs
 import httpx
 import pytest
 
-from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock
-from tests.local.helpers import AUTH, GW_AUTH, MODEL, TOKEN, Api
+from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock, UpstreamRoute
+from tests.local.helpers import AUTH, GW_AUTH, MODEL, TOKEN, Api, async_client
 
 pytestmark = pytest.mark.anyio
 
@@ -283,3 +284,31 @@ async def test_unknown_log_is_404(api: Api, http: httpx.AsyncClient) -> None:
     response = await http.get(api.control("/default/logs/01ARZ3NDEKTSV4RRFFQ69G5FAV"), headers=AUTH)
     assert response.status_code == 404
     assert response.json()["success"] is False
+
+
+async def test_abandoned_stream_is_logged_and_server_keeps_serving(
+    config: LocalGatewayConfig, http: httpx.AsyncClient
+) -> None:
+    slow = UpstreamRoute("@cf/slow-stream/*", token_latency_ms=30)
+    with LocalGateway(attrs.evolve(config, upstreams=(slow,))) as gw:
+        api = Api(gw, http)
+        async with (
+            async_client() as quitter,
+            quitter.stream(
+                "POST",
+                api.data("default", "workers-ai/@cf/slow-stream/m"),
+                json={"prompt": "long story", "stream": True},
+                headers={**AUTH, **GW_AUTH},
+            ) as response,
+        ):
+            log_id = response.headers["cf-aig-log-id"]
+            async for _chunk in response.aiter_bytes():
+                break  # hang up after the first bytes
+        assert (await api.run(prompt="still here")).status_code == 200
+        for _ in range(100):
+            logs = {log["id"]: log for log in await api.logs()}
+            if log_id in logs:
+                break
+            await anyio.sleep(0.05)
+        assert logs[log_id]["status_code"] == 499
+        assert logs[log_id]["success"] is False

@@ -6,7 +6,7 @@ import openai
 import pytest
 
 from aigateway_sdk.local import LocalGateway
-from tests.local.helpers import MODEL, TOKEN, async_client
+from tests.local.helpers import MODEL, TOKEN
 
 pytestmark = pytest.mark.anyio
 
@@ -17,7 +17,6 @@ def client(gw: LocalGateway, account: str, gateway_id: str = "default") -> opena
         api_key=TOKEN,
         default_headers={"cf-aig-authorization": f"Bearer {TOKEN}"},
         max_retries=0,
-        http_client=async_client(),
     )
 
 
@@ -67,7 +66,6 @@ async def test_errors_map_to_openai_exceptions(gw: LocalGateway, account: str) -
         base_url=f"{gw.data_url}/{account}/default/compat",
         api_key="wrong",
         max_retries=0,
-        http_client=async_client(),
     ) as ai:
         with pytest.raises(openai.AuthenticationError):
             await ai.chat.completions.create(
