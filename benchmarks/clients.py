@@ -132,9 +132,10 @@ class BareHttpx:
         async with aconnect_sse(self._client, "POST", url, content=body, headers=HEADERS) as source:
             if source.response.status_code != 200:
                 raise RuntimeError(f"status {source.response.status_code}")
+            # Read to the end (no `break` at [DONE]) so that the connection goes back to the pool.
             async for event in source.aiter_sse():
                 if event.data == "[DONE]":
-                    break
+                    continue
                 if orjson.loads(event.data).get("response"):
                     parts += 1
         return parts
@@ -182,7 +183,7 @@ class BareAiohttp:
                     continue
                 data = line[6:].rstrip()
                 if data == b"[DONE]":
-                    break
+                    continue  # read to the end: the connection goes back to the pool
                 if orjson.loads(data).get("response"):
                     parts += 1
         return parts

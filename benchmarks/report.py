@@ -163,10 +163,15 @@ def render(result: dict[str, Any]) -> str:
             "",
         ]
         rows = [
-            [f"{r['parts']:,}", _num(r["peak_rss_delta_mb"], 2), _num(r["us_per_part"], 2)]
+            [
+                f"`{r['client']}`",
+                f"{r['parts']:,}",
+                _num(r["peak_rss_delta_mb"], 2),
+                _num(r["us_per_part"], 2),
+            ]
             for r in s["rows"]
         ]
-        out += _table(["parts", "peak RSS delta (MB)", "µs/part"], rows)
+        out += _table(["client", "parts", "peak RSS delta (MB)", "µs/part"], rows)
     if "local" in sections:
         from benchmarks.local import render_section
 

@@ -43,6 +43,22 @@ class SseDecoder:
         self._pending_cr = False
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
+        events: list[SseEvent] = []
+        if not (self._buffer or self._data or self._event or self._pending_cr or b"\r" in chunk):
+            # Fast path for the common shape: whole `data: ...` events of one line each, as
+            # servers send them. Same result as the general path, which takes over from the
+            # first thing that is not such an event (a partial one, another field, a comment).
+            start, find, limit = 0, chunk.find, self._max
+            while chunk.startswith(b"data: ", start):
+                end = find(b"\n", start)
+                if end < 0 or chunk[end + 1 : end + 2] != b"\n" or end - start - 5 > limit:
+                    break
+                events.append(SseEvent(chunk[start + 6 : end], "message", self._id))
+                start = end + 2
+            if start:
+                if start == len(chunk):
+                    return events
+                chunk = chunk[start:]
         if self._pending_cr and chunk:
             # The last chunk ended in a CR, already taken as a line end: an LF right after it
             # is the second half of that CRLF, not another (blank) line.
@@ -54,7 +70,6 @@ class SseDecoder:
             self._pending_cr = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         buffer = self._buffer + chunk if self._buffer else chunk
-        events: list[SseEvent] = []
         start = 0
         find = buffer.find
         while True:
