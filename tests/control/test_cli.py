@@ -304,3 +304,15 @@ def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None
     assert result.returncode == 1
     assert result.stdout == ""
     assert_one_line_error(result.stderr, "absent.toml", "no such file")
+
+
+def test_the_shipped_example_applies(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parents[2] / "examples" / "gateway.toml"
+    applied = run_json(capsys, "gateways", "apply", str(example))
+    assert [(a["gateway_id"], a["result"]) for a in applied] == [
+        ("prod-gateway", "created"),
+        ("staging", "created"),
+    ]
+    assert applied[0]["gateway"]["retry_backoff"] == "exponential"
+    code, _, _ = run(capsys, "gateways", "plan", str(example), "--detailed-exitcode")
+    assert code == 0
