@@ -220,3 +220,17 @@ def test_routes_from_toml_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
         routes_from_mapping({"upstreams": [{"pattern": "*", "colour": "red"}]})
     with pytest.raises(ValueError, match="base_url"):
         routes_from_mapping({"upstreams": [{"pattern": "*", "kind": "openai"}]})
+
+
+async def test_universal_bad_step_is_skipped_and_reported(fapi: Api) -> None:
+    good = {"provider": "workers-ai", "endpoint": MODEL, "headers": AUTH, "query": {"prompt": "ok"}}
+    bad_config = {**good, "config": {"maxAttempts": 9}}
+    unknown = {"provider": "workers-ai", "endpoint": "", "headers": AUTH, "query": {}}
+    response = await fapi.http.post(
+        fapi.data("default"), json=[bad_config, unknown, good], headers=GW_AUTH
+    )
+    assert response.status_code == 200
+    assert response.headers["cf-aig-step"] == "2"
+    only_bad = await fapi.http.post(fapi.data("default"), json=[bad_config], headers=GW_AUTH)
+    assert only_bad.status_code == 400
+    assert only_bad.json()["errors"][0]["path"] == ["0"]

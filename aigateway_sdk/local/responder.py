@@ -1,0 +1,182 @@
+"""Answering a data-plane call: the HTTP response (plain or SSE), its `cf-aig-*` headers, and
+its log, written before the answer is complete (see `Logbook`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+import attrs
+from starlette.responses import Response, StreamingResponse
+
+from aigateway_sdk.local.errors import ApiError
+from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply
+from aigateway_sdk.local.logbook import cap_body
+from aigateway_sdk.local.records import LogRecord
+from aigateway_sdk.local.state import AppState
+from aigateway_sdk.local.upstreams.base import Delta, UpstreamError
+from aigateway_sdk.local.wire import DONE_FRAME, SSE, native_delta, native_finish
+
+
+class Responder:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.config = state.config
+
+    def record(
+        self,
+        exchange: Exchange,
+        *,
+        status: int,
+        cached: bool,
+        tokens_in: int | None,
+        tokens_out: int | None,
+        response_body: bytes,
+        response_type: str,
+    ) -> LogRecord:
+        cap = self.config.log_body_cap
+        request_body, request_cut = cap_body(exchange.request_body, cap)
+        response_kept, response_cut = cap_body(response_body, cap)
+        custom = exchange.options.custom_cost
+        return LogRecord(
+            id=exchange.log_id,
+            account_id=exchange.live.record.account_id,
+            gateway_id=exchange.live.record.id,
+            created_at=exchange.created_at,
+            provider=exchange.provider,
+            model=exchange.model,
+            path=exchange.path,
+            success=200 <= status < 400,
+            cached=cached,
+            status_code=status,
+            duration=int((time.perf_counter() - exchange.started) * 1000),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=custom.cost(tokens_in, tokens_out) if custom is not None else 0.0,
+            custom_cost=custom is not None,
+            metadata=exchange.options.metadata,
+            event_id=exchange.options.event_id,
+            step=exchange.step,
+            model_type="text-generation",
+            request_type="universal" if exchange.step is not None else "standard",
+            request_content_type="application/json",
+            response_content_type=response_type,
+            request_body=request_body,
+            request_size=len(exchange.request_body),
+            request_truncated=request_cut,
+            response_body=response_kept,
+            response_size=len(response_body),
+            response_truncated=response_cut,
+        )
+
+    async def finish(
+        self,
+        exchange: Exchange,
+        outcome: Reply | StreamReply,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> Response:
+        if isinstance(outcome, StreamReply):
+            return self._stream_response(exchange, outcome, extra)
+        headers = {"cf-aig-cache-status": "HIT" if outcome.cached else "MISS"}
+        headers.update(outcome.headers)
+        headers.update(extra)
+        if exchange.collect:
+            record = self.record(
+                exchange,
+                status=outcome.status,
+                cached=outcome.cached,
+                tokens_in=outcome.tokens_in,
+                tokens_out=outcome.tokens_out,
+                response_body=outcome.body,
+                response_type=outcome.content_type,
+            )
+            if await self.state.logbook.write(record, exchange.live.cap):
+                headers["cf-aig-log-id"] = exchange.log_id
+        return Response(
+            outcome.body,
+            status_code=outcome.status,
+            headers=headers,
+            media_type=outcome.content_type,
+        )
+
+    def _stream_response(
+        self, exchange: Exchange, reply: StreamReply, extra: tuple[tuple[str, str], ...]
+    ) -> Response:
+        headers = {"cf-aig-cache-status": "MISS", "cache-control": "no-cache"}
+        headers.update(extra)
+        if exchange.collect:
+            headers["cf-aig-log-id"] = exchange.log_id
+        return StreamingResponse(self._frames(exchange, reply), headers=headers, media_type=SSE)
+
+    async def _frames(self, exchange: Exchange, reply: StreamReply) -> AsyncIterator[bytes]:
+        kept = bytearray()
+        keep = self.config.log_body_cap + 1
+        total = 0
+        status = 499  # the client went away before the end, unless changed below
+        logged = False
+
+        def remember(frame: bytes) -> bytes:
+            nonlocal total
+            total += len(frame)
+            if len(kept) < keep:
+                kept.extend(frame[: keep - len(kept)])
+            return frame
+
+        try:
+            if reply.chunks is not None:
+                yield remember(reply.chunks.role())
+            try:
+                async for event in reply.events:
+                    if isinstance(event, Delta):
+                        if reply.chunks is None:
+                            yield remember(native_delta(event.text))
+                        else:
+                            yield remember(reply.chunks.delta(event.text))
+                    else:
+                        reply.tokens_in = event.prompt_tokens
+                        reply.tokens_out = event.completion_tokens
+                        if reply.chunks is None:
+                            yield remember(native_finish(event))
+                        else:
+                            yield remember(reply.chunks.finish(event))
+            except UpstreamError:
+                status = 502
+                return
+            status = 200
+            remember(DONE_FRAME)
+            if exchange.collect:
+                logged = True
+                record = self._stream_record(exchange, reply, status, kept, total)
+                await self.state.logbook.write(record, exchange.live.cap)
+            yield DONE_FRAME
+        finally:
+            close = getattr(reply.events, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
+            if exchange.collect and not logged:
+                record = self._stream_record(exchange, reply, status, kept, total)
+                self.state.logbook.write_nowait(record, exchange.live.cap)
+
+    def _stream_record(
+        self, exchange: Exchange, reply: StreamReply, status: int, kept: bytearray, total: int
+    ) -> LogRecord:
+        record = self.record(
+            exchange,
+            status=status,
+            cached=False,
+            tokens_in=reply.tokens_in,
+            tokens_out=reply.tokens_out,
+            response_body=bytes(kept),
+            response_type=SSE,
+        )
+        return attrs.evolve(record, response_size=total)
+
+
+def error_response(error: ApiError) -> Response:
+    """An error before any log exists (unknown gateway, authentication, headers, size)."""
+    return error.response({"cf-aig-cache-status": "MISS"})
+
+
+__all__ = ["Responder", "error_response"]

@@ -1,0 +1,99 @@
+"""The Universal endpoint's steps: `{provider, endpoint, headers, query, config?}` checked and
+turned into what the data plane runs (a target, a body, the provider auth, a call policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from aigateway_sdk._json import dumps
+from aigateway_sdk.local.errors import CODE_INVALID, ApiError
+from aigateway_sdk.local.exchange import Target
+from aigateway_sdk.local.headers import MAX_ATTEMPTS
+from aigateway_sdk.local.upstreams.router import CallPolicy
+
+BACKOFFS = ("constant", "linear", "exponential")
+
+
+@attrs.frozen(slots=True)
+class Step:
+    target: Target
+    body: bytes
+    authorization: str | None
+    policy: CallPolicy
+
+
+def step_target(provider: str, endpoint: str) -> Target | None:
+    endpoint = endpoint.strip("/")
+    path = f"{provider}/{endpoint}"
+    if provider == "workers-ai":
+        if endpoint == "v1/chat/completions":
+            return Target("openai", provider, path, fixed_provider="workers-ai")
+        return Target("native", provider, path, model=endpoint) if endpoint else None
+    if provider == "compat":
+        return Target("openai", provider, path) if endpoint == "chat/completions" else None
+    if endpoint in ("chat/completions", "v1/chat/completions"):
+        return Target("openai", provider, path, fixed_provider=provider)
+    return None
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == name and isinstance(value, str):
+            return value
+    return None
+
+
+def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
+    """One step; `policy` (from the request's headers) is what its `config` overrides."""
+
+    def bad(message: str) -> ApiError:
+        return ApiError(400, CODE_INVALID, f"step {index}: {message}", path=(str(index),))
+
+    if not isinstance(step, dict):
+        raise bad("must be an object")
+    provider, endpoint = step.get("provider"), step.get("endpoint")
+    if not isinstance(provider, str) or not isinstance(endpoint, str):
+        raise bad("provider and endpoint must be strings")
+    target = step_target(provider, endpoint)
+    if target is None:
+        raise bad(f"unsupported provider/endpoint {provider}/{endpoint}")
+    headers = step.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise bad("headers must be an object")
+    config = step.get("config") or {}
+    if not isinstance(config, dict):
+        raise bad("config must be an object")
+    changes: dict[str, Any] = {}
+    for key, field, low, high in (
+        ("requestTimeout", "timeout_ms", 1, None),
+        ("maxAttempts", "max_attempts", 1, MAX_ATTEMPTS),
+        ("retryDelay", "retry_delay_ms", 0, 60_000),
+    ):
+        if key in config:
+            value = config[key]
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad(f"config.{key} must be an integer")
+            if value < low or (high is not None and value > high):
+                raise bad(f"config.{key} is out of range")
+            changes[field] = value
+    if "backoff" in config:
+        if config["backoff"] not in BACKOFFS:
+            raise bad("config.backoff must be constant, linear or exponential")
+        changes["backoff"] = config["backoff"]
+    if changes:
+        policy = attrs.evolve(policy, **changes)
+    return Step(target, dumps(step.get("query")), _header(headers, "authorization"), policy)
+
+
+def step_list(payload: object) -> list[object]:
+    """The steps of a Universal body (a single object is one step)."""
+    if isinstance(payload, dict):
+        return [payload]
+    if not isinstance(payload, list) or not payload:
+        raise ApiError(400, CODE_INVALID, "Universal body must be a non-empty array of steps")
+    return payload
+
+
+__all__ = ["Step", "parse_step", "step_list", "step_target"]
