@@ -184,6 +184,18 @@ async def test_official_cloudflare_client(gw: LocalGateway, account: str) -> Non
         assert len([log async for log in two_filters]) == 2
         one = await cf.ai_gateway.logs.get(logs[0].id, account_id=account, gateway_id="sdk-gw")
         assert one.id == logs[0].id
+        assert one.response_size
+        request = await cf.ai_gateway.logs.request(
+            logs[0].id, account_id=account, gateway_id="sdk-gw"
+        )
+        assert request == {"prompt": "three"}
+        response = await cf.ai_gateway.logs.response(
+            logs[0].id, account_id=account, gateway_id="sdk-gw"
+        )
+        assert isinstance(response, dict)
+        assert response["success"] is True
+        url = await cf.ai_gateway.urls.get("workers-ai", account_id=account, gateway_id="sdk-gw")
+        assert url == f"{gw.data_url}/{account}/sdk-gw/workers-ai"
         await cf.ai_gateway.logs.edit(
             logs[0].id, account_id=account, gateway_id="sdk-gw", feedback=1, score=10
         )
