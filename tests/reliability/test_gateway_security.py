@@ -6,6 +6,7 @@ kind gets a Cloudflare-shaped 4xx, never a crash."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import uuid
@@ -243,29 +244,37 @@ async def test_tokens_are_never_stored_in_logs_or_the_database(
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.com"])
-def test_cli_refuses_to_listen_beyond_loopback_without_a_token(host: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in __import__("os").environ.items() if k != "AIGATEWAY_API_TOKEN"}
+def test_cli_refuses_to_listen_beyond_loopback_without_a_token(
+    host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`aigateway serve --host <not loopback>` with no token exits 2 before it opens anything
+    (uvicorn is stubbed: this test never listens)."""
+    import uvicorn
+
+    from aigateway_sdk.cli.main import main
+
+    def must_not_serve(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"would serve on {host} with no API token")
+
+    monkeypatch.delenv("AIGATEWAY_API_TOKEN", raising=False)
+    monkeypatch.setattr(uvicorn, "run", must_not_serve)
+    code = main(["serve", "--host", host, "--port", "0", "--db", str(tmp_path / "gw.db")])
+    assert code == 2
+    assert "token" in capsys.readouterr().err
+    assert not (tmp_path / "gw.db").exists()
+
+
+def test_cli_serve_entry_point_refuses_too() -> None:
+    """The real command line, end to end, for one case."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aigateway_sdk",
-            "serve",
-            "--host",
-            host,
-            "--port",
-            "0",
-            "--db",
-            str(tmp_path / "gw.db"),
-        ],
+        [sys.executable, "-m", "aigateway_sdk", "serve", "--host", "0.0.0.0", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=30,
-        env=env,
+        env={k: v for k, v in os.environ.items() if k != "AIGATEWAY_API_TOKEN"},
     )
     assert result.returncode == 2
     assert "token" in result.stderr
-    assert not (tmp_path / "gw.db").exists()
 
 
 @pytest.mark.xfail(

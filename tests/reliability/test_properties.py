@@ -38,7 +38,7 @@ from aigateway_sdk.control.spec import SETTINGS_RULES, check_settings_json
 from aigateway_sdk.response import InputTokens, OutputTokens, Usage
 from aigateway_sdk.transport.sse import SseDecoder, SseError, SseEvent
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
 # -- strategies ---------------------------------------------------------------------------------

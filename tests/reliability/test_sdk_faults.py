@@ -4,6 +4,7 @@ part has reached the caller. Core paths run on both anyio backends."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -558,3 +559,93 @@ async def test_cr_terminated_event_is_delivered_without_waiting_for_more_bytes(
     await lm._binding.aclose()
     assert got == ["now"]
     assert time.monotonic() - started < 1
+
+
+# -- odd but possible replies -----------------------------------------------------------------
+
+
+@BACKENDS
+async def test_bad_gzip_is_malformed_on_both_paths(server: FaultServer) -> None:
+    server.default = reply(200, b"\x1f\x8b not really gzip", {"content-encoding": "gzip"})
+    error = await generate_error(model_for(server.url, retries=2))
+    assert isinstance(error.reason, MalformedOutput)
+    assert len(server.requests) == 1
+    server.default = sse([b"\x1f\x8b not really gzip"], headers={"content-encoding": "gzip"})
+    _parts, stream_error = await stream_parts(model_for(server.url, retries=2))
+    assert stream_error is not None
+    assert isinstance(stream_error.reason, MalformedOutput)
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "nan", "", "Wed, 99 Foo 2026"])
+async def test_unusable_retry_after_falls_back_to_backoff(server: FaultServer, value: str) -> None:
+    server.script(rate_limited({"retry-after": value}))
+    started = time.monotonic()
+    response = await model_for(server.url).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 2
+    assert time.monotonic() - started < 1
+
+
+async def test_infinite_retry_after_is_not_waited_for(server: FaultServer) -> None:
+    server.default = rate_limited({"retry-after": "inf"})
+    error = await generate_error(model_for(server.url, retries=3))
+    assert isinstance(error.reason, RateLimited)
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_result_and_or_die_carry_the_same_reason(server: FaultServer) -> None:
+    from aigateway_sdk import Defect, Err
+
+    server.default = reply(503, b"")
+    lm = model_for(server.url, retries=0)
+    outcome = await lm.generate_text(prompt="hi").result()
+    assert isinstance(outcome, Err)
+    assert isinstance(outcome.error.reason, ProviderError)
+    with pytest.raises(Defect) as died:
+        await lm.generate_text(prompt="hi").or_die()
+    assert isinstance(died.value.error.reason, ProviderError)
+    assert len(server.requests) == 2
+    await lm._binding.aclose()
+
+
+def openai_frames(deltas: list[str]) -> list[bytes]:
+    frames = [
+        b"data: "
+        + json.dumps({"id": "c1", "choices": [{"index": 0, "delta": {"content": d}}]}).encode()
+        + b"\n\n"
+        for d in deltas
+    ]
+    return frames
+
+
+@BACKENDS
+@pytest.mark.parametrize("cut", ["reset", "close"])
+async def test_compat_stream_cut_after_n_parts(server: FaultServer, cut: str) -> None:
+    server.default = sse(openai_frames(["x", "y"]), then=cut)
+    binding = GatewayBinding(
+        account_id="acct",
+        gateway_id="gw",
+        api_token="tok",
+        base_url=f"{server.url}/v1",
+        retry=RetryPolicy(max_retries=3, initial_delay=0.01),
+    )
+    lm = binding.model("openai/gpt-4o-mini")
+    parts, error = await stream_parts(lm)
+    assert deltas(parts) == ["x", "y"]
+    assert error is not None
+    assert isinstance(error.reason, NetworkError)
+    assert len(server.requests) == 1
+    assert server.requests[0].path == "/v1/acct/gw/compat/chat/completions"
+
+
+@BACKENDS
+async def test_compat_stream_bad_frame_is_malformed(server: FaultServer) -> None:
+    bad = b'data: {"choices": [{"delta": {"content": 5}}]}\n\n'
+    server.default = sse([*openai_frames(["ok"]), bad, b"data: [DONE]\n\n"])
+    binding = GatewayBinding(account_id="acct", gateway_id="gw", base_url=f"{server.url}/v1")
+    parts, error = await stream_parts(binding.model("openai/gpt-4o-mini"))
+    assert deltas(parts) == ["ok"]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
