@@ -111,7 +111,11 @@ class GatewayLanguageModel:
         self.parameters = parameters or ModelParameters()
         self.options = binding.options.merged(options)
         self._codec = _codec(self.route)
-        self._url = binding.data_url(self._codec.path(model))
+        url = binding.data_url(self._codec.path(model))
+        try:  # parsed once here: httpx parses a str URL again on every request
+            self._url: str | httpx.URL = httpx.URL(url)
+        except httpx.InvalidURL:
+            self._url = url  # a call reports it, as before
         self._headers = binding.headers_for(self.route, model, self.options)
         self._params = self.parameters.to_json()
         self._max_tokens = self.parameters.max_tokens

@@ -57,7 +57,7 @@ async def _wait_or_raise(reason: Reason, retries_done: int, retry: RetryPolicy) 
 async def request_json(
     client: httpx.AsyncClient,
     method: str,
-    url: str,
+    url: str | httpx.URL,
     *,
     headers: Mapping[str, str] | None = None,
     json_body: object = None,
@@ -113,7 +113,7 @@ def decode_json(response: httpx.Response) -> Any:
 async def open_stream(
     client: httpx.AsyncClient,
     method: str,
-    url: str,
+    url: str | httpx.URL,
     *,
     headers: Mapping[str, str] | None = None,
     content: bytes | None = None,
