@@ -97,7 +97,7 @@ if TYPE_CHECKING:
         Err,
         Ok,
     )
-    from aigateway_sdk.sse_encode import (
+    from aigateway_sdk.sse_response import (
         SSE_HEADERS,
         sse_encode,
     )
@@ -168,7 +168,7 @@ _LAZY: dict[str, str] = {
     "ResponseMetadata": "aigateway_sdk.parts",
     "RetryPolicy": "aigateway_sdk.transport.retry",
     "Route": "aigateway_sdk.gateway_model",
-    "SSE_HEADERS": "aigateway_sdk.sse_encode",
+    "SSE_HEADERS": "aigateway_sdk.sse_response",
     "SpecLoadError": "aigateway_sdk.control",
     "StreamPart": "aigateway_sdk.parts",
     "TextDelta": "aigateway_sdk.parts",
@@ -182,7 +182,7 @@ _LAZY: dict[str, str] = {
     "ensure_gateway": "aigateway_sdk.control",
     "gateway_id_from_name": "aigateway_sdk.control",
     "load_specs": "aigateway_sdk.control",
-    "sse_encode": "aigateway_sdk.sse_encode",
+    "sse_encode": "aigateway_sdk.sse_response",
 }
 
 
