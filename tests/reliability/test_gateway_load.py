@@ -13,7 +13,7 @@ import pytest
 
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock
 
-from .gateway import Planes, client, db_log_ids
+from .gateway import AUTH, Planes, client, db_log_ids
 
 pytestmark = pytest.mark.anyio
 WINDOW_START = 1_767_225_600.0  # a multiple of 60: the start of a fixed window
@@ -145,3 +145,32 @@ async def test_delete_oldest_keeps_the_newest_logs(
         newest = [(await planes.run("rolling")).headers["cf-aig-log-id"] for _ in range(CAP)]
         assert await planes.log_total("rolling") == CAP
     assert db_log_ids(db, account, "rolling") == newest
+
+
+async def test_concurrent_creates_are_exact(gw: LocalGateway, account: str) -> None:
+    """50 concurrent creates of one id: one 200, the rest 409. 50 distinct ids: exactly the
+    account's limit of 10 succeed."""
+    async with client(connections=50) as http:
+        planes = Planes(gw.url, http, account)
+        body = {"cache_ttl": 0, "cache_invalidate_on_update": False, "collect_logs": True}
+        body |= {"rate_limiting_interval": 0, "rate_limiting_limit": 0}
+        codes: list[int] = []
+
+        async def create(gateway_id: str) -> None:
+            response = await http.post(
+                planes.control(), json={"id": gateway_id, **body}, headers=AUTH
+            )
+            codes.append(response.status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(50):
+                group.start_soon(create, "same")
+        assert sorted(codes) == [200] + [409] * 49
+        codes.clear()
+        async with anyio.create_task_group() as group:
+            for i in range(50):
+                group.start_soon(create, f"gw-{i}")
+        assert codes.count(200) == 9  # "same" is the tenth
+        assert all(code in (200, 400) for code in codes)
+        listed = await http.get(planes.control(), params={"per_page": 50}, headers=AUTH)
+        assert len(listed.json()["result"]) == 10

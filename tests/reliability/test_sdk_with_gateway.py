@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.anyio
 BACKENDS = pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 FLAKY = "@cf/test/flaky-{backend}"  # one route (one failure counter) per anyio backend
 DOWN = "@cf/test/down"
+SLOW = "@cf/test/slow"
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
 
@@ -41,12 +43,14 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
             UpstreamRoute(FLAKY.format(backend="asyncio"), kind="fault", status=503, fail_times=2),
             UpstreamRoute(FLAKY.format(backend="trio"), kind="fault", status=503, fail_times=2),
             UpstreamRoute(DOWN, kind="fault", status=502),
+            UpstreamRoute(SLOW, kind="builtin", token_latency_ms=20),
         ),
     )
     with LocalGateway(config) as gateway, httpx.Client(timeout=10) as http:
         control = f"{gateway.api_url}/accounts/acct/ai-gateway/gateways"
         for gateway_id, extra in (
             ("plain", {}),
+            ("streams", {}),
             ("locked", {"authentication": True}),
             ("limited", {"rate_limiting_limit": 2, "rate_limiting_interval": 60}),
         ):
@@ -160,3 +164,28 @@ async def test_per_call_options_reach_the_log(gw: LocalGateway) -> None:
 def test_module_uses_only_loopback(gw: LocalGateway) -> None:
     assert gw.url.startswith("http://127.0.0.1:")
     assert Path(gw.config.db_path or "").name == "gw.db"
+
+
+@BACKENDS
+async def test_streams_the_client_abandons_are_still_logged(gw: LocalGateway) -> None:
+    before = log_count(gw, "streams")
+    async with binding(gw, "streams") as b:
+        lm = b.model(SLOW)
+        for _ in range(10):
+            async for part in lm.stream_text(prompt="tell me a long story"):
+                if isinstance(part, TextDelta):
+                    break
+    with anyio.fail_after(10):  # the gateway notices each disconnect at its next token
+        while True:
+            if log_count(gw, "streams") - before >= 10:
+                break
+            await anyio.sleep(0.05)
+    async with httpx.AsyncClient(timeout=10) as http:
+        reply = await http.get(
+            f"{gw.api_url}/accounts/acct/ai-gateway/gateways/streams/logs",
+            params={"per_page": 10, "order_by": "created_at", "order_by_direction": "desc"},
+            headers=AUTH,
+        )
+    logs = reply.json()["result"]
+    assert all(log["status_code"] == 499 and log["success"] is False for log in logs)
+    assert log_count(gw, "streams") - before == 10
