@@ -66,6 +66,10 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"**{value:.2f}x**"
 
 
+def _n(sizes: dict[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sizes.items()) + "."
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -77,6 +81,7 @@ def _per_unit_section(section: dict[str, Any], unit: str) -> list[str]:
         [
             f"`{r['client']}`",
             _ratio(r["ratio"]),
+            _ratio(r.get("cpu_ratio")),
             f"`{r['vs']}`",
             _num(r["value"], 2),
             _num(r["client_cpu"], 2),
@@ -88,7 +93,8 @@ def _per_unit_section(section: dict[str, Any], unit: str) -> list[str]:
     ]
     header = [
         "client",
-        "ratio",
+        "ratio (wall)",
+        "ratio (CPU)",
         "vs",
         unit,
         f"client CPU {unit}",
@@ -123,35 +129,72 @@ def render(result: dict[str, Any]) -> str:
         "## Targets",
         "",
     ]
+
+    def met(value: bool | None) -> str:
+        return "-" if value is None else ("yes" if value else "**no**")
+
     target_rows = [
         [
             t["target"],
             t["limit"],
-            _num(t["measured"], 2) if t["measured"] is not None else "-",
-            "yes" if t["met"] else ("-" if t["met"] is None else "**no**"),
+            _num(t["measured"], 2),
+            met(t["met"]),
+            _num(t.get("measured_cpu"), 2),
+            met(t.get("met_cpu")),
         ]
         for t in result.get("targets", [])
     ]
-    out += _table(["target", "limit", "measured", "met"], target_rows)
+    out += [
+        "Measured on wall time (paired rounds) and, for client-side ratios, on this process's "
+        "CPU time as well: the machine is shared, and CPU time is the client's own cost, less "
+        "disturbed by other load than wall time.",
+        "",
+    ]
+    out += _table(
+        ["target", "limit", "measured (wall)", "met", "measured (client CPU)", "met (CPU)"],
+        target_rows,
+    )
 
     if "call" in sections:
         s = sections["call"]
-        out += ["", f"## {s['title']}", "", f"{s['n']}", ""]
+        out += ["", f"## {s['title']}", "", _n(s["n"]), ""]
         out += _per_unit_section(s, "µs/call")
     if "stream" in sections:
         s = sections["stream"]
-        out += ["", f"## {s['title']}", "", f"{s['n']}", ""]
+        out += ["", f"## {s['title']}", "", _n(s["n"]), ""]
         out += _per_unit_section(s, "µs/part")
     if "throughput" in sections:
         s = sections["throughput"]
         levels = [str(level) for level in s["levels"]]
-        out += ["", f"## {s['title']}", "", f"{s['n']}; cells: ratio vs `vs` (calls/s)", ""]
+        out += [
+            "",
+            f"## {s['title']}",
+            "",
+            f"{_n(s['n'])} Cells: throughput ratio vs `vs` on wall time (median calls/s, ± half "
+            "the spread (max - min) / median over the rounds); CPU ratio below.",
+            "",
+        ]
         rows = [
             [f"`{r['client']}`", f"`{r['vs']}`"]
-            + [f"{_ratio(r['ratio'][lv])} ({_num(r['calls_per_s'][lv], 0)})" for lv in levels]
+            + [
+                f"{_ratio(r['ratio'][lv])} ({_num(r['calls_per_s'][lv], 0)}, "
+                f"±{r.get('spread', {}).get(lv, 0) / 2:.0%})"
+                for lv in levels
+            ]
             for r in s["rows"]
         ]
         out += _table(["client", "vs", *(f"{lv} concurrent" for lv in levels)], rows)
+        cpu_rows = [
+            [f"`{r['client']}`", f"`{r['vs']}`"]
+            + [
+                f"{_ratio(r.get('cpu_ratio', {}).get(lv))} "
+                f"({_num(r['client_cpu_us'][lv], 0)} µs/call)"
+                for lv in levels
+            ]
+            for r in s["rows"]
+        ]
+        out += ["", "Client CPU per call, as a throughput ratio (baseline CPU / client CPU):", ""]
+        out += _table(["client", "vs", *(f"{lv} concurrent" for lv in levels)], cpu_rows)
     if "memory" in sections:
         s = sections["memory"]
         out += [
