@@ -230,17 +230,17 @@ def render(result: dict[str, Any]) -> str:
         ]
         rows = [
             [
-                f"`import {r['client']}`",
+                f"`{r.get('statement', 'import ' + r['client'])}`",
                 _ratio(r["ratio"]),
                 _num(r["value"], 1),
                 _num(r["total_ms"], 1),
             ]
             for r in s["rows"]
         ]
-        out += _table(["statement", "ratio vs openai", "ms", "ms incl. interpreter"], rows)
+        out += _table(["statement", "ratio vs the openai row", "ms", "ms incl. interpreter"], rows)
         for module, top in s.get("top_imports", {}).items():
-            listed = ", ".join(f"{e['module']} {e['cumulative_us'] / 1000:.1f}" for e in top[1:6])
-            out += ["", f"Slowest imports under `{module}` (cumulative ms): {listed}."]
+            listed = ", ".join(f"{e['module']} {e['cumulative_us'] / 1000:.1f}" for e in top[:6])
+            out += ["", f"Slowest imports, {module} ready to call (cumulative ms): {listed}."]
     out += ["", "## Clients", ""]
     out += [f"- `{name}`: {text}" for name, text in DESCRIPTIONS.items()]
     return "\n".join(out) + "\n"

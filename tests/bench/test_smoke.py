@@ -42,7 +42,12 @@ def test_quick_run_fills_every_section(tmp_path: Path) -> None:
     assert all(row["peak_rss_delta_mb"] is not None for row in sections["memory"]["rows"])
     scenarios = {(row["scenario"], row["logs"]) for row in sections["local"]["rows"]}
     assert {("hit", True), ("hit", False), ("miss", True), ("stream", False)} <= scenarios
-    assert {row["client"] for row in sections["import"]["rows"]} >= {"aigateway_sdk", "openai"}
+    assert {row["client"] for row in sections["import"]["rows"]} >= {
+        "aigateway_sdk",
+        "openai",
+        "aigateway_sdk ready",
+        "openai ready",
+    }
     assert result["targets"]
     assert all(t["measured"] is not None for t in result["targets"])
     report = (tmp_path / "RESULTS.md").read_text()
