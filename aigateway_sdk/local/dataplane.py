@@ -182,6 +182,9 @@ class DataPlane:
         except ApiError as error:
             return error_response(error)
         exchange = self._exchange(live, options, target.provider, target.model, target.path, body)
+        content_type = headers.get("content-type")
+        if content_type:
+            exchange.request_content_type = content_type.partition(";")[0].strip() or JSON
         limited = self._rate_limit(live)
         if limited is not None:
             return await self.responder.finish(exchange, Reply.error(limited))

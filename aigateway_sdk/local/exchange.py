@@ -44,6 +44,7 @@ class Exchange:
     path: str
     request_body: bytes
     step: int | None = None
+    request_content_type: str = JSON
 
 
 @attrs.frozen(slots=True)

@@ -60,7 +60,7 @@ class Responder:
             step=exchange.step,
             model_type="text-generation",
             request_type="universal" if exchange.step is not None else "standard",
-            request_content_type="application/json",
+            request_content_type=exchange.request_content_type,
             response_content_type=response_type,
             request_body=request_body,
             request_size=len(exchange.request_body),
