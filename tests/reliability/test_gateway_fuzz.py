@@ -20,7 +20,7 @@ from .gateway import AUTH, MODEL, SETTINGS, TOKEN
 
 schema = schemathesis.openapi.from_path(Path(__file__).with_name("openapi.yaml"))
 schema.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=15
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=12
 )
 
 
@@ -60,7 +60,7 @@ def assert_envelope(status: int, body: Any, text: str) -> None:
 @schema.parametrize()
 @settings(
     deadline=None,
-    max_examples=15,
+    max_examples=12,
     suppress_health_check=list(HealthCheck),
     database=None,
 )

@@ -463,7 +463,7 @@ async def test_line_that_never_ends_is_cut_at_the_size_limit(server: FaultServer
 @BACKENDS
 async def test_server_that_never_answers_times_out_and_is_retried(server: FaultServer) -> None:
     server.default = never_answer()
-    lm = model_for(server.url, retries=1, timeout=httpx.Timeout(5.0, read=0.3))
+    lm = model_for(server.url, retries=1, timeout=httpx.Timeout(5.0, read=0.2))
     error = await generate_error(lm)
     assert isinstance(error.reason, Timeout)
     assert error.is_retryable
@@ -473,7 +473,7 @@ async def test_server_that_never_answers_times_out_and_is_retried(server: FaultS
 @BACKENDS
 async def test_stream_that_never_answers_times_out(server: FaultServer) -> None:
     server.default = never_answer()
-    lm = model_for(server.url, retries=0, timeout=httpx.Timeout(5.0, read=0.3))
+    lm = model_for(server.url, retries=0, timeout=httpx.Timeout(5.0, read=0.2))
     parts, error = await stream_parts(lm)
     assert parts == []
     assert error is not None
@@ -484,7 +484,7 @@ async def test_stream_that_never_answers_times_out(server: FaultServer) -> None:
 async def test_total_timeout_bounds_a_call_that_never_answers(server: FaultServer) -> None:
     server.default = never_answer()
     started = time.monotonic()
-    error = await generate_error(model_for(server.url, total_timeout=0.4))
+    error = await generate_error(model_for(server.url, total_timeout=0.25))
     assert isinstance(error.reason, Timeout)
     assert time.monotonic() - started < 2
 
@@ -492,7 +492,7 @@ async def test_total_timeout_bounds_a_call_that_never_answers(server: FaultServe
 @BACKENDS
 async def test_trickled_reply_hits_the_total_timeout(server: FaultServer) -> None:
     server.default = trickle(every=0.02)
-    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    lm = model_for(server.url, total_timeout=0.25, timeout=httpx.Timeout(10.0))
     started = time.monotonic()
     error = await generate_error(lm)
     assert isinstance(error.reason, Timeout)
@@ -502,7 +502,7 @@ async def test_trickled_reply_hits_the_total_timeout(server: FaultServer) -> Non
 @BACKENDS
 async def test_trickled_stream_headers_hit_the_total_timeout(server: FaultServer) -> None:
     server.default = trickle(every=0.02)
-    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    lm = model_for(server.url, total_timeout=0.25, timeout=httpx.Timeout(10.0))
     started = time.monotonic()
     _parts, error = await stream_parts(lm)
     assert error is not None
@@ -513,7 +513,7 @@ async def test_trickled_stream_headers_hit_the_total_timeout(server: FaultServer
 @BACKENDS
 async def test_trickled_stream_body_hits_the_total_timeout(server: FaultServer) -> None:
     server.default = trickle_body(every=0.02)
-    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    lm = model_for(server.url, total_timeout=0.25, timeout=httpx.Timeout(10.0))
     started = time.monotonic()
     _parts, error = await stream_parts(lm)
     assert error is not None
@@ -524,7 +524,7 @@ async def test_trickled_stream_body_hits_the_total_timeout(server: FaultServer) 
 @BACKENDS
 async def test_stalled_stream_body_hits_the_total_timeout(server: FaultServer) -> None:
     server.default = sse(sse_frames(["a"], done=False), then="hold")
-    lm = model_for(server.url, total_timeout=0.5, timeout=httpx.Timeout(10.0))
+    lm = model_for(server.url, total_timeout=0.6, timeout=httpx.Timeout(10.0))
     started = time.monotonic()
     parts, error = await stream_parts(lm)
     assert deltas(parts) == ["a"]
