@@ -30,7 +30,7 @@ from aigateway_sdk.local.gateways import LiveGateway
 from aigateway_sdk.local.headers import RequestOptions, header_map, parse_options
 from aigateway_sdk.local.responder import Responder, error_response
 from aigateway_sdk.local.state import AppState
-from aigateway_sdk.local.universal import parse_step, step_list
+from aigateway_sdk.local.universal import parse_step, step_list, without_headers
 from aigateway_sdk.local.upstreams.base import UpstreamError
 from aigateway_sdk.local.upstreams.router import CallPolicy, complete, open_stream
 from aigateway_sdk.local.wire import (
@@ -97,7 +97,7 @@ class DataPlane:
             live, options, body, _headers = await self._admit(request)
         except ApiError as error:
             return error_response(error)
-        first = self._exchange(live, options, "universal", "", "", body, step=0)
+        first = self._exchange(live, options, "universal", "", "", without_headers(body), step=0)
         limited = self._rate_limit(live)
         if limited is not None:
             return await self.responder.finish(first, Reply.error(limited))

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from aigateway_sdk._json import dumps
+from aigateway_sdk._json import dumps, loads
 from aigateway_sdk.local.errors import CODE_INVALID, ApiError
 from aigateway_sdk.local.exchange import Target
 from aigateway_sdk.local.headers import MAX_ATTEMPTS
@@ -87,6 +87,23 @@ def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
     return Step(target, dumps(step.get("query")), _header(headers, "authorization"), policy)
 
 
+def without_headers(body: bytes) -> bytes:
+    """A Universal body fit for the log: every step's `headers` (provider keys) removed.
+
+    A body that is not JSON is not stored at all: there is no telling where a secret is.
+    """
+    try:
+        payload = loads(body)
+    except ValueError:
+        return b""
+    steps = payload if isinstance(payload, list) else [payload]
+    cleaned = [
+        {k: v for k, v in step.items() if k != "headers"} if isinstance(step, dict) else step
+        for step in steps
+    ]
+    return dumps(cleaned if isinstance(payload, list) else cleaned[0])
+
+
 def step_list(payload: object) -> list[object]:
     """The steps of a Universal body (a single object is one step)."""
     if isinstance(payload, dict):
@@ -96,4 +113,4 @@ def step_list(payload: object) -> list[object]:
     return payload
 
 
-__all__ = ["Step", "parse_step", "step_list", "step_target"]
+__all__ = ["Step", "parse_step", "step_list", "step_target", "without_headers"]

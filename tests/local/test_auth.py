@@ -113,8 +113,15 @@ async def test_logs_never_store_secrets(api: Api, http: httpx.AsyncClient) -> No
         ],
         headers=GW_AUTH,
     )
+    secret_step = {"provider": 42, "headers": {"authorization": f"Bearer {TOKEN}"}}
+    invalid = await http.post(api.data("locked"), json=[secret_step], headers=GW_AUTH)
+    assert invalid.status_code == 400
+    broken = await http.post(
+        api.data("locked"), content=f'[{{"headers": "Bearer {TOKEN}"'.encode(), headers=GW_AUTH
+    )
+    assert broken.status_code == 400
     logs = await api.logs("locked")
-    assert len(logs) == 2
+    assert len(logs) == 4
     for log in logs:
         detail = await http.get(api.control(f"/locked/logs/{log['id']}"), headers=AUTH)
         assert TOKEN not in detail.text
