@@ -3,9 +3,13 @@ invalidation on update, byte-identical hits."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import attrs
+import httpx
 import pytest
 
-from aigateway_sdk.local import ManualClock
+from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock
 from tests.local.helpers import AUTH, Api
 
 pytestmark = pytest.mark.anyio
@@ -135,3 +139,25 @@ async def test_authenticated_gateway_never_shares_across_tokens(gw_open: Api) ->
     assert other.headers["cf-aig-cache-status"] == "MISS"
     same = await api.run("locked", headers={"cf-aig-authorization": "Bearer token-a"})
     assert same.headers["cf-aig-cache-status"] == "HIT"
+
+
+async def test_memory_is_bounded_lru(
+    config: LocalGatewayConfig, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    with LocalGateway(attrs.evolve(config, cache_max_entries=2)) as gw:
+        api = Api(gw, http)
+        await api.create("cached", cache_ttl=300)
+        for prompt in ("a", "b"):
+            await api.run("cached", prompt=prompt)
+        assert (await api.run("cached", prompt="a")).headers["cf-aig-cache-status"] == "HIT"
+        await api.run("cached", prompt="c")  # evicts "b", the least recently used
+        assert (await api.run("cached", prompt="a")).headers["cf-aig-cache-status"] == "HIT"
+        assert (await api.run("cached", prompt="b")).headers["cf-aig-cache-status"] == "MISS"
+    small = attrs.evolve(config, cache_max_bytes=1500, db_path=tmp_path / "b.db")
+    with LocalGateway(small) as gw:
+        api = Api(gw, http)
+        await api.create("cached", cache_ttl=300)
+        for prompt in ("a", "b", "c", "d"):
+            await api.run("cached", prompt=prompt)
+        assert (await api.run("cached", prompt="d")).headers["cf-aig-cache-status"] == "HIT"
+        assert (await api.run("cached", prompt="a")).headers["cf-aig-cache-status"] == "MISS"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, UpstreamRoute
-from aigateway_sdk.local.config import routes_from_mapping
+from aigateway_sdk.local.config import routes_from_mapping, routes_from_toml
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api
 
 pytestmark = pytest.mark.anyio
@@ -234,3 +234,15 @@ async def test_universal_bad_step_is_skipped_and_reported(fapi: Api) -> None:
     only_bad = await fapi.http.post(fapi.data("default"), json=[bad_config], headers=GW_AUTH)
     assert only_bad.status_code == 400
     assert only_bad.json()["errors"][0]["path"] == ["0"]
+
+
+def test_routes_from_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "upstreams.toml"
+    path.write_text(
+        '[[upstreams]]\npattern = "@cf/meta/*"\nkind = "openai"\n'
+        'base_url = "http://127.0.0.1:11434/v1"\nmodel = "llama3.1"\n'
+    )
+    [route] = routes_from_toml(path)
+    assert route == UpstreamRoute(
+        "@cf/meta/*", kind="openai", base_url="http://127.0.0.1:11434/v1", model="llama3.1"
+    )
