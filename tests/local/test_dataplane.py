@@ -189,3 +189,21 @@ async def test_state_is_per_account(api: Api, http: httpx.AsyncClient) -> None:
     await other.create("shared-name")
     assert await other.logs("shared-name") == []
     assert len(await api.logs("shared-name")) == 1
+
+
+async def test_other_providers_openai_route(api: Api, http: httpx.AsyncClient) -> None:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello openai"}]}
+    # another provider's key passes through: it is not the gateway's API token
+    headers = {"authorization": "Bearer sk-provider-key", **GW_AUTH}
+    for path in ("openai/chat/completions", "openai/v1/chat/completions"):
+        response = await http.post(api.data("default", path), json=body, headers=headers)
+        assert response.status_code == 200
+        assert response.json()["model"] == "gpt-4o-mini"
+    compat = await http.post(
+        api.data("default", "compat/chat/completions"),
+        json={**body, "model": "openai/gpt-4o-mini"},
+        headers=headers,
+    )
+    assert compat.status_code == 200
+    logs = await api.logs()
+    assert {(log["provider"], log["model"]) for log in logs} == {("openai", "gpt-4o-mini")}
