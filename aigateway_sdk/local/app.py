@@ -59,8 +59,12 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
     state = AppState(config)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await state.startup()
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            await state.startup()
+        except Exception as error:
+            app.state.startup_error = error  # LocalGateway.start() reports it
+            raise
         try:
             yield
         finally:

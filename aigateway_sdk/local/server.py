@@ -114,10 +114,11 @@ class LocalGateway:
     def start(self) -> LocalGateway:
         if self.running:
             return self
+        app = create_app(self.config)
         sock = self._bind()
         server = _Server(
             uvicorn.Config(
-                create_app(self.config),
+                app,
                 lifespan="on",
                 loop="asyncio",
                 http="h11",
@@ -147,7 +148,8 @@ class LocalGateway:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the local gateway did not start: {self._error!r}")
+                cause = getattr(app.state, "startup_error", None) or self._error
+                raise RuntimeError(f"the local gateway did not start: {cause!r}") from cause
             time.sleep(0.002)
         return self
 

@@ -135,3 +135,10 @@ def test_serve_command(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
     assert (tmp_path / "cli.db").exists()
+
+
+def test_startup_failure_is_reported(tmp_path: Path) -> None:
+    not_a_file = tmp_path / "dir.db"
+    not_a_file.mkdir()
+    with pytest.raises(RuntimeError, match="did not start"):
+        LocalGateway(LocalGatewayConfig(db_path=not_a_file)).start()
