@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import httpx
 
+from aigateway_sdk import _json
 from aigateway_sdk.codecs import Codec, OpenAICompatCodec, WorkersAiCodec
 from aigateway_sdk.codecs.base import DONE
-from aigateway_sdk.errors import AiError, MalformedOutput, NetworkError, Timeout
+from aigateway_sdk.errors import AiError, MalformedOutput, NetworkError, ProviderError, Timeout
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ModelParameters
 from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
@@ -30,10 +31,11 @@ from aigateway_sdk.response import (
     step_of,
 )
 from aigateway_sdk.result import AiCall, AiStream
+from aigateway_sdk.transport.failures import _details as error_details
 from aigateway_sdk.transport.failures import reason_from_exception
 from aigateway_sdk.transport.http import SEND_ERRORS, decode_json, open_stream, request_json
 from aigateway_sdk.transport.retry import RetryPolicy
-from aigateway_sdk.transport.sse import SseDecoder, SseError
+from aigateway_sdk.transport.sse import SseDecoder, SseError, SseEvent
 
 if TYPE_CHECKING:
     from aigateway_sdk.binding import GatewayBinding
@@ -67,6 +69,31 @@ def _malformed(message: str, response: httpx.Response | None = None) -> AiError:
             message=message,
             status=response.status_code if response is not None else None,
             log_id=response.headers.get("cf-aig-log-id") if response is not None else None,
+        )
+    )
+
+
+def _stream_failure(event: SseEvent, log_id: str | None) -> AiError | None:
+    """The error a provider reported inside a stream (an `event: error`, or a frame that holds
+    only `error`/`errors`), as a `ProviderError`; None for any other event."""
+    try:
+        body = _json.loads(event.data)
+    except ValueError:
+        body = None
+    is_error_frame = isinstance(body, dict) and bool(body.get("error") or body.get("errors"))
+    if event.event != "error" and not is_error_frame:
+        return None
+    details = error_details(body)
+    message = "; ".join(d.message for d in details if d.message)
+    if not message and isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    message = message or event.data.decode("utf-8", "replace")
+    return AiError(
+        ProviderError(
+            message=f"the stream failed: {message}"[:500],
+            code=details[0].code if details else None,
+            log_id=log_id,
+            details=details,
         )
     )
 
@@ -281,13 +308,21 @@ class GatewayLanguageModel:
                         type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
                     ) from None
                 try:
-                    decoded = [codec.decode_chunk(event.data) for event in decoder.feed(raw)]
+                    events = decoder.feed(raw)
+                    decoded = [
+                        None if event.event == "error" else codec.decode_chunk(event.data)
+                        for event in events
+                    ]
                 except _DECODE_ERRORS as error:
                     raise _malformed(
                         f"bad stream event ({type(error).__name__}: {error})"[:300], response
                     ) from None
-                for chunk in decoded:
+                for event, chunk in zip(events, decoded, strict=True):
                     if chunk is None:
+                        if event.event == "error" or b'"error' in event.data:
+                            failure = _stream_failure(event, log_id)
+                            if failure is not None:
+                                raise failure
                         continue
                     if chunk is DONE:
                         done = True

@@ -649,3 +649,32 @@ async def test_compat_stream_bad_frame_is_malformed(server: FaultServer) -> None
     assert deltas(parts) == ["ok"]
     assert error is not None
     assert isinstance(error.reason, MalformedOutput)
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    "error_frame",
+    [
+        b'data: {"error": "upstream overloaded"}\n\n',
+        b'data: {"errors": [{"code": 3040, "message": "out of capacity"}], "success": false}\n\n',
+        b'event: error\ndata: {"message": "upstream overloaded"}\n\n',
+        b'data: {"error": {"message": "upstream overloaded", "type": "server_error"}}\n\n',
+    ],
+)
+async def test_an_error_inside_a_stream_is_not_reported_as_success(
+    server: FaultServer, error_frame: bytes
+) -> None:
+    """A provider that fails after some parts says so in the stream; the caller must get an
+    `AiError` after the parts, not a `Finish` (even when `[DONE]` follows)."""
+    server.default = sse(
+        [*sse_frames(["partial"], done=False), error_frame, b"data: [DONE]\n\n"],
+        headers={"cf-aig-log-id": "LOGERR"},
+    )
+    parts, error = await stream_parts(model_for(server.url, retries=3))
+    assert deltas(parts) == ["partial"]
+    assert not any(isinstance(p, Finish) for p in parts)
+    assert error is not None
+    assert isinstance(error.reason, ProviderError)
+    assert "overloaded" in error.message or "capacity" in error.message
+    assert error.log_id == "LOGERR"
+    assert len(server.requests) == 1
