@@ -1,7 +1,8 @@
 """`python -m benchmarks.soak`: a bounded soak of the local gateway (minutes; not run in CI).
 
 Starts `aigateway serve` in its own process, creates a gateway with logs and caching on, and
-drives it through the SDK for `--minutes` with a mix of calls: cache hits, misses (new prompts),
+drives it through the SDK for `--minutes` with a mix of calls: cache hits, misses (new prompts,
+sent with `cf-aig-skip-cache` unless `--cache-misses`),
 streams read to the end, streams abandoned after a few parts, and requests that fail (an unknown
 gateway, a bad body). Every `--every` seconds it samples the server's and this process's RSS and
 open file descriptors. After a warm-up (the first quarter of the run) memory and fds must stay
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from aigateway_sdk import NO_RETRY, AiError, GatewayBinding, TextDelta
+from aigateway_sdk import NO_RETRY, AiError, GatewayBinding, GatewayOptions, TextDelta
 from benchmarks.local import ACCOUNT, TOKEN, local_gateway
 
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
@@ -72,7 +73,7 @@ async def _create_gateway(api_url: str) -> None:
 
 
 async def _drive(
-    url: str, pid: int, seconds: float, every: float, concurrency: int
+    url: str, pid: int, seconds: float, every: float, concurrency: int, cache_misses: bool
 ) -> list[dict[str, Any]]:
     await _create_gateway(f"{url}/client/v4")
     binding = GatewayBinding(
@@ -90,6 +91,9 @@ async def _drive(
         retry=NO_RETRY,
     )
     lm, missing = binding.model(MODEL), wrong.model(MODEL)
+    # New prompts skip the cache unless asked: the cache may grow to its cap (10,000 entries)
+    # by design, which would hide a leak within minutes.
+    fresh = lm if cache_misses else binding.model(MODEL, options=GatewayOptions(skip_cache=True))
     counts = {"calls": 0, "errors": 0, "unexpected": 0}
     numbers = itertools.count()
     deadline = time.perf_counter() + seconds
@@ -99,7 +103,7 @@ async def _drive(
         if kind == 0:
             await lm.generate_text(prompt="The same question, cached.")
         elif kind == 1:
-            await lm.generate_text(prompt=f"A new question, number {n}.")
+            await fresh.generate_text(prompt=f"A new question, number {n}.")
         elif kind == 2:
             async for _part in lm.stream_text(prompt=f"Stream number {n}."):
                 pass
@@ -188,13 +192,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-growth-mb", type=float, default=25.0)
     parser.add_argument("--max-fd-growth", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None, help="also write the samples here")
+    parser.add_argument(
+        "--cache-misses",
+        action="store_true",
+        help="let new prompts fill the cache (it grows to its cap by design)",
+    )
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="aigw-soak-") as tmp,
         local_gateway(Path(tmp), "commit") as server,
     ):
         samples = asyncio.run(
-            _drive(server.url, server.pid, args.minutes * 60, args.every, args.concurrency)
+            _drive(
+                server.url,
+                server.pid,
+                args.minutes * 60,
+                args.every,
+                args.concurrency,
+                args.cache_misses,
+            )
         )
     header = ("t s", "calls", "srv RSS MB", "srv fds", "cli RSS MB", "cli fds")
     print(" ".join(f"{h:>11}" for h in header))

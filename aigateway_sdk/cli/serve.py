@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from typing import Any
 
-LOOPBACK_NAMES = ("localhost",)
-
 
 def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    # Imported here: `aigateway_sdk.local` needs the `local` extra, the rest of the CLI does not.
+    from aigateway_sdk.local.loopback import is_loopback as check
+
+    return check(host)
 
 
 def register(subparsers: Any) -> None:

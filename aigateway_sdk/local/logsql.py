@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -55,6 +56,10 @@ _META_VALUE = (
 )
 
 
+# Milliseconds since the epoch far past any real date, well inside SQLite's 64-bit integers.
+_MAX_MILLIS = 2**53
+
+
 class FilterError(ValueError):
     """A filter that cannot be applied (unknown key, wrong value type, bad operator)."""
 
@@ -80,6 +85,8 @@ def coerce(kind: ColumnKind, key: str, value: FilterValue) -> object:
             raise FilterError(f"filter {key}: {value!r} is not a number") from None
     if kind == "time":
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value) or abs(value) > _MAX_MILLIS:
+                raise FilterError(f"filter {key}: {value!r} is out of range")
             return int(value * 1000) if value < 1e11 else int(value)
         try:
             return int(parse_rfc3339(str(value)) * 1000)

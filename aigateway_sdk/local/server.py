@@ -19,6 +19,7 @@ import uvicorn
 from aigateway_sdk.local.app import create_app
 from aigateway_sdk.local.clock import Clock
 from aigateway_sdk.local.config import LocalGatewayConfig
+from aigateway_sdk.local.loopback import refuse_open_listen
 
 START_TIMEOUT = 15.0
 
@@ -114,6 +115,7 @@ class LocalGateway:
     def start(self) -> LocalGateway:
         if self.running:
             return self
+        refuse_open_listen(self.config.host, self.config.api_token)
         app = create_app(self.config)
         sock = self._bind()
         server = _Server(

@@ -184,3 +184,47 @@ def _settings(n: int) -> dict[str, object]:
         "rate_limiting_interval": 0,
         "rate_limiting_limit": 0,
     }
+
+
+@pytest.mark.parametrize("durability", ["commit", "background"])
+async def test_graceful_stop_under_load_keeps_every_acknowledged_log(
+    tmp_path: Path, durability: str
+) -> None:
+    """`stop()` while requests are in flight: those answered have their logs, whichever
+    durability was chosen (background logs are flushed on stop)."""
+    from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
+
+    db = tmp_path / "gw.db"
+    config = LocalGatewayConfig(
+        db_path=db,
+        api_token=TOKEN,
+        builtin_latency_ms=50,
+        log_durability=durability,  # type: ignore[arg-type]
+    )
+    gateway = LocalGateway(config).start()
+    acknowledged: list[str] = []
+    try:
+        async with client(connections=64, timeout=10) as http:
+            planes = Planes(gateway.url, http)
+            await planes.create("busy")
+
+            async def worker() -> None:
+                while True:
+                    try:
+                        response = await planes.run("busy")
+                    except httpx.HTTPError:
+                        return
+                    if response.status_code != 200:
+                        return
+                    acknowledged.append(response.headers["cf-aig-log-id"])
+
+            async with anyio.create_task_group() as group:
+                for _ in range(40):
+                    group.start_soon(worker)
+                await anyio.sleep(0.3)
+                await anyio.to_thread.run_sync(gateway.stop)
+    finally:
+        gateway.stop()
+    assert len(acknowledged) >= 40
+    check_integrity(db)
+    assert set(acknowledged) <= set(db_log_ids(db, "acct", "busy"))

@@ -277,10 +277,6 @@ def test_cli_serve_entry_point_refuses_too() -> None:
     assert "token" in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="local gateway bug: LocalGateway listens on any host without an API token (only the "
-    "CLI refuses)",
-)
 def test_in_process_gateway_refuses_to_listen_beyond_loopback_without_a_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
