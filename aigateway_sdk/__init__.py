@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         SSE_HEADERS,
         sse_encode,
     )
+    from aigateway_sdk.transport.pool import PooledTransport
     from aigateway_sdk.transport.retry import (
         NO_RETRY,
         RetryPolicy,
@@ -160,6 +161,7 @@ _LAZY: dict[str, str] = {
     "Ok": "aigateway_sdk.result",
     "OutputTokens": "aigateway_sdk.response",
     "PermissionDenied": "aigateway_sdk.errors",
+    "PooledTransport": "aigateway_sdk.transport.pool",
     "Plan": "aigateway_sdk.control",
     "PromptInput": "aigateway_sdk.prompt",
     "ProviderError": "aigateway_sdk.errors",
@@ -247,6 +249,7 @@ __all__ = [
     "OutputTokens",
     "PermissionDenied",
     "Plan",
+    "PooledTransport",
     "PromptInput",
     "ProviderError",
     "RateLimited",

@@ -16,6 +16,7 @@ import httpx
 
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.transport.http import DEFAULT_LIMITS
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.transport.sse import DEFAULT_MAX_EVENT_BYTES
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -109,7 +110,7 @@ class GatewayBinding:
             else httpx.Timeout(timeout)
         )
         self.total_timeout = total_timeout
-        self.limits = limits or httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        self.limits = limits or DEFAULT_LIMITS
         self.max_event_bytes = max_event_bytes
         self.spec = spec
         if ensure_gateway and spec is None:
@@ -200,8 +201,14 @@ class GatewayBinding:
         """The pooled client, created on first use."""
         client = self._client
         if client is None:
+            transport = self._transport
+            if transport is None:
+                # Imported here: building a binding stays cheap (httpcore2, ssl).
+                from aigateway_sdk.transport.pool import PooledTransport
+
+                transport = PooledTransport(limits=self.limits)
             client = self._client = httpx.AsyncClient(
-                timeout=self.timeout, limits=self.limits, transport=self._transport
+                timeout=self.timeout, limits=self.limits, transport=transport
             )
         return client
 

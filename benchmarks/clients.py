@@ -18,7 +18,7 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 from httpx_sse import aconnect_sse
 
-from aigateway_sdk import GatewayBinding, TextDelta
+from aigateway_sdk import GatewayBinding, PooledTransport, TextDelta
 from aigateway_sdk.binding import DEFAULT_TIMEOUT, USER_AGENT
 
 ACCOUNT = "acct"
@@ -65,6 +65,16 @@ def aiohttp_transport() -> AiohttpTransport:
     return AiohttpTransport(limits=LIMITS)
 
 
+def make_transport(kind: str) -> httpx.AsyncBaseTransport:
+    """`pool`: the SDK's default (httpcore2's pool); `httpx`: httpx's own (httpcore 1.x);
+    `aiohttp`: httpx-aiohttp."""
+    if kind == "pool":
+        return PooledTransport(limits=LIMITS)
+    if kind == "aiohttp":
+        return aiohttp_transport()
+    return httpx.AsyncHTTPTransport(limits=LIMITS)
+
+
 def _messages() -> list[dict[str, str]]:
     return [{"role": "user", "content": PROMPT}]
 
@@ -72,16 +82,17 @@ def _messages() -> list[dict[str, str]]:
 class SdkClient:
     """`GatewayBinding(...).model(...)`: `generate_text` / `stream_text`."""
 
-    def __init__(self, name: str, base: str, *, compat: bool = False, aiohttp: bool = False):
+    def __init__(self, name: str, base: str, *, compat: bool = False, transport: str = "pool"):
         self.name = name
         self.route = "compat" if compat else "workers-ai"
-        self.transport = "aiohttp" if aiohttp else "httpx"
+        self.transport = transport
         self._binding = GatewayBinding(
             account_id=ACCOUNT,
             gateway_id=GATEWAY,
             api_token=TOKEN,
             base_url=f"{base}/v1",
-            transport=aiohttp_transport() if aiohttp else None,
+            # The default (None) is the pool; the others are passed explicitly.
+            transport=None if transport == "pool" else make_transport(transport),
         )
         self._base = base
         self._lm = self._binding.model(COMPAT_MODEL if compat else MODEL)
@@ -105,16 +116,16 @@ class SdkClient:
 class BareHttpx:
     """`httpx.AsyncClient.post` + `orjson.loads`; `httpx_sse.aconnect_sse` for streams."""
 
-    def __init__(self, name: str, base: str, *, aiohttp: bool = False):
+    def __init__(self, name: str, base: str, *, transport: str = "httpx"):
         self.name = name
         self.route = "workers-ai"
-        self.transport = "aiohttp" if aiohttp else "httpx"
+        self.transport = transport
         self._base = base
         self._url = workers_ai_url(base)
         self._client = httpx.AsyncClient(
             timeout=DEFAULT_TIMEOUT,
             limits=LIMITS,
-            transport=aiohttp_transport() if aiohttp else None,
+            transport=None if transport == "httpx" else make_transport(transport),
         )
 
     async def call(self) -> str:
@@ -231,30 +242,46 @@ class OpenAiClient:
 
 Factory = Callable[[str], Client]
 
-# name -> how to build it from the server's base URL. The first four are the SDK and the bare
-# baselines on the same two transports; the rest are peers.
+# name -> how to build it from the server's base URL. The SDK and the bare httpx baseline on
+# each of three transports (the SDK's default pool, httpx's own, aiohttp), then the peers.
 CLIENTS: dict[str, Factory] = {
     "sdk": lambda base: SdkClient("sdk", base),
+    "bare-httpx+pool": lambda base: BareHttpx("bare-httpx+pool", base, transport="pool"),
+    "sdk+httpcore": lambda base: SdkClient("sdk+httpcore", base, transport="httpx"),
     "bare-httpx": lambda base: BareHttpx("bare-httpx", base),
-    "sdk+aiohttp": lambda base: SdkClient("sdk+aiohttp", base, aiohttp=True),
-    "bare-httpx+aiohttp": lambda base: BareHttpx("bare-httpx+aiohttp", base, aiohttp=True),
+    "sdk+aiohttp": lambda base: SdkClient("sdk+aiohttp", base, transport="aiohttp"),
+    "bare-httpx+aiohttp": lambda base: BareHttpx("bare-httpx+aiohttp", base, transport="aiohttp"),
     "bare-aiohttp": lambda base: BareAiohttp("bare-aiohttp", base),
     "sdk-compat": lambda base: SdkClient("sdk-compat", base, compat=True),
     "openai": lambda base: OpenAiClient("openai", base),
 }
 
 ROUTES = {name: "compat" if name in ("sdk-compat", "openai") else "workers-ai" for name in CLIENTS}
-TRANSPORTS = {name: "aiohttp" if "aiohttp" in name else "httpx" for name in CLIENTS}
+TRANSPORTS = {
+    "sdk": "pool",
+    "bare-httpx+pool": "pool",
+    "sdk+httpcore": "httpx",
+    "bare-httpx": "httpx",
+    "sdk+aiohttp": "aiohttp",
+    "bare-httpx+aiohttp": "aiohttp",
+    "bare-aiohttp": "aiohttp",
+    "sdk-compat": "pool",
+    "openai": "httpx2",
+}
 
 DESCRIPTIONS: dict[str, str] = {
-    "sdk": "`lm.generate_text` / `lm.stream_text`, Workers AI route, httpx transport (default)",
+    "sdk": "`lm.generate_text` / `lm.stream_text`, Workers AI route, the default transport "
+    "(`PooledTransport`: httpx over httpcore2's pool)",
+    "bare-httpx+pool": "bare httpx (as below) on the same `PooledTransport`",
+    "sdk+httpcore": "the SDK with `transport=httpx.AsyncHTTPTransport()` (httpx's own, httpcore 1.x)",
     "bare-httpx": "`httpx.AsyncClient.post` + `orjson.loads`; `httpx_sse.aconnect_sse` + "
-    "`orjson.loads` for streams",
+    "`orjson.loads` for streams; httpx's default transport",
     "sdk+aiohttp": "the SDK with `transport=httpx_aiohttp.AiohttpTransport()` (`aiohttp` extra)",
     "bare-httpx+aiohttp": "bare httpx (as above) on the same `AiohttpTransport`",
     "bare-aiohttp": "`aiohttp.ClientSession.post` + `orjson.loads`; streams line by line",
     "sdk-compat": "the SDK on the `compat` route (`workers-ai/@cf/...` model id)",
-    "openai": "`openai.AsyncOpenAI(max_retries=0).chat.completions.create` on the `compat` route",
+    "openai": "`openai.AsyncOpenAI(max_retries=0).chat.completions.create` on the `compat` route "
+    "(it sends through httpx2)",
 }
 
 

@@ -99,7 +99,9 @@ QUICK = Sizes(
 
 # Which row each client is compared with: the bare client on the same transport, or the peer.
 CALL_BASELINES = {
-    "sdk": "bare-httpx",
+    "sdk": "bare-httpx+pool",
+    "bare-httpx+pool": "bare-httpx",
+    "sdk+httpcore": "bare-httpx",
     "bare-httpx": "bare-httpx",
     "sdk+aiohttp": "bare-httpx+aiohttp",
     "bare-httpx+aiohttp": "bare-httpx",
@@ -107,6 +109,12 @@ CALL_BASELINES = {
     "sdk-compat": "openai",
     "openai": "bare-httpx",
 }
+# The SDK on each transport, each compared with bare httpx on the same transport.
+SDK_TRANSPORTS = (
+    ("sdk", "default pool"),
+    ("sdk+httpcore", "httpx's own transport"),
+    ("sdk+aiohttp", "aiohttp transport"),
+)
 STREAM_CLIENTS = list(bench_clients.CLIENTS)
 CALL_CLIENTS = list(bench_clients.CLIENTS)
 THROUGHPUT_CLIENTS = list(bench_clients.CLIENTS)
@@ -440,7 +448,7 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
     call, stream = sections.get("call"), sections.get("stream")
     for section, what, limit in ((call, "generate_text", 1.10), (stream, "stream_text", 2.0)):
         base = "bare httpx call" if what == "generate_text" else "httpx-sse + json, per part"
-        for client, label in (("sdk", "httpx"), ("sdk+aiohttp", "aiohttp transport")):
+        for client, label in SDK_TRANSPORTS:
             row = _find(section, client)
             if row:
                 add(
@@ -463,7 +471,7 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
     if throughput:
         levels = [str(level) for level in throughput["levels"]]
         level = "64" if "64" in levels else levels[-1]
-        for client, label in (("sdk", "httpx"), ("sdk+aiohttp", "aiohttp transport")):
+        for client, label in SDK_TRANSPORTS:
             row = _find(throughput, client)
             if row:
                 add(

@@ -20,6 +20,9 @@ from aigateway_sdk.errors import AiError, MalformedOutput, Reason, Timeout
 from aigateway_sdk.transport.failures import reason_from_exception, reason_from_response
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 
+DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+"""The binding's pool: enough for heavy fan-out, few idle sockets kept."""
+
 Params = Mapping[str, str | int | float | bool]
 
 SEND_ERRORS = (

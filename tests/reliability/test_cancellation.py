@@ -14,7 +14,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
 
-from aigateway_sdk import AiError, GatewayBinding, RetryPolicy, TextDelta
+from aigateway_sdk import AiError, GatewayBinding, PooledTransport, RetryPolicy, TextDelta
 from aigateway_sdk.gateway_model import GatewayLanguageModel
 
 from .faultserver import FaultServer, never_answer, sse, sse_frames
@@ -48,10 +48,10 @@ def binding_for(server: FaultServer) -> GatewayBinding:
 
 
 def pool_size(binding: GatewayBinding) -> int:
-    """Connections the client's pool holds (httpx's transport over httpcore's pool)."""
+    """Connections the client's pool holds (the default transport over httpcore2's pool)."""
     transport = binding.client._transport
-    assert isinstance(transport, httpx.AsyncHTTPTransport)
-    return len(transport._pool.connections)
+    assert isinstance(transport, PooledTransport)
+    return transport.connection_count
 
 
 async def by_break(lm: GatewayLanguageModel) -> None:

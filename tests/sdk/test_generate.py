@@ -249,6 +249,7 @@ def test_an_unawaited_call_sends_nothing_and_warns_nothing() -> None:
 
     recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
     lm = binding_for(recorder).model(MODEL)
+    gc.collect()  # garbage of earlier tests (their sockets) is not this test's business
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lm.generate_text(prompt="dropped")
