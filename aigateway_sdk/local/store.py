@@ -2,9 +2,15 @@
 
 Every database operation is a job run on the writer thread, in submission order. The thread
 takes whatever jobs are waiting (up to `batch_max`) and runs them in one transaction, each in
-its own savepoint, then commits and only then resolves the jobs' futures: a caller that awaited
-its job knows the change is committed (group commit; many concurrent log writes cost one
-commit). Reads are jobs too, so they see every write submitted before them.
+its own savepoint (when there are several), then commits and only then resolves the jobs'
+futures: a caller that awaited its job knows the change is committed (group commit; many
+concurrent log writes cost one commit). Reads are jobs too, so they see every write submitted
+before them.
+
+Logs arrive in batches (`add_logs`, one job and one future for many rows; see `Logbook`), so
+the per-log cost is one row of a multi-row INSERT, not a thread hop and a future of its own.
+`before_submit` lets the `Logbook` hand over the logs it still holds before any other job is
+queued, so every job still runs after every log written before it was submitted.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from aigateway_sdk.local.records import (
 
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
+LogEntry = tuple[LogRecord, LogCap | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS gateways (
@@ -86,7 +93,9 @@ _LOG_COLUMNS = (
     "request_type, request_content_type, response_content_type, request_body, request_size, "
     "request_truncated, response_body, response_size, response_truncated, feedback, score"
 )
-_INSERT_LOG = f"INSERT INTO logs ({_LOG_COLUMNS}) VALUES ({','.join('?' * 30)})"
+_ROW = f"({','.join('?' * 30)})"
+_INSERT_LOG = f"INSERT INTO logs ({_LOG_COLUMNS}) VALUES {_ROW}"
+_INSERT_ROWS: dict[int, str] = {}  # rows per statement -> the INSERT
 _STOP = object()
 
 
@@ -174,6 +183,11 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._counts: dict[tuple[str, str], int] = {}
+        self._rows_max = 1
+        self._submit_lock = threading.Lock()
+        self._closing = False
+        self.before_submit: Callable[[], None] | None = None
+        """Called by `submit()` before it queues a job (the `Logbook` flushes its logs)."""
 
     # lifecycle -------------------------------------------------------------------------------
 
@@ -184,6 +198,10 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
+        # Rows per multi-row INSERT: a power of two within SQLite's limit on parameters.
+        self._rows_max = 1 << min(
+            5, (conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 30).bit_length() - 1
+        )
         self._conn = conn
         gateways = [
             GatewayRecord(
@@ -203,6 +221,7 @@ class Store:
                 "SELECT account_id, gateway_id, COUNT(*) FROM logs GROUP BY account_id, gateway_id"
             )
         }
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="aigateway-store", daemon=True)
         self._thread.start()
         return gateways
@@ -210,7 +229,12 @@ class Store:
     def close(self) -> None:
         """Run every queued job, commit, stop the writer and close the database."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            hook = self.before_submit
+            if hook is not None:
+                hook()
+            with self._submit_lock:
+                self._closing = True
+                self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
         if self._conn is not None:
@@ -223,12 +247,22 @@ class Store:
 
     # jobs --------------------------------------------------------------------------------------
 
-    def submit(self, job: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+    def submit(
+        self, job: Callable[[sqlite3.Connection], T], *, hook: bool = True
+    ) -> concurrent.futures.Future[T]:
+        """Queue a job; `hook=False` skips `before_submit` (for the `Logbook`'s own jobs)."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         if self._thread is None:
             future.set_exception(RuntimeError("the store is closed"))
             return future
-        self._queue.put((job, future))
+        before = self.before_submit
+        if hook and before is not None:
+            before()
+        with self._submit_lock:
+            if self._closing:
+                future.set_exception(RuntimeError("the store is closed"))
+                return future
+            self._queue.put((job, future))
         return future
 
     async def call(self, job: Callable[[sqlite3.Connection], T]) -> T:
@@ -260,22 +294,34 @@ class Store:
     ) -> None:
         outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
         counts_before = dict(self._counts)
+        # A lone job needs no savepoint: if it fails, the whole transaction is rolled back.
+        # (Every statement is a hand-over of the GIL to the event loop and back; fewer is
+        # cheaper for both threads.)
+        alone = len(batch) == 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job, future in batch:
                 if not future.set_running_or_notify_cancel():
                     continue
-                conn.execute("SAVEPOINT job")
+                if not alone:
+                    conn.execute("SAVEPOINT job")
                 try:
                     result = job(conn)
                 except Exception as error:
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
+                    if alone:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        self._counts = counts_before
+                    else:
+                        conn.execute("ROLLBACK TO job")
+                        conn.execute("RELEASE job")
                     outcomes.append((future, None, error))
                 else:
-                    conn.execute("RELEASE job")
+                    if not alone:
+                        conn.execute("RELEASE job")
                     outcomes.append((future, result, None))
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except Exception as error:  # the commit itself failed: nothing of the batch is stored
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -332,11 +378,46 @@ class Store:
         """Insert a log, applying the gateway's cap. The job returns whether it was stored."""
 
         def job(conn: sqlite3.Connection) -> bool:
+            return self.add_logs([(record, cap)])(conn)[0]
+
+        return job
+
+    def add_logs(self, entries: list[LogEntry]) -> Callable[[sqlite3.Connection], list[bool]]:
+        """Insert logs in order, each under its gateway's cap, exactly as `add_log` one by one
+        would; the job returns for each whether it was stored. All or nothing: if one row
+        fails, none is stored (the `Logbook` then retries them one by one)."""
+
+        def job(conn: sqlite3.Connection) -> list[bool]:
+            keys = {(record.account_id, record.gateway_id) for record, _cap in entries}
+            before = {key: self._counts.get(key) for key in keys}
+            try:
+                return self._insert_logs(conn, entries)
+            except BaseException:
+                for key, count in before.items():
+                    if count is None:
+                        self._counts.pop(key, None)
+                    else:
+                        self._counts[key] = count
+                raise
+
+        return job
+
+    def _insert_logs(self, conn: sqlite3.Connection, entries: list[LogEntry]) -> list[bool]:
+        """Rows go in by runs, many per statement; a cap that deletes the oldest logs first
+        inserts the run before it, so the deletion sees every earlier log of the batch."""
+        stored: list[bool] = []
+        rows: list[tuple[object, ...]] = []
+        counts = self._counts
+        for record, cap in entries:
             key = (record.account_id, record.gateway_id)
-            count = self._counts.get(key, 0)
+            count = counts.get(key, 0)
             if cap is not None and count >= cap.limit:
                 if cap.strategy == "STOP_INSERTING" or cap.limit <= 0:
-                    return False
+                    stored.append(False)
+                    continue
+                if rows:
+                    self._insert_rows(conn, rows)
+                    rows = []
                 excess = count - cap.limit + 1
                 deleted = conn.execute(
                     "DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE account_id = ? "
@@ -344,11 +425,25 @@ class Store:
                     (*key, excess),
                 ).rowcount
                 count -= deleted
-            conn.execute(_INSERT_LOG, _log_row(record))
-            self._counts[key] = count + 1
-            return True
+            rows.append(_log_row(record))
+            counts[key] = count + 1
+            stored.append(True)
+        if rows:
+            self._insert_rows(conn, rows)
+        return stored
 
-        return job
+    def _insert_rows(self, conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+        """One multi-row INSERT per power-of-two chunk (rows keep their order, so their `seq`):
+        one statement step, and one GIL hand-over, for many rows."""
+        start, total = 0, len(rows)
+        while start < total:
+            size = min(self._rows_max, 1 << ((total - start).bit_length() - 1))
+            sql = _INSERT_ROWS.get(size)
+            if sql is None:
+                sql = _INSERT_ROWS[size] = ",".join([_INSERT_LOG, *[_ROW] * (size - 1)])
+            chunk = rows[start : start + size]
+            conn.execute(sql, [value for row in chunk for value in row])
+            start += size
 
     @staticmethod
     def list_logs(
@@ -434,4 +529,4 @@ class Store:
         return job
 
 
-__all__ = ["Store"]
+__all__ = ["LogEntry", "Store"]
