@@ -273,7 +273,8 @@ DESCRIPTIONS: dict[str, str] = {
     "sdk": "`lm.generate_text` / `lm.stream_text`, Workers AI route, the default transport "
     "(`PooledTransport`: httpx over httpcore2's pool)",
     "bare-httpx+pool": "bare httpx (as below) on the same `PooledTransport`",
-    "sdk+httpcore": "the SDK with `transport=httpx.AsyncHTTPTransport()` (httpx's own, httpcore 1.x)",
+    "sdk+httpcore": "the SDK with `transport=httpx.AsyncHTTPTransport()` "
+    "(httpx's own, httpcore 1.x)",
     "bare-httpx": "`httpx.AsyncClient.post` + `orjson.loads`; `httpx_sse.aconnect_sse` + "
     "`orjson.loads` for streams; httpx's default transport",
     "sdk+aiohttp": "the SDK with `transport=httpx_aiohttp.AiohttpTransport()` (`aiohttp` extra)",
