@@ -153,5 +153,13 @@ class AiStream:
             step=meta.step if meta else None,
         )
 
+    async def result(self) -> Ok[GenerateTextResponse] | Err:
+        """The whole stream collected as `Ok(response)`, or `Err(error)`; never raises an
+        `AiError`."""
+        try:
+            return Ok(await self.collect())
+        except AiError as error:
+            return Err(error)
+
 
 __all__ = ["AiCall", "AiStream", "Err", "Ok", "Result"]

@@ -3,9 +3,11 @@
     GET  /        -> {"text": ..., "usage": {"inputTokens": ..., "outputTokens": ...}}
     POST /stream  -> text/event-stream of the model's stream parts ({"prompt": "..."} body)
 
-Run it against the local gateway:
+Run it against the local gateway (apply the gateway first: the service does not create it):
 
     aigateway serve --port 8787 &
+    aigateway gateways apply examples.service:Gateway --account-id local --api-token dev \
+        --base-url http://127.0.0.1:8787/client/v4
     CLOUDFLARE_ACCOUNT_ID=local CLOUDFLARE_API_TOKEN=dev \
     AIGATEWAY_BASE_URL=http://127.0.0.1:8787/v1 uvicorn examples.service:app
 """
@@ -80,7 +82,10 @@ async def hello(
 async def stream(
     request: Request, lm: LanguageModel = Provide[Container.language_model]
 ) -> StreamingResponse:
-    body: Any = await request.json()
+    try:
+        body: Any = await request.json()
+    except ValueError:  # not JSON, or not UTF-8
+        body = None
     prompt = body.get("prompt") if isinstance(body, dict) else None
     if not isinstance(prompt, str) or not prompt:
         return JSONResponse({"error": 'body must be {"prompt": "..."}'}, status_code=400)  # type: ignore[return-value]

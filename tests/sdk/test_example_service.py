@@ -83,3 +83,13 @@ async def test_stream_failure_mid_way_ends_with_an_error_event() -> None:
 async def test_bad_body_is_a_400() -> None:
     _, client = make_app()
     assert (await client.post("/stream", json={"nope": 1})).status_code == 400
+
+
+async def test_stream_route_rejects_a_body_that_is_not_json() -> None:
+    container, client = make_app()
+    fake = FakeLanguageModel(text="unused")
+    with override_model(container.language_model, fake):
+        reply = await client.post("/stream", content=b"{broken")
+    assert reply.status_code == 400
+    assert "prompt" in reply.json()["error"]
+    assert fake.calls == []

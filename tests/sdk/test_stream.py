@@ -226,3 +226,17 @@ async def test_total_timeout_bounds_a_trickling_stream() -> None:
                 seen.append(part.delta)
     assert seen == ["first"]
     assert isinstance(caught.value.reason, Timeout)
+
+
+async def test_stream_result_gives_ok_or_err_instead_of_raising() -> None:
+    from aigateway_sdk import Err, Ok
+
+    lm = binding_for(Recorder(workers_stream())).model(MODEL)
+    outcome = await lm.stream_text(prompt="hi").result()
+    assert isinstance(outcome, Ok)
+    assert outcome.value.text == "Hello"
+
+    failing = binding_for(Recorder(httpx.Response(400, json={"errors": []}))).model(MODEL)
+    outcome = await failing.stream_text(prompt="hi").result()
+    assert isinstance(outcome, Err)
+    assert isinstance(outcome.error.reason, InvalidRequest)
