@@ -8,13 +8,6 @@ import sys
 from typing import Any
 
 
-def is_loopback(host: str) -> bool:
-    # Imported here: `aigateway_sdk.local` needs the `local` extra, the rest of the CLI does not.
-    from aigateway_sdk.local.loopback import is_loopback as check
-
-    return check(host)
-
-
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
@@ -55,14 +48,13 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from aigateway_sdk.local import LocalGatewayConfig, create_app, routes_from_toml
+    from aigateway_sdk.local.loopback import refuse_open_listen
 
     token = args.api_token or os.environ.get("AIGATEWAY_API_TOKEN") or None
-    if token is None and not is_loopback(args.host):
-        print(
-            f"aigateway serve: refusing to listen on {args.host} without an API token "
-            "(pass --api-token or set AIGATEWAY_API_TOKEN)",
-            file=sys.stderr,
-        )
+    try:
+        refuse_open_listen(args.host, token)
+    except PermissionError as refused:
+        print(f"aigateway serve: {refused}", file=sys.stderr)
         return 2
     try:
         routes = routes_from_toml(args.config) if args.config else ()

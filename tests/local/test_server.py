@@ -16,6 +16,7 @@ import pytest
 
 from aigateway_sdk.cli import serve
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
+from aigateway_sdk.local.loopback import is_loopback
 from aigateway_sdk.local.ulid import UlidGenerator, timestamp_ms
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api, async_client, sync_client
 
@@ -87,10 +88,10 @@ def test_serve_refuses_public_host_without_token(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("AIGATEWAY_API_TOKEN", raising=False)
     args = serve_args("--host", "0.0.0.0", "--db", "unused.db")
     assert args.run(args) == 2
-    assert serve.is_loopback("127.0.0.1")
-    assert serve.is_loopback("::1")
-    assert serve.is_loopback("localhost")
-    assert not serve.is_loopback("192.168.1.4")
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("192.168.1.4")
 
 
 def _free_port() -> int:
