@@ -1,8 +1,8 @@
 """The data plane, `/v1/{account_id}/{gateway_id}/...`: Workers AI, OpenAI-compatible routes
 and the Universal endpoint, with authentication, rate limiting, caching, retries and logs.
 
-Order of checks for one request: gateway exists (404) -> gateway authentication (401, 2009)
--> `cf-aig-*` headers (400) -> body size (413) -> rate limit (429, 2003; logged) -> JSON and
+Order of checks for one request: gateway exists (404) -> gateway authentication (401, 2009;
+an unknown `default` is created only after it) -> `cf-aig-*` headers (400) -> body size (413) -> rate limit (429, 2003; logged) -> JSON and
 fields (400; logged) -> provider auth (401; logged) -> cache -> upstream.
 """
 
@@ -22,7 +22,6 @@ from aigateway_sdk.local.errors import (
     CODE_UPSTREAM,
     JSON,
     ApiError,
-    gateway_unauthorized,
     rate_limited,
 )
 from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply, Target
@@ -132,12 +131,8 @@ class DataPlane:
         self, request: Request
     ) -> tuple[LiveGateway, RequestOptions, bytes, dict[str, str]]:
         params = request.path_params
-        live = await self.state.data_gateway(params["account_id"], params["gateway_id"])
         headers = header_map(request.scope)
-        if live.settings.authentication and not self.state.tokens.accepts(
-            headers.get("cf-aig-authorization")
-        ):
-            raise gateway_unauthorized()
+        live = await self.state.data_gateway(params["account_id"], params["gateway_id"], headers)
         options = parse_options(headers)
         body = await read_body(request, self.config.max_body_bytes)
         return live, options, body, headers
@@ -218,7 +213,8 @@ class DataPlane:
                 payload, provider=target.fixed_provider, authorization=authorization
             )
         exchange.provider, exchange.model = chat.provider, chat.model
-        provider_checked = chat.provider == "workers-ai" and not state.tokens.open
+        choice = state.router.choose(chat.provider, chat.model)
+        provider_checked = choice.needs_api_token(chat.provider) and not state.tokens.open
         if provider_checked and not state.tokens.accepts(authorization):
             raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
         settings = live.settings
@@ -250,7 +246,7 @@ class DataPlane:
                     tokens_in=hit.tokens_in,
                     tokens_out=hit.tokens_out,
                 )
-        upstream = state.router.upstream_for(chat.provider, chat.model)
+        upstream = choice.upstream
         try:
             if chat.stream:
                 events = await open_stream(upstream, chat, policy)

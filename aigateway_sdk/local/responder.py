@@ -36,8 +36,9 @@ class Responder:
         response_type: str,
     ) -> LogRecord:
         cap = self.config.log_body_cap
-        request_body, request_cut = cap_body(exchange.request_body, cap)
-        response_kept, response_cut = cap_body(response_body, cap)
+        redact = self.state.router.redactor  # the server's keys never reach the log
+        request_body, request_cut = cap_body(redact.data(exchange.request_body), cap)
+        response_kept, response_cut = cap_body(redact.data(response_body), cap)
         custom = exchange.options.custom_cost
         return LogRecord(
             id=exchange.log_id,
@@ -55,8 +56,8 @@ class Responder:
             tokens_out=tokens_out,
             cost=custom.cost(tokens_in, tokens_out) if custom is not None else 0.0,
             custom_cost=custom is not None,
-            metadata=exchange.options.metadata,
-            event_id=exchange.options.event_id,
+            metadata=redact.optional(exchange.options.metadata),
+            event_id=redact.optional(exchange.options.event_id),
             step=exchange.step,
             model_type="text-generation",
             request_type="universal" if exchange.step is not None else "standard",

@@ -7,11 +7,12 @@ from typing import Any
 
 import attrs
 
-from aigateway_sdk._json import dumps, loads
+from aigateway_sdk._json import dumps
+from aigateway_sdk.local.body import load_json
 from aigateway_sdk.local.errors import CODE_INVALID, ApiError
 from aigateway_sdk.local.exchange import Target
-from aigateway_sdk.local.headers import MAX_ATTEMPTS
-from aigateway_sdk.local.upstreams.router import CallPolicy
+from aigateway_sdk.local.headers import MAX_ATTEMPTS, REQUEST_TIMEOUT_MAX_MS, RETRY_DELAY_MAX_MS
+from aigateway_sdk.local.upstreams.router import WORKERS_AI, CallPolicy, is_workers_ai
 
 BACKOFFS = ("constant", "linear", "exponential")
 
@@ -24,15 +25,22 @@ class Step:
     policy: CallPolicy
 
 
+COMPAT = "compat"
+
+
 def step_target(provider: str, endpoint: str) -> Target | None:
+    """What a step addresses. Provider names are case-insensitive: `Workers-AI` and `COMPAT`
+    are `workers-ai` and `compat`."""
     endpoint = endpoint.strip("/")
-    path = f"{provider}/{endpoint}"
-    if provider == "workers-ai":
+    if is_workers_ai(provider):
+        path = f"{WORKERS_AI}/{endpoint}"
         if endpoint == "v1/chat/completions":
-            return Target("openai", provider, path, fixed_provider="workers-ai")
-        return Target("native", provider, path, model=endpoint) if endpoint else None
-    if provider == "compat":
-        return Target("openai", provider, path) if endpoint == "chat/completions" else None
+            return Target("openai", WORKERS_AI, path, fixed_provider=WORKERS_AI)
+        return Target("native", WORKERS_AI, path, model=endpoint) if endpoint else None
+    if provider.lower() == COMPAT:
+        path = f"{COMPAT}/{endpoint}"
+        return Target("openai", COMPAT, path) if endpoint == "chat/completions" else None
+    path = f"{provider}/{endpoint}"
     if endpoint in ("chat/completions", "v1/chat/completions"):
         return Target("openai", provider, path, fixed_provider=provider)
     return None
@@ -67,9 +75,9 @@ def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
         raise bad("config must be an object")
     changes: dict[str, Any] = {}
     for key, field, low, high in (
-        ("requestTimeout", "timeout_ms", 1, None),
+        ("requestTimeout", "timeout_ms", 1, REQUEST_TIMEOUT_MAX_MS),
         ("maxAttempts", "max_attempts", 1, MAX_ATTEMPTS),
-        ("retryDelay", "retry_delay_ms", 0, 60_000),
+        ("retryDelay", "retry_delay_ms", 0, RETRY_DELAY_MAX_MS),
     ):
         if key in config:
             value = config[key]
@@ -90,10 +98,11 @@ def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
 def without_headers(body: bytes) -> bytes:
     """A Universal body fit for the log: every step's `headers` (provider keys) removed.
 
-    A body that is not JSON is not stored at all: there is no telling where a secret is.
+    A body that is not JSON (or nests too deeply to be written back) is not stored at all:
+    there is no telling where a secret is.
     """
     try:
-        payload = loads(body)
+        payload = load_json(body)
     except ValueError:
         return b""
     steps = payload if isinstance(payload, list) else [payload]

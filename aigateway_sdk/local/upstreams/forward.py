@@ -1,6 +1,8 @@
 """Forwarding to an OpenAI-compatible server (llama.cpp, Ollama, vLLM, Workers AI's `/ai/v1`).
 
-One pooled `httpx.AsyncClient` per route, opened on first use and closed with the app.
+One pooled `httpx.AsyncClient` per route, opened on first use and closed with the app. What
+comes back (error messages, reply text, streamed text) passes through the `Redactor` of the
+server's keys before it goes anywhere else (see `redact`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from aigateway_sdk.local.upstreams.base import (
     UpstreamError,
 )
 from aigateway_sdk.local.upstreams.builtin import count_tokens
+from aigateway_sdk.local.upstreams.redact import NO_KEYS, Redactor
 
 FORWARDED_PARAMS = frozenset(
     {
@@ -59,15 +62,21 @@ def _error_message(body: bytes, status: int) -> str:
 
 
 class OpenAIForwarder:
-    def __init__(self, route: UpstreamRoute) -> None:
+    def __init__(self, route: UpstreamRoute, redactor: Redactor = NO_KEYS) -> None:
+        """`redactor` removes the server's keys (this route's and every other's) from all
+        that the upstream sends back."""
         assert route.base_url is not None
         self.route = route
+        self.redactor = redactor
         base = route.base_url.rstrip("/") + "/"
         self._client = httpx.AsyncClient(
             base_url=base,
             timeout=httpx.Timeout(route.timeout, connect=min(route.timeout, 10.0)),
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
+
+    def _failure(self, status: int, message: str) -> UpstreamError:
+        return UpstreamError(status, self.redactor.text(message), retryable=_retryable(status))
 
     def _headers(self, request: ChatRequest) -> dict[str, str]:
         headers = {"content-type": "application/json"}
@@ -100,12 +109,10 @@ class OpenAIForwarder:
                 headers=self._headers(request),
             )
         except httpx.HTTPError as error:
-            raise UpstreamError(502, f"upstream unreachable: {error!r}") from error
+            raise self._failure(502, f"upstream unreachable: {error!r}") from error
         if response.status_code >= 400:
-            raise UpstreamError(
-                response.status_code,
-                _error_message(response.content, response.status_code),
-                retryable=_retryable(response.status_code),
+            raise self._failure(
+                response.status_code, _error_message(response.content, response.status_code)
             )
         try:
             data = loads(response.content)
@@ -118,10 +125,10 @@ class OpenAIForwarder:
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         return Completion(
-            str(text),
+            self.redactor.text(str(text)),
             int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
             int(completion) if isinstance(completion, int) else count_tokens(str(text)),
-            str(reason),
+            self.redactor.text(str(reason)),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -134,14 +141,13 @@ class OpenAIForwarder:
             ) as response:
                 if response.status_code >= 400:
                     body = await response.aread()
-                    raise UpstreamError(
-                        response.status_code,
-                        _error_message(body, response.status_code),
-                        retryable=_retryable(response.status_code),
+                    raise self._failure(
+                        response.status_code, _error_message(body, response.status_code)
                     )
                 usage: dict[str, Any] = {}
                 reason = "stop"
                 produced: list[str] = []
+                redacting = self.redactor.stream()
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -159,12 +165,17 @@ class OpenAIForwarder:
                     for choice in chunk.get("choices") or ():
                         delta = (choice.get("delta") or {}).get("content")
                         if delta:
-                            produced.append(delta)
-                            yield Delta(str(delta))
+                            produced.append(str(delta))
+                            text = redacting.feed(str(delta))
+                            if text:
+                                yield Delta(text)
                         if choice.get("finish_reason"):
-                            reason = str(choice["finish_reason"])
+                            reason = self.redactor.text(str(choice["finish_reason"]))
         except httpx.HTTPError as error:
-            raise UpstreamError(502, f"upstream unreachable: {error!r}") from error
+            raise self._failure(502, f"upstream unreachable: {error!r}") from error
+        rest = redacting.flush()
+        if rest:
+            yield Delta(rest)
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         yield Finish(

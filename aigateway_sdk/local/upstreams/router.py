@@ -1,6 +1,6 @@
-"""Choosing an upstream per model (fnmatch over the routing table) and calling it with the
-request's timeout and retry policy (`cf-aig-request-timeout`, `-max-attempts`, `-retry-delay`,
-`-backoff`, else the gateway's `retry_*` settings)."""
+"""Choosing an upstream per model (fnmatch over the routing table), deciding who may call it,
+and calling it with the request's timeout and retry policy (`cf-aig-request-timeout`,
+`-max-attempts`, `-retry-delay`, `-backoff`, else the gateway's `retry_*` settings)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ from aigateway_sdk.local.upstreams.base import (
 from aigateway_sdk.local.upstreams.builtin import BuiltinModel
 from aigateway_sdk.local.upstreams.fault import FaultUpstream
 from aigateway_sdk.local.upstreams.forward import OpenAIForwarder
+from aigateway_sdk.local.upstreams.redact import Redactor
+
+WORKERS_AI = "workers-ai"
+
+
+def is_workers_ai(provider: str) -> bool:
+    """Provider names are case-insensitive (`Workers-AI` is `workers-ai`)."""
+    return provider.lower() == WORKERS_AI
 
 
 @attrs.frozen(slots=True)
@@ -58,45 +66,73 @@ class CallPolicy:
 DEFAULT_POLICY = CallPolicy()
 
 
+@attrs.frozen(slots=True)
+class Choice:
+    """The upstream that answers a call, and whether it sends a key the server holds (an
+    `openai` route with an `api_key`) instead of the caller's own `Authorization`."""
+
+    upstream: Upstream
+    server_key: bool = False
+
+    def needs_api_token(self, provider: str) -> bool:
+        """Whether the caller's provider `Authorization` must be `Bearer <api token>`.
+
+        Two reasons, checked on the upstream actually chosen, whatever route or provider name
+        led to it: Workers AI's provider key is the account's API token (Cloudflare's rule;
+        here the api token stands for it), and the server's own keys are for api token
+        holders only (anyone else could spend them through any provider name or path that
+        reaches the route).
+        """
+        return self.server_key or is_workers_ai(provider)
+
+
 class Router:
     """The upstream of every model: the first matching route, else the built-in model."""
 
     def __init__(self, config: LocalGatewayConfig) -> None:
-        self.builtin = BuiltinModel(
-            latency_ms=config.builtin_latency_ms, token_latency_ms=config.builtin_token_latency_ms
+        self.builtin = Choice(
+            BuiltinModel(
+                latency_ms=config.builtin_latency_ms,
+                token_latency_ms=config.builtin_token_latency_ms,
+            )
         )
-        self._routes: list[tuple[UpstreamRoute, Upstream]] = [
+        self.redactor = Redactor(route.api_key for route in config.upstreams)
+        """Every key the server holds: removed from all that upstreams send back, and from
+        the bodies kept in the request log."""
+        self._routes: list[tuple[UpstreamRoute, Choice]] = [
             (route, self._build(route)) for route in config.upstreams
         ]
-        self._memo: dict[tuple[str, str], Upstream] = {}
+        self._memo: dict[tuple[str, str], Choice] = {}
 
-    def _build(self, route: UpstreamRoute) -> Upstream:
+    def _build(self, route: UpstreamRoute) -> Choice:
         if route.kind == "openai":
-            return OpenAIForwarder(route)
+            return Choice(OpenAIForwarder(route, self.redactor), server_key=bool(route.api_key))
         model = BuiltinModel(latency_ms=route.latency_ms, token_latency_ms=route.token_latency_ms)
         if route.kind == "fault":
-            return FaultUpstream(route.status, route.fail_times, model)
-        return model
+            return Choice(FaultUpstream(route.status, route.fail_times, model))
+        return Choice(model)
 
-    def upstream_for(self, provider: str, model: str) -> Upstream:
-        key = (provider, model)
+    def choose(self, provider: str, model: str) -> Choice:
+        """The first route whose pattern matches the model, or `provider/model` (the provider
+        in lower case), else the built-in model."""
+        key = (provider.lower(), model)
         found = self._memo.get(key)
         if found is None:
             found = self.builtin
-            qualified = f"{provider}/{model}"
-            for route, upstream in self._routes:
+            qualified = f"{key[0]}/{model}"
+            for route, choice in self._routes:
                 if fnmatch.fnmatchcase(model, route.pattern) or fnmatch.fnmatchcase(
                     qualified, route.pattern
                 ):
-                    found = upstream
+                    found = choice
                     break
             if len(self._memo) < 10_000:
                 self._memo[key] = found
         return found
 
     async def aclose(self) -> None:
-        for _route, upstream in self._routes:
-            await upstream.aclose()
+        for _route, choice in self._routes:
+            await choice.upstream.aclose()
 
 
 def _timeout_error(policy: CallPolicy) -> UpstreamError:
@@ -163,4 +199,13 @@ async def _chain(
         await rest.aclose()  # type: ignore[attr-defined]
 
 
-__all__ = ["DEFAULT_POLICY", "CallPolicy", "Router", "complete", "open_stream"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "WORKERS_AI",
+    "CallPolicy",
+    "Choice",
+    "Router",
+    "complete",
+    "is_workers_ai",
+    "open_stream",
+]
