@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import anyio
 
+from aigateway_sdk._install import extra_for, install_line
 from aigateway_sdk.control._api import DEFAULT_BASE_URL
 from aigateway_sdk.control.admin import GatewayAdmin
 from aigateway_sdk.control.loader import SpecLoadError
@@ -43,7 +44,15 @@ ENV_DEBUG = "AIGATEWAY_DEBUG"
 
 
 class CliError(Exception):
-    """A failure the command line reports as one line (missing credentials, bad arguments)."""
+    """A failure the command line reports as one line (missing credentials, bad arguments).
+
+    `kind` is the `type` of the `--json` error object; `cause`, an `AiError` the message
+    explains, lends it its status, code and log id."""
+
+    def __init__(self, message: str, *, kind: str = "UsageError", cause: AiError | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.cause = cause
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -106,31 +115,70 @@ def make_admin(args: argparse.Namespace) -> GatewayAdmin:
 def run_async(
     command: Callable[[argparse.Namespace], Awaitable[int]],
 ) -> Callable[[argparse.Namespace], int]:
-    """Wrap an async command: run it on anyio; every expected failure is one line on stderr
-    and exit code 1, never a traceback."""
+    """Wrap an async command to run on anyio; `main` turns its failures into one line."""
 
     def run(args: argparse.Namespace) -> int:
         async def main() -> int:
             return await command(args)
 
-        try:
-            return anyio.run(main)
-        except AiError as error:
-            return fail(str(error))
-        except ValidationError as error:
-            return fail(str(error))
-        except (SpecLoadError, CliError) as error:
-            return fail(str(error))
-        except OSError as error:  # e.g. stdout closed by `| head`
-            return fail(f"{type(error).__name__}: {error}")
-        except Exception as error:  # a bug: still one line, unless asked for the traceback
-            if os.environ.get(ENV_DEBUG):
-                raise
-            return fail(
-                f"unexpected {type(error).__name__}: {error} (set {ENV_DEBUG}=1 to see more)"
-            )
+        return anyio.run(main)
 
     return run
+
+
+def debugging() -> bool:
+    """`AIGATEWAY_DEBUG=1`: failures show their traceback instead of one line."""
+    return os.environ.get(ENV_DEBUG, "") not in ("", "0")
+
+
+def describe_failure(error: Exception, command: str | None = None) -> dict[str, Any]:
+    """A failure as `{"type", "message", ...}`: what `--json` prints under `"error"`, and whose
+    `message` is the one line printed otherwise."""
+    if isinstance(error, AiError):
+        return _ai_error(error.reason.tag, str(error), error)
+    if isinstance(error, CliError):
+        if error.cause is not None:
+            return _ai_error(error.kind, str(error), error.cause)
+        return {"type": error.kind, "message": str(error)}
+    if isinstance(error, ValidationError):
+        return {"type": "ValidationError", "message": str(error), "fields": list(error.fields)}
+    if isinstance(error, SpecLoadError):
+        return {"type": "SpecLoadError", "message": str(error)}
+    if isinstance(error, ImportError) and (extra := extra_for(error)) is not None:
+        what = f"`aigateway {command}`" if command else "this command"
+        return {
+            "type": "MissingDependency",
+            "message": f"{what} needs the {extra!r} extra (no module named {error.name!r}); "
+            f"install it with: {install_line(extra)}",
+            "install": install_line(extra),
+        }
+    if isinstance(error, OSError):
+        return {"type": type(error).__name__, "message": f"{type(error).__name__}: {error}"}
+    return {
+        "type": "InternalError",
+        "message": f"unexpected {type(error).__name__}: {error} "
+        f"(set {ENV_DEBUG}=1 to see the traceback)",
+    }
+
+
+def _ai_error(kind: str, message: str, error: AiError) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "message": message,
+        "status": error.status,
+        "code": error.code,
+        "log_id": error.log_id,
+    }
+
+
+def report_failure(error: Exception, *, as_json: bool, command: str | None = None) -> int:
+    """One line on stderr for `error` (text, or a JSON object under `--json`); exit code 1."""
+    described = describe_failure(error, command)
+    if as_json:
+        line = json.dumps({"error": described}, ensure_ascii=False, default=str)
+        print(line, file=sys.stderr)
+        return EXIT_FAILURE
+    return fail(described["message"])
 
 
 def fail(message: str, stream: TextIO | None = None) -> int:
@@ -144,9 +192,24 @@ def fail(message: str, stream: TextIO | None = None) -> int:
 
 
 def print_json(value: Any) -> None:
-    """`value` as indented JSON on stdout (one document)."""
+    """`value` as indented JSON on stdout (one document). Keys are snake_case in every
+    command's output: build values with snake_case keys, or pass them through `snake_keys`."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def snake_keys(value: Any) -> Any:
+    """`value` with every mapping key turned from camelCase to snake_case (`logId` ->
+    `log_id`), at any depth. For SDK values whose JSON follows a JavaScript shape."""
+    if isinstance(value, dict):
+        return {_snake(str(k)): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key).lstrip("_")
 
 
 def cell(value: object) -> str:
@@ -213,6 +276,8 @@ __all__ = [
     "add_account_flags",
     "add_gateway_flag",
     "add_json_flag",
+    "debugging",
+    "describe_failure",
     "fail",
     "from_env",
     "gateway_id",
@@ -220,6 +285,8 @@ __all__ = [
     "print_fields",
     "print_json",
     "print_table",
+    "report_failure",
     "required",
     "run_async",
+    "snake_keys",
 ]

@@ -4,6 +4,8 @@ aigateway generate "Say hello."                     # text, then usage on stderr
 aigateway generate "Say hello." --json              # the whole response as JSON
 echo "Tell me a story" | aigateway stream -         # text printed as it arrives
 aigateway stream "Count to 5" --json                # one JSON object per part (NDJSON)
+
+A gateway with authentication on needs `--gateway-token` or `CLOUDFLARE_GATEWAY_TOKEN`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from aigateway_sdk.cli._output import (
     print_json,
     required,
     run_async,
+    snake_keys,
 )
+from aigateway_sdk.errors import GATEWAY_UNAUTHORIZED_CODE, AiError, AuthenticationFailed
 
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
@@ -95,11 +99,29 @@ def _binding_and_model(args: argparse.Namespace) -> tuple[GatewayBinding, Gatewa
     return binding, binding.model(model=args.model, parameters=parameters, options=options)
 
 
+def _explained(error: AiError, args: argparse.Namespace) -> Exception:
+    """A refused gateway token (Cloudflare code 2009) says which flag or variable to set."""
+    if (
+        not isinstance(error.reason, AuthenticationFailed)
+        or error.code != GATEWAY_UNAUTHORIZED_CODE
+    ):
+        return error
+    gateway = gateway_id(args)
+    if from_env(args, "gateway_token", ENV_GATEWAY_TOKEN) is None:
+        hint = f"gateway {gateway!r} has authentication on: pass --gateway-token or set"
+    else:
+        hint = f"gateway {gateway!r} refused the gateway token: check --gateway-token or"
+    return CliError(f"{hint} {ENV_GATEWAY_TOKEN} ({error})", kind=error.reason.tag, cause=error)
+
+
 async def _generate(args: argparse.Namespace) -> int:
     prompt = _prompt(args)
     binding, model = _binding_and_model(args)
     async with binding:
-        response = await model.generate_text(prompt=prompt)
+        try:
+            response = await model.generate_text(prompt=prompt)
+        except AiError as error:
+            raise _explained(error, args) from error
     if args.json:
         print_json(
             {
@@ -130,17 +152,21 @@ async def _stream(args: argparse.Namespace) -> int:
     usage = None
     log_id = None
     async with binding:
-        async for part in model.stream_text(prompt=prompt):
-            if args.json:
-                sys.stdout.write(json.dumps(part.to_json(), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
-            elif isinstance(part, TextDelta):
-                sys.stdout.write(part.delta)
-                sys.stdout.flush()
-            elif isinstance(part, Finish):
-                usage = part.usage
-            elif isinstance(part, ResponseMetadata):
-                log_id = part.log_id
+        try:
+            async for part in model.stream_text(prompt=prompt):
+                if args.json:
+                    line = json.dumps(snake_keys(part.to_json()), ensure_ascii=False)
+                    sys.stdout.write(line + "\n")
+                    sys.stdout.flush()
+                elif isinstance(part, TextDelta):
+                    sys.stdout.write(part.delta)
+                    sys.stdout.flush()
+                elif isinstance(part, Finish):
+                    usage = part.usage
+                elif isinstance(part, ResponseMetadata):
+                    log_id = part.log_id
+        except AiError as error:
+            raise _explained(error, args) from error
     if not args.json:
         sys.stdout.write("\n")
         if usage is not None:

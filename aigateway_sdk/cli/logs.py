@@ -27,7 +27,7 @@ from aigateway_sdk.cli._output import (
 )
 from aigateway_sdk.control.logs import DIRECTIONS, OPERATORS, ORDER_BY, LogFilter
 from aigateway_sdk.control.models import LogBody, LogEntry
-from aigateway_sdk.errors import AiError
+from aigateway_sdk.errors import AiError, NotFound
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -154,9 +154,17 @@ async def _list(args: argparse.Namespace) -> int:
 async def _get(args: argparse.Namespace) -> int:
     async with make_admin(args) as admin:
         logs = admin.logs(gateway_id(args))
-        entry = await logs.get(args.log_id)
-        request = await logs.request_body(args.log_id) if args.request else None
-        response = await logs.response_body(args.log_id) if args.response else None
+        try:
+            entry = await logs.get(args.log_id)
+            request = await logs.request_body(args.log_id) if args.request else None
+            response = await logs.response_body(args.log_id) if args.response else None
+        except AiError as error:
+            if not isinstance(error.reason, NotFound):
+                raise
+            where = f"gateway {gateway_id(args)!r} of account {admin.account_id!r}"
+            raise CliError(
+                f"no log {args.log_id!r} in {where} ({error})", kind="NotFound", cause=error
+            ) from error
     body: dict[str, Any] = entry.to_json()
     stored = {"request": request, "response": response}
     for name, value in stored.items():

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import socket
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from aigateway_sdk.cli._output import debugging
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +31,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--api-token",
         default=None,
-        help="the API token clients must send (default: $AIGATEWAY_API_TOKEN; none = any)",
+        help=(
+            "the API token clients must send (default: $AIGATEWAY_API_TOKEN, which is safer: "
+            "a flag's value is visible to other users in `ps`; none = any)"
+        ),
     )
     parser.add_argument("--config", default=None, help="TOML file with [[upstreams]] routes")
     parser.add_argument(
@@ -47,19 +55,21 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from aigateway_sdk.cli._output import CliError, fail
     from aigateway_sdk.local import LocalGatewayConfig, create_app, routes_from_toml
+    from aigateway_sdk.local.connections import server_settings
     from aigateway_sdk.local.loopback import refuse_open_listen
 
     token = args.api_token or os.environ.get("AIGATEWAY_API_TOKEN") or None
     try:
         refuse_open_listen(args.host, token)
     except PermissionError as refused:
-        print(f"aigateway serve: {refused}", file=sys.stderr)
+        fail(str(refused))
         return 2
     try:
         routes = routes_from_toml(args.config) if args.config else ()
     except (OSError, ValueError) as error:
-        print(f"aigateway serve: bad --config: {error}", file=sys.stderr)
+        fail(f"bad --config: {error}")
         return 2
     config = LocalGatewayConfig(
         host=args.host,
@@ -71,25 +81,81 @@ def run(args: argparse.Namespace) -> int:
         builtin_latency_ms=args.latency_ms,
         log_durability=args.log_durability,
     )
-    base = f"http://{args.host}:{args.port}"
-    print(f"AI Gateway (local) on {base}", file=sys.stderr)
-    print(
-        f"  data plane:    {base}/v1/{args.account_id}/default/workers-ai/@cf/...", file=sys.stderr
+    sock = _listen(args.host, args.port)
+    app = create_app(config)
+    server = _server_class()(
+        uvicorn.Config(app, **server_settings(config), log_level="warning"),
+        banner=lambda: _banner(args, sock.getsockname()[1], token),
     )
-    print(
-        f"  control plane: {base}/client/v4/accounts/{args.account_id}/ai-gateway", file=sys.stderr
-    )
-    print(f"  database:      {args.db}", file=sys.stderr)
-    if token is None:
-        print("  no API token: any bearer token is accepted", file=sys.stderr)
-    uvicorn.run(
-        create_app(config),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        loop="asyncio",
-        timeout_graceful_shutdown=5,
-    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        cause = getattr(app.state, "startup_error", None)
+        why = f"{type(cause).__name__}: {cause}" if cause is not None else "see the log above"
+        raise CliError(
+            f"the local gateway did not start ({why}; database {args.db})", kind="StartupError"
+        )
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is announced: a port in use is one line."""
+    from aigateway_sdk.cli._output import CliError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise CliError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", kind="StartupError"
+        ) from error
+    sock.setblocking(False)
+    return sock
+
+
+def _banner(args: argparse.Namespace, port: int, token: str | None) -> None:
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{port}"
+    lines = [
+        f"AI Gateway (local) on {base}",
+        f"  data plane:    {base}/v1/{args.account_id}/default/workers-ai/@cf/...",
+        f"  control plane: {base}/client/v4/accounts/{args.account_id}/ai-gateway",
+        f"  database:      {args.db}",
+    ]
+    if token is None:
+        lines.append("  no API token: any bearer token is accepted")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, announcing itself once it accepts connections (not before: a
+        failed start prints no banner). Startup errors are left to `run` (one line)."""
+
+        def __init__(self, config: uvicorn.Config, banner: Callable[[], None]) -> None:
+            super().__init__(config)
+            self._banner = banner
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            error_log = logging.getLogger("uvicorn.error")
+            level = error_log.level
+            if not debugging():  # a failed lifespan logs a traceback: `run` says it in one line
+                error_log.setLevel(logging.CRITICAL)
+            try:
+                await super().startup(sockets=sockets)
+            except SystemExit:  # recent uvicorn exits on a failed lifespan; `run` reports it
+                self.should_exit = True
+            finally:
+                error_log.setLevel(level)
+            if self.started:
+                self._banner()
+
+    return Server

@@ -14,6 +14,7 @@ in the request's `timeout` extension, as with httpx's own transport.
 
 from __future__ import annotations
 
+import importlib
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,9 @@ from contextlib import contextmanager
 import httpcore2
 import httpx
 
+from aigateway_sdk._install import install_line
 from aigateway_sdk.transport.http import DEFAULT_LIMITS
+from aigateway_sdk.transport.proxies import PROXY_SCHEMES, ProxyRoutes
 
 # httpcore2's exception classes and the httpx ones that mean the same thing. Looked up along
 # the raised exception's MRO, so the most specific match wins.
@@ -79,9 +82,15 @@ class PooledTransport(httpx.AsyncBaseTransport):
 
     `GatewayBinding` uses it unless given a `client` or a `transport`; pass it to any
     `httpx.AsyncClient(transport=PooledTransport())` to get the same pool elsewhere.
+
+    Proxies as with httpx's clients: `proxy=` sends every request through one; otherwise, with
+    `trust_env=True` (the default), `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` are
+    honoured with httpx's rules (see `aigateway_sdk.transport.proxies`), read when the transport
+    is built. `trust_env` also lets `SSL_CERT_FILE` / `SSL_CERT_DIR` name the trusted CAs.
+    `verify=False` turns certificate checks off; `http2=True` needs the `http2` extra.
     """
 
-    __slots__ = ("_pool",)
+    __slots__ = ("_pools", "_routes")
 
     def __init__(
         self,
@@ -90,17 +99,36 @@ class PooledTransport(httpx.AsyncBaseTransport):
         verify: ssl.SSLContext | bool = True,
         http2: bool = False,
         retries: int = 0,
+        proxy: str | httpx.URL | None = None,
+        trust_env: bool = True,
     ) -> None:
-        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
-        self._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=http2,
-            retries=retries,
-        )
+        if http2:
+            _require("h2", "HTTP/2 (http2=True)", install_line("http2"))
+        if isinstance(verify, ssl.SSLContext):
+            context = verify
+        else:  # keywords: httpx 0.27 takes `cert` first, and would read `verify` as `cert`
+            context = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
+        if proxy is not None:
+            self._routes = ProxyRoutes.every_request(str(proxy))
+        elif trust_env:
+            self._routes = ProxyRoutes.from_environment()
+        else:
+            self._routes = ProxyRoutes()
+
+        def pool(proxy_url: str | None) -> httpcore2.AsyncConnectionPool:
+            return httpcore2.AsyncConnectionPool(
+                ssl_context=context,
+                proxy=None if proxy_url is None else _proxy(proxy_url),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=True,
+                http2=http2,
+                retries=retries,
+            )
+
+        # One pool per route, as httpx mounts one transport per proxy.
+        self._pools = {url: pool(url) for url in {None, *self._routes.proxies.values()}}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -113,8 +141,9 @@ class PooledTransport(httpx.AsyncBaseTransport):
             content=request.stream,
             extensions=request.extensions,
         )
+        pool = self._pools[self._routes.proxy_for(url)]
         with _as_httpx_errors(request):
-            reply = await self._pool.handle_async_request(outgoing)
+            reply = await pool.handle_async_request(outgoing)
         return httpx.Response(
             status_code=reply.status,
             headers=reply.headers,
@@ -125,7 +154,26 @@ class PooledTransport(httpx.AsyncBaseTransport):
     @property
     def connection_count(self) -> int:
         """Connections the pool holds now, busy or idle (for tests and metrics)."""
-        return len(self._pool.connections)
+        return sum(len(pool.connections) for pool in self._pools.values())
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        for pool in self._pools.values():
+            await pool.aclose()
+
+
+def _require(module: str, feature: str, install: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{feature} needs the {module!r} package: {install}") from None
+
+
+def _proxy(url: str) -> httpcore2.Proxy:
+    """httpcore2's proxy for a URL; credentials in the URL become `Proxy-Authorization`."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in PROXY_SCHEMES:
+        raise ValueError(f"unsupported proxy scheme {parsed.scheme!r} in {parsed.host!r}")
+    if parsed.scheme.startswith("socks"):
+        _require("socksio", "a SOCKS proxy", "pip install 'httpcore2[socks]'")
+    auth = (parsed.username, parsed.password) if parsed.username else None
+    return httpcore2.Proxy(url=str(parsed.copy_with(username=None, password=None)), auth=auth)
