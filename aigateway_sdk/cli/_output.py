@@ -115,15 +115,35 @@ def make_admin(args: argparse.Namespace) -> GatewayAdmin:
 def run_async(
     command: Callable[[argparse.Namespace], Awaitable[int]],
 ) -> Callable[[argparse.Namespace], int]:
-    """Wrap an async command to run on anyio; `main` turns its failures into one line."""
+    """Wrap an async command: run it on anyio; every failure is one line on stderr and exit
+    code 1 (see `handle_failure`)."""
 
     def run(args: argparse.Namespace) -> int:
         async def main() -> int:
             return await command(args)
 
-        return anyio.run(main)
+        try:
+            return anyio.run(main)
+        except Exception as error:
+            return handle_failure(error, args)
 
     return run
+
+
+def handle_failure(error: Exception, args: argparse.Namespace) -> int:
+    """Report a command's failure in one line and return exit code 1; re-raise it when
+    debugging (`AIGATEWAY_DEBUG=1`) or when stdout is gone (`main` ends quietly)."""
+    if debugging() or isinstance(error, BrokenPipeError):
+        raise error
+    as_json = bool(getattr(args, "json", False))
+    return report_failure(error, as_json=as_json, command=command_name(args))
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """The command words on the line (`gateways plan`), from the parsers' `dest`s."""
+    words = [getattr(args, "command", None)]
+    words += [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
+    return " ".join(w for w in words if isinstance(w, str))
 
 
 def debugging() -> bool:
@@ -276,11 +296,13 @@ __all__ = [
     "add_account_flags",
     "add_gateway_flag",
     "add_json_flag",
+    "command_name",
     "debugging",
     "describe_failure",
     "fail",
     "from_env",
     "gateway_id",
+    "handle_failure",
     "make_admin",
     "print_fields",
     "print_json",

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from aigateway_sdk.cli._output import ENV_DEBUG, debugging, report_failure
+from aigateway_sdk.cli._output import ENV_DEBUG, handle_failure
 
 COMMAND_MODULES = (
     "aigateway_sdk.cli.serve",
@@ -146,21 +146,9 @@ def _main(argv: list[str]) -> int:
         code: int = run(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        raise
-    except Exception as error:
-        if debugging():
-            raise
-        return report_failure(
-            error, as_json=bool(getattr(args, "json", False)), command=_name(args)
-        )
+    except Exception as error:  # a synchronous command (serve, demo)
+        return handle_failure(error, args)
     return code
-
-
-def _name(args: argparse.Namespace) -> str:
-    words = [getattr(args, "command", None)]
-    words += [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
-    return " ".join(w for w in words if w)
 
 
 def _quiet_stdout() -> None:
