@@ -3,19 +3,30 @@
 Building a binding does no I/O; the `httpx.AsyncClient` is created on the first call and closed
 by `aclose()` (or `async with binding:`). A client passed in by the caller is used as is and
 never closed by the binding.
+
+Lifecycle rules:
+- A closed binding refuses calls with `RuntimeError` until `start()` (or `async with`) opens it
+  again: a call never reopens a client behind the caller's back.
+- The client the binding made belongs to the event loop it was first used on. A call from
+  another loop (a second `asyncio.run`, a new pytest event loop, a worker's own loop, trio)
+  gets a new client; the old one is dropped, not awaited, since its loop is usually gone.
+- With `ensure_gateway=True` the spec is applied once: by `start()`, or else by the first call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 import httpx
 
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parameters import ParametersInput
 from aigateway_sdk.transport.http import DEFAULT_LIMITS
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.transport.sse import DEFAULT_MAX_EVENT_BYTES
@@ -24,11 +35,46 @@ from aigateway_sdk.validation import FieldError, ValidationError
 if TYPE_CHECKING:
     from aigateway_sdk.control.spec import AiGateway
     from aigateway_sdk.gateway_model import GatewayLanguageModel, Route
+    from aigateway_sdk.parts import StreamPart
+
+T = TypeVar("T")
 
 DEFAULT_DATA_URL = "https://gateway.ai.cloudflare.com/v1"
 DEFAULT_API_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30.0)
 USER_AGENT = "cf-aigateway-sdk/0.1 (python)"
+
+_ENV = {
+    "account_id": "CLOUDFLARE_ACCOUNT_ID",
+    "gateway_id": "AIGATEWAY_GATEWAY_ID",
+    "api_token": "CLOUDFLARE_API_TOKEN",
+    "gateway_token": "CLOUDFLARE_GATEWAY_TOKEN",
+    "base_url": "AIGATEWAY_BASE_URL",
+    "api_base_url": "AIGATEWAY_API_BASE_URL",
+}
+"""`from_env()`: each binding argument and the environment variable it is read from."""
+
+_CLOSED = (
+    "this GatewayBinding is closed (aclose() or the end of `async with`); "
+    "open it again with `async with binding:` or `await binding.start()`"
+)
+
+
+def _running_loop() -> object | None:
+    """What a connection is bound to: the running asyncio loop, or the current trio run's
+    token; None outside any event loop."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            token: object = trio.lowlevel.current_trio_token()
+            return token
+        except RuntimeError:
+            pass
+    return None
 
 
 def _require(name: str, value: object) -> None:
@@ -46,9 +92,13 @@ class GatewayBinding:
     __slots__ = (
         "_api_token",
         "_client",
+        "_closed",
         "_gateway_token",
+        "_loop",
         "_owns_client",
         "_provider_keys",
+        "_start_lock",
+        "_start_lock_loop",
         "_started",
         "_transport",
         "account_id",
@@ -120,33 +170,47 @@ class GatewayBinding:
             )
         self.ensure_gateway = ensure_gateway
         self._started = False
+        self._closed = False
+        self._start_lock: anyio.Lock | None = None
+        self._start_lock_loop: object | None = None
         self._transport = transport
         self._client = client
+        self._loop: object | None = None
         self._owns_client = client is None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> GatewayBinding:
         """A binding from `CLOUDFLARE_ACCOUNT_ID`, `CLOUDFLARE_API_TOKEN`, `AIGATEWAY_GATEWAY_ID`
         (default "default"), `CLOUDFLARE_GATEWAY_TOKEN` (optional), `AIGATEWAY_BASE_URL`
-        (optional); keyword arguments win."""
+        (optional), `AIGATEWAY_API_BASE_URL` (optional); keyword arguments win. A missing or bad
+        value raises `ValidationError` naming the variable."""
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {
-            "account_id": env.get("CLOUDFLARE_ACCOUNT_ID", ""),
-            "gateway_id": env.get("AIGATEWAY_GATEWAY_ID") or None,
-            "api_token": env.get("CLOUDFLARE_API_TOKEN") or None,
-            "gateway_token": env.get("CLOUDFLARE_GATEWAY_TOKEN") or None,
-            "base_url": env.get("AIGATEWAY_BASE_URL") or None,
-            "api_base_url": env.get("AIGATEWAY_API_BASE_URL") or None,
-        }
+        values: dict[str, Any] = {name: env.get(var) or None for name, var in _ENV.items()}
         values.update(overrides)
-        return cls(**values)
+        if values["account_id"] is None:
+            raise ValidationError(
+                [FieldError(("account_id",), f"is required: {_ENV['account_id']} is not set")],
+                what="gateway binding",
+            )
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ValidationError(
+                [
+                    FieldError(e.path, f"{e.message} (from {_ENV[e.path[0]]})")
+                    if e.path and e.path[0] in _ENV and e.path[0] not in overrides
+                    else e
+                    for e in error.errors
+                ],
+                what="gateway binding",
+            ) from None
 
     # -- models -------------------------------------------------------------------------
 
     def model(
         self,
         model: str,
-        parameters: ModelParameters | None = None,
+        parameters: ParametersInput | None = None,
         *,
         options: GatewayOptions | None = None,
         route: Route | None = None,
@@ -198,7 +262,18 @@ class GatewayBinding:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """The pooled client, created on first use."""
+        """The pooled client, created on first use, and again on first use from another event
+        loop (see the module docstring). `RuntimeError` once the binding is closed."""
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        if self._owns_client:
+            loop = _running_loop()
+            if loop is not None and loop is not self._loop:
+                if self._loop is not None:
+                    # Its connections belong to a loop that has usually ended: awaiting their
+                    # close here would fail, so the client is dropped (the GC closes sockets).
+                    self._client = None
+                self._loop = loop
         client = self._client
         if client is None:
             transport = self._transport
@@ -212,32 +287,79 @@ class GatewayBinding:
             )
         return client
 
+    @property
+    def closed(self) -> bool:
+        """True after `aclose()` until `start()` opens the binding again."""
+        return self._closed
+
     async def aclose(self) -> None:
-        """Close the client if the binding made it. A later call opens a new one."""
+        """Close the binding: the client it made is closed (a `client=` passed in stays open),
+        and calls raise `RuntimeError` until `start()` / `async with` opens it again."""
+        self._closed = True
+        if not self._owns_client:
+            return
         client, self._client = self._client, None
-        if client is not None and self._owns_client:
-            await client.aclose()
-        elif client is not None:
-            self._client = client
+        if client is not None and (self._loop is None or self._loop is _running_loop()):
+            await client.aclose()  # a client of another (ended) loop is dropped instead
+        self._loop = None
 
     async def start(self) -> None:
-        """Acquire the binding's resources. With `ensure_gateway=True` this applies `spec` to the
-        control plane (create or update in place) once, the way an Effect layer acquires its
-        resource; otherwise it does nothing. `async with binding:` calls it."""
-        if self._started or not self.ensure_gateway or self.spec is None:
-            return
-        from aigateway_sdk.control.admin import GatewayAdmin, ensure_gateway
+        """Open the binding (again, after `aclose()`) and acquire its resources. With
+        `ensure_gateway=True` this applies `spec` to the control plane (create or update in
+        place) once, the way an Effect layer acquires its resource; without `start()` the first
+        call does it. `async with binding:` calls it."""
+        self._closed = False
+        if self.needs_start:
+            await self._ensure_gateway()
 
-        if self._api_token is None:
-            raise ValidationError(
-                [FieldError(("api_token",), "is required to ensure the gateway")],
-                what="gateway binding",
-            )
-        async with GatewayAdmin(
-            self.account_id, self._api_token, self.api_base_url, retry=self.retry
-        ) as admin:
-            await ensure_gateway(admin, self.spec)
-        self._started = True
+    @property
+    def needs_start(self) -> bool:
+        """True while `ensure_gateway=True` and the spec has not been applied yet."""
+        return self.ensure_gateway and not self._started
+
+    async def _ensure_gateway(self) -> None:
+        loop = _running_loop()
+        lock = self._start_lock
+        if lock is None or loop is not self._start_lock_loop:
+            lock = self._start_lock = anyio.Lock()
+            self._start_lock_loop = loop
+        async with lock:
+            if self._started or self.spec is None:
+                return
+            from aigateway_sdk.control.admin import GatewayAdmin, ensure_gateway
+
+            if self._api_token is None:
+                raise ValidationError(
+                    [FieldError(("api_token",), "is required to ensure the gateway")],
+                    what="gateway binding",
+                )
+            async with GatewayAdmin(
+                self.account_id, self._api_token, self.api_base_url, retry=self.retry
+            ) as admin:
+                await ensure_gateway(admin, self.spec)
+            self._started = True
+
+    async def _started_then(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()` once the spec is applied: a call made before `start()` applies it."""
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        await self._ensure_gateway()
+        return await call()
+
+    async def _started_then_stream(
+        self, open_parts: Callable[[], AsyncIterator[StreamPart]]
+    ) -> AsyncIterator[StreamPart]:
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        await self._ensure_gateway()
+        parts = open_parts()
+        try:
+            async for part in parts:
+                yield part
+        finally:
+            aclose = getattr(parts, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def __aenter__(self) -> GatewayBinding:
         await self.start()

@@ -19,7 +19,7 @@ from aigateway_sdk.codecs import Codec, OpenAICompatCodec, WorkersAiCodec
 from aigateway_sdk.codecs.base import DONE
 from aigateway_sdk.errors import AiError, MalformedOutput, NetworkError, ProviderError, Timeout
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parameters import ModelParameters, ParametersInput, to_parameters
 from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
 from aigateway_sdk.prompt import PromptInput, to_messages
 from aigateway_sdk.response import (
@@ -36,6 +36,7 @@ from aigateway_sdk.transport.failures import reason_from_exception
 from aigateway_sdk.transport.http import SEND_ERRORS, decode_json, open_stream, request_json
 from aigateway_sdk.transport.retry import RetryPolicy
 from aigateway_sdk.transport.sse import SseDecoder, SseError, SseEvent
+from aigateway_sdk.validation import FieldError, ValidationError
 
 if TYPE_CHECKING:
     from aigateway_sdk.binding import GatewayBinding
@@ -53,6 +54,31 @@ _DRAIN_SECONDS = 0.25
 def route_for(model: str) -> Route:
     """`@cf/...` and `@hf/...` ids go to Workers AI; `provider/model` ids to `compat`."""
     return "workers-ai" if model.startswith("@") else "compat"
+
+
+_ROUTES: tuple[Route, ...] = ("workers-ai", "compat", "workers-ai-openai")
+
+
+def _model_problem(model: object, route: object) -> FieldError | None:
+    """What is wrong with a model id (and route), before anything goes on the wire."""
+    if not isinstance(model, str) or not model:
+        return FieldError(
+            ("model",), "is required: a model id such as '@cf/meta/llama-3.1-8b-instruct'"
+        )
+    if any(c.isspace() for c in model):
+        return FieldError(("model",), f"must not contain whitespace, got {model!r}")
+    if route not in _ROUTES:
+        return FieldError(("route",), f"must be one of {', '.join(_ROUTES)}, got {route!r}")
+    if route == "compat":
+        provider, _, name = model.partition("/")
+        if not provider or not name or provider.startswith("@"):
+            return FieldError(
+                ("model",),
+                f"{model!r} has no provider: the compat route takes 'provider/model' ids "
+                "('openai/gpt-4o-mini', 'workers-ai/@cf/meta/llama-3.1-8b-instruct'); "
+                "Workers AI ids start with '@cf/' or '@hf/'",
+            )
+    return None
 
 
 def _codec(route: Route) -> Codec:
@@ -121,21 +147,21 @@ class GatewayLanguageModel:
         self,
         binding: GatewayBinding,
         model: str,
-        parameters: ModelParameters | None = None,
+        parameters: ParametersInput | None = None,
         *,
         options: GatewayOptions | None = None,
         route: Route | None = None,
         retry: RetryPolicy | None = None,
         total_timeout: float | None = None,
     ) -> None:
-        if not isinstance(model, str) or not model.strip():
-            raise ValueError(
-                "model must be a non-empty model id, e.g. '@cf/meta/llama-3.1-8b-instruct'"
-            )
+        chosen = route or (route_for(model) if isinstance(model, str) else None)
+        problem = _model_problem(model, chosen)
+        if problem is not None:
+            raise ValidationError([problem], what="language model")
         self._binding = binding
         self.model = model
-        self.route: Route = route or route_for(model)
-        self.parameters = parameters or ModelParameters()
+        self.route: Route = chosen  # checked above
+        self.parameters = to_parameters(parameters) or ModelParameters()
         self.options = binding.options.merged(options)
         self._codec = _codec(self.route)
         url = binding.data_url(self._codec.path(model))
@@ -176,12 +202,16 @@ class GatewayLanguageModel:
 
     def generate_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiCall[GenerateTextResponse]:
-        return AiCall(functools.partial(self._generate, prompt, parameters, options))
+        call = functools.partial(self._generate, prompt, to_parameters(parameters), options)
+        binding = self._binding
+        if binding.needs_start:  # ensure_gateway=True and not started: the first call applies it
+            return AiCall(functools.partial(binding._started_then, call))
+        return AiCall(call)
 
     async def _generate(
         self,
@@ -238,12 +268,16 @@ class GatewayLanguageModel:
 
     def stream_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiStream:
-        return AiStream(functools.partial(self._stream, prompt, parameters, options))
+        parts = functools.partial(self._stream, prompt, to_parameters(parameters), options)
+        binding = self._binding
+        if binding.needs_start:
+            return AiStream(functools.partial(binding._started_then_stream, parts))
+        return AiStream(parts)
 
     async def _stream(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parameters import ParametersInput
 from aigateway_sdk.prompt import PromptInput
 from aigateway_sdk.response import GenerateTextResponse
 from aigateway_sdk.result import AiCall, AiStream
@@ -13,24 +13,27 @@ from aigateway_sdk.result import AiCall, AiStream
 
 @runtime_checkable
 class LanguageModel(Protocol):
-    """Generate or stream text. Implemented by the gateway model and by the testing fakes."""
+    """Generate or stream text. Implemented by the gateway model and by the testing fakes.
+
+    `prompt` may be given by position or by name; `parameters` may be a dict of
+    `ModelParameters` fields."""
 
     @property
     def model_id(self) -> str: ...
 
     def generate_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiCall[GenerateTextResponse]: ...
 
     def stream_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiStream: ...
 

@@ -7,7 +7,9 @@
         override_provider(Container.language_model, fake_language_model)
         ...
 
-Overrides made through `override_provider` are undone when the test ends.
+Overrides made through `override_provider` are undone when the test ends. The provider may be
+the class's (`Container.language_model`) or a built container's (`container.language_model`);
+the SDK's providers follow a class override even in containers built before the test.
 """
 
 from __future__ import annotations

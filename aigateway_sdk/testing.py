@@ -5,6 +5,11 @@
         assert (await handler())["text"] == "hi"
     assert fake.calls[0].prompt[0].content == "Say hello."
 
+`override_model` takes the class provider (`Container.language_model`) or a container's
+(`container.language_model`); for providers made by `AiGatewayBinding(...).model(...)` the class
+override also reaches containers built before it. The fake checks its input like the real model
+(a blank prompt raises `AiError(InvalidRequest)`, a bad `parameters` dict `ValidationError`).
+
 A script entry is text (a reply), a `GenerateTextResponse`, a list of stream parts, or an
 `AiError` (raised). Entries are used in order; the last one repeats.
 """
@@ -20,7 +25,7 @@ from dependency_injector import providers
 
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters
+from aigateway_sdk.parameters import ModelParameters, ParametersInput, to_parameters
 from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
 from aigateway_sdk.prompt import Message, PromptInput, to_messages
 from aigateway_sdk.response import GenerateTextResponse, InputTokens, OutputTokens, Usage
@@ -105,11 +110,13 @@ class FakeLanguageModel:
 
     def generate_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiCall[GenerateTextResponse]:
+        parameters = to_parameters(parameters)
+
         async def run() -> GenerateTextResponse:
             self._record("generate", prompt, parameters, options)
             entry = self._take()
@@ -135,11 +142,13 @@ class FakeLanguageModel:
 
     def stream_text(
         self,
-        *,
         prompt: PromptInput,
-        parameters: ModelParameters | None = None,
+        *,
+        parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
     ) -> AiStream:
+        parameters = to_parameters(parameters)
+
         async def run() -> AsyncIterator[StreamPart]:
             self._record("stream", prompt, parameters, options)
             entry = self._take()
@@ -162,7 +171,8 @@ class FakeLanguageModel:
 
 @contextmanager
 def override_model(provider: Any, model: Any) -> Iterator[Any]:
-    """Swap a container's model provider for `model` within the block."""
+    """Swap a model provider (`Container.language_model` or `container.language_model`) for
+    `model` within the block."""
     with provider.override(providers.Object(model)):
         yield model
 

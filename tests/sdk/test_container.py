@@ -15,6 +15,7 @@ from aigateway_sdk import (
     GatewayLanguageModel,
     LanguageModel,
     ModelParameters,
+    ValidationError,
 )
 from aigateway_sdk.testing import FakeLanguageModel, override_model
 
@@ -105,6 +106,7 @@ async def test_ready_made_container_from_config() -> None:
             "gateway_id": "gw",
             "api_token": "tok",
             "base_url": "http://127.0.0.1:1/v1",
+            "api_base_url": "http://127.0.0.1:1/client/v4",
             "model": "openai/gpt-4o-mini",
         }
     )
@@ -112,6 +114,62 @@ async def test_ready_made_container_from_config() -> None:
     assert isinstance(model, GatewayLanguageModel)
     assert model.route == "compat"
     assert container.binding().gateway_url == "http://127.0.0.1:1/v1/acct/gw"
+    assert container.binding().api_base_url == "http://127.0.0.1:1/client/v4"
+
+
+async def test_ready_made_container_without_a_model_says_so_when_built() -> None:
+    container = AiGatewayContainer()
+    container.config.from_dict({"account_id": "acct", "api_token": "tok"})
+    with pytest.raises(ValidationError) as caught:
+        container.language_model()
+    assert caught.value.fields == ("model",)
+    assert "'None'" not in str(caught.value)
+
+
+async def test_class_override_after_the_container_is_built_reaches_it() -> None:
+    # The documented pattern: the container is built (and wired) first, the test overrides the
+    # class provider afterwards. dependency-injector copies providers into the container, so
+    # this override used to be ignored and the real model called.
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("real")))
+    container = make_container(recorder)
+    try:
+        assert (await hello())["text"] == "real"  # the real model, built and cached
+        fake = FakeLanguageModel(text="fake")
+        Container.language_model.override(providers.Object(fake))
+        try:
+            assert (await hello())["text"] == "fake"
+            assert container.language_model() is fake
+        finally:
+            Container.language_model.reset_last_overriding()
+        assert len(recorder.requests) == 1  # the real model was not called while overridden
+        assert len(fake.calls) == 1
+        assert (await hello())["text"] == "real"
+        assert len(recorder.requests) == 2
+    finally:
+        await container.ai_gateway().aclose()
+        container.unwire()
+
+
+async def test_container_built_during_a_class_override_is_restored_after_it() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("real")))
+    fake = FakeLanguageModel(text="fake")
+    with override_model(Container.language_model, fake):
+        container = make_container(recorder)
+        assert (await hello())["text"] == "fake"
+    try:
+        assert (await hello())["text"] == "real"  # the override did not outlive its block
+    finally:
+        await container.ai_gateway().aclose()
+        container.unwire()
+
+
+async def test_class_override_of_the_binding_reaches_built_containers() -> None:
+    container = make_container(Recorder())
+    other = GatewayBinding(account_id="other", api_token="t")
+    with override_model(Container.ai_gateway, other):
+        assert container.ai_gateway() is other
+    assert container.ai_gateway() is not other
+    container.unwire()
 
 
 async def test_fake_records_stream_calls_and_scripted_errors() -> None:
@@ -128,3 +186,18 @@ async def test_fake_records_stream_calls_and_scripted_errors() -> None:
     streamed = FakeLanguageModel(text="x y")
     deltas = [p.delta async for p in streamed.stream_text(prompt="d") if isinstance(p, TextDelta)]
     assert deltas == ["x ", "y"]
+
+
+async def test_fake_takes_what_the_real_model_takes_and_refuses_what_it_refuses() -> None:
+    from aigateway_sdk import AiError, InvalidRequest
+
+    fake = FakeLanguageModel(text="ok")
+    assert isinstance(fake, LanguageModel)
+    assert (await fake.generate_text("by position", parameters={"max_tokens": 5})).text == "ok"
+    assert fake.calls[0].parameters == ModelParameters(max_tokens=5)
+    assert (await fake.stream_text("by position").collect()).text == "ok"
+    with pytest.raises(AiError) as caught:
+        await fake.generate_text("  ")
+    assert isinstance(caught.value.reason, InvalidRequest)
+    with pytest.raises(ValidationError):
+        fake.generate_text("hi", parameters={"temprature": 1})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,3 +210,167 @@ async def test_binding_can_ensure_its_gateway_on_start(gateway: LocalGateway) ->
         first = await b.model(MODEL).generate_text(prompt="ensure")
         second = await b.model(MODEL).generate_text(prompt="ensure")
     assert (first.cache_status, second.cache_status) == ("MISS", "HIT")  # cache_ttl applied
+
+
+def test_one_binding_serves_consecutive_event_loops(gateway: LocalGateway) -> None:
+    # A binding outlives event loops: a script calling asyncio.run twice, pytest's loop per
+    # test, a worker with its own loop. Each loop gets its own client; the old one is dropped
+    # unclosed (its loop has ended), so the GC closes its sockets, with a ResourceWarning.
+    import asyncio
+
+    import trio
+
+    b = binding(gateway, "open")
+    lm = b.model(MODEL, ModelParameters(max_tokens=10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        first = asyncio.run(lm.generate_text("first loop"))
+        client = b.client
+        second = asyncio.run(lm.generate_text("second loop"))  # was: Event loop is closed
+        assert b.client is not client
+        third = trio.run(lm.stream_text("a trio run").collect)
+        fourth = asyncio.run(lm.stream_text("back on asyncio").collect())
+        assert all(r.text for r in (first, second, third, fourth))
+        asyncio.run(b.aclose())  # from yet another loop: the old client is dropped, not awaited
+        assert b.closed
+        del client
+        gc.collect()
+
+
+def test_async_with_in_each_event_loop_closes_its_client(gateway: LocalGateway) -> None:
+    # The clean pattern for a binding shared by several loops: open and close it in each.
+    import asyncio
+
+    b = binding(gateway, "open")
+    lm = b.model(MODEL, ModelParameters(max_tokens=10))
+    clients: list[httpx.AsyncClient] = []
+
+    async def one_loop() -> str:
+        async with b:
+            text = (await lm.generate_text(prompt="hello")).text
+            clients.append(b.client)
+        return text
+
+    assert asyncio.run(one_loop())
+    assert asyncio.run(one_loop())  # reopened by `async with`, on a new client
+    assert clients[0] is not clients[1]
+    assert all(c.is_closed for c in clients)
+
+
+async def test_from_env_goes_to_the_data_plane_it_names(gateway: LocalGateway) -> None:
+    env = {
+        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
+        "CLOUDFLARE_API_TOKEN": TOKEN,
+        "AIGATEWAY_GATEWAY_ID": "open",
+        "AIGATEWAY_BASE_URL": gateway.data_url,
+        "AIGATEWAY_API_BASE_URL": gateway.api_url,
+    }
+    b = GatewayBinding.from_env(env)
+    assert b.gateway_url == f"{gateway.data_url}/{ACCOUNT}/open"  # checked before any request
+    async with b:
+        response = await b.model(MODEL).generate_text(prompt="from the environment")
+    assert response.log_id  # the local gateway answered and logged it
+
+
+@BOTH
+async def test_workers_ai_openai_route_through_the_gateway(gateway: LocalGateway) -> None:
+    async with binding(gateway, "open") as b:
+        lm = b.model(MODEL, ModelParameters(max_tokens=20), route="workers-ai-openai")
+        response = await lm.generate_text(prompt="Hello there")
+        streamed = await lm.stream_text(prompt="Hello there").collect()
+    assert response.text  # a wrong path is a 404 from the gateway
+    assert streamed.text == response.text
+
+
+async def test_ensure_gateway_is_applied_once_by_the_first_calls(
+    gateway: LocalGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anyio
+
+    from aigateway_sdk import AiGateway
+    from aigateway_sdk.control import admin
+
+    applied: list[str] = []
+    real_ensure = admin.ensure_gateway
+
+    async def counting_ensure(*args: object, **kwargs: object) -> object:
+        applied.append("ensure")
+        return await real_ensure(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(admin, "ensure_gateway", counting_ensure)
+    spec = AiGateway("Lazy", id="lazily-ensured", cache_ttl=120)
+    b = GatewayBinding(
+        account_id=ACCOUNT,
+        api_token=TOKEN,
+        base_url=gateway.data_url,
+        api_base_url=gateway.api_url,
+        spec=spec,
+        ensure_gateway=True,
+    )
+    lm = b.model(MODEL)
+    results: list[str | None] = []
+
+    async def call() -> None:
+        results.append((await lm.generate_text("ensure me")).cache_status)
+
+    try:
+        async with anyio.create_task_group() as tg:  # no start(): the first calls apply it
+            for _ in range(4):
+                tg.start_soon(call)
+        assert applied == ["ensure"]
+        assert not b.needs_start
+        assert (await lm.generate_text("ensure me")).cache_status == "HIT"  # cache_ttl applied
+        await b.start()
+        assert applied == ["ensure"]
+    finally:
+        await b.aclose()
+    assert len(results) == 4
+
+
+async def test_ready_made_container_talks_to_the_local_gateway(gateway: LocalGateway) -> None:
+    from aigateway_sdk import AiGatewayContainer
+
+    container = AiGatewayContainer()
+    container.config.from_dict(
+        {
+            "account_id": ACCOUNT,
+            "gateway_id": "open",
+            "api_token": TOKEN,
+            "base_url": gateway.data_url,
+            "api_base_url": gateway.api_url,
+            "model": MODEL,
+        }
+    )
+    try:
+        response = await container.language_model().generate_text("Say hello.")
+    finally:
+        await container.binding().aclose()
+    assert response.text
+    assert response.log_id
+
+
+async def test_readme_dependency_injection_snippet_runs_against_the_local_gateway(
+    gateway: LocalGateway,
+) -> None:
+    import re
+    import sys
+    import types
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Dependency injection", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    assert "http://127.0.0.1:8787/v1" in code  # the snippet names the local gateway's URLs
+    root = gateway.data_url.removesuffix("/v1")
+    code = code.replace("http://127.0.0.1:8787", root).replace('"any-token"', repr(TOKEN))
+    module = types.ModuleType("readme_di_snippet")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(code, "README.md", "exec"), module.__dict__)
+        binding = module.container.ai_gateway()
+        assert binding.base_url == gateway.data_url
+        result = await module.hello()
+        assert result["text"]
+        await binding.aclose()
+        module.container.unwire()
+    finally:
+        del sys.modules[module.__name__]

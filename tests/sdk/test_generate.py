@@ -255,3 +255,106 @@ def test_an_unawaited_call_sends_nothing_and_warns_nothing() -> None:
         lm.generate_text(prompt="dropped")
         gc.collect()
     assert recorder.requests == []
+
+
+async def test_prompt_may_be_given_by_position() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("positional")))
+    lm = binding_for(recorder).model(MODEL)
+    assert (await lm.generate_text("hi")).text == "positional"
+    assert recorder.bodies()[0]["messages"] == [{"role": "user", "content": "hi"}]
+
+
+async def test_parameters_may_be_a_dict_checked_like_model_parameters() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    lm = binding_for(recorder).model(MODEL, {"temperature": 0.5, "max_tokens": 100})
+    assert lm.parameters == ModelParameters(temperature=0.5, max_tokens=100)
+    await lm.generate_text("hi", parameters={"max_tokens": 5})
+    body = recorder.bodies()[0]
+    assert (body["temperature"], body["max_tokens"]) == (0.5, 5)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"temprature": 0.5}, "temprature"),
+        ({"temperature": "hot"}, "temperature"),
+        ({"max_tokens": 1.5}, "max_tokens"),
+        ({"seed": 2.0}, "seed"),
+        ("temperature=0.5", "parameters"),
+    ],
+)
+def test_bad_parameters_are_refused_when_the_model_is_built(parameters: object, field: str) -> None:
+    binding = binding_for(Recorder())
+    with pytest.raises(ValidationError) as caught:
+        binding.model(MODEL, parameters)  # type: ignore[arg-type]
+    assert caught.value.fields == (field,)
+    lm = binding.model(MODEL)
+    with pytest.raises(ValidationError) as caught:  # and when a call is made, before sending
+        lm.generate_text("hi", parameters=parameters)  # type: ignore[arg-type]
+    assert caught.value.fields == (field,)
+
+
+@pytest.mark.parametrize(
+    ("model", "route"),
+    [
+        ("", None),
+        (" @cf/meta/llama-3.1-8b-instruct", None),
+        ("@cf/meta/llama-3.1-8b-instruct ", None),
+        ("@cf/meta/llama 3.1", None),
+        ("openai/gpt-4o-mini\n", None),
+        ("gpt-4o-mini", None),  # no provider: would go to compat and fail there
+        ("openai/", None),
+        ("/gpt-4o-mini", None),
+        ("@cf/meta/llama-3.1-8b-instruct", "compat"),  # compat needs workers-ai/@cf/...
+    ],
+)
+def test_bad_model_ids_are_refused_naming_model(model: str, route: str | None) -> None:
+    def explode(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("nothing may be sent")
+
+    with pytest.raises(ValidationError) as caught:
+        binding_for(Recorder(explode)).model(model, route=route)  # type: ignore[arg-type]
+    assert caught.value.fields == ("model",)
+
+
+def test_an_unknown_route_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        binding_for(Recorder()).model(MODEL, route="workers_ai")  # type: ignore[arg-type]
+    assert caught.value.fields == ("route",)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "",
+        "   \n",
+        [],
+        [{"role": "user", "content": " "}],
+        [Message("system", ""), Message("user", "")],
+    ],
+)
+async def test_a_prompt_without_text_is_refused_before_sending(prompt: object) -> None:
+    from aigateway_sdk import AiError, InvalidRequest
+
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply()))
+    lm = binding_for(recorder).model(MODEL)
+    with pytest.raises(AiError) as caught:
+        await lm.generate_text(prompt)  # type: ignore[arg-type]
+    assert isinstance(caught.value.reason, InvalidRequest)
+    assert "prompt" in caught.value.message
+    with pytest.raises(AiError):
+        await lm.stream_text(prompt).collect()  # type: ignore[arg-type]
+    assert recorder.requests == []
+
+
+async def test_workers_ai_openai_route_posts_to_its_own_path() -> None:
+    reply = {"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]}
+    recorder = Recorder(httpx.Response(200, json=reply))
+    lm = binding_for(recorder).model(MODEL, route="workers-ai-openai")
+    assert (await lm.generate_text(prompt="hi")).text == "ok"
+    request = recorder.requests[0]
+    assert str(request.url) == (
+        "https://gateway.ai.cloudflare.com/v1/acct/gw/workers-ai/v1/chat/completions"
+    )
+    assert json.loads(request.content)["model"] == MODEL  # the id without a provider
+    assert request.headers["authorization"] == "Bearer cf-token-secret"

@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 
 from aigateway_sdk.testing import FakeLanguageModel
 
-pytest_plugins = ["aigateway_sdk.pytest_plugin"]
+pytest_plugins = ["aigateway_sdk.pytest_plugin", "pytester"]
 pytestmark = pytest.mark.anyio
 
 
@@ -28,5 +28,37 @@ async def test_override_lasts_for_the_test(
     assert (await model.generate_text(prompt="x")).text == "scripted"
 
 
-def test_override_was_undone() -> None:
-    assert Container.language_model() == "the real model"
+def test_override_is_undone_when_the_test_ends(pytester: pytest.Pytester) -> None:
+    # Its own session, so the order of the two inner tests is fixed whatever runs around it.
+    pytester.makepyfile(
+        """
+        from dependency_injector import containers, providers
+
+        from aigateway_sdk import AiGatewayBinding, GatewayLanguageModel
+
+        pytest_plugins = ["aigateway_sdk.pytest_plugin"]
+
+
+        class Container(containers.DeclarativeContainer):
+            plain = providers.Object("the real model")
+            binding = AiGatewayBinding(account_id="acct", api_token="tok")
+            language_model = binding.model("@cf/meta/llama-3.1-8b-instruct")
+
+
+        container = Container()  # built at import, before any test overrides anything
+
+
+        def test_overrides(fake_language_model, override_provider):
+            override_provider(Container.plain, fake_language_model)
+            override_provider(Container.language_model, fake_language_model)
+            assert Container.plain() is fake_language_model
+            assert container.language_model() is fake_language_model
+
+
+        def test_override_was_undone():
+            assert Container.plain() == "the real model"
+            assert isinstance(container.language_model(), GatewayLanguageModel)
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
