@@ -22,6 +22,9 @@ RetryBackoff = Literal["constant", "linear", "exponential"]
 
 GATEWAY_ID_PATTERN = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$")
 GATEWAY_ID_MAX_LENGTH = 64
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""Integer fields hold 64-bit values: Cloudflare's generated clients (its Terraform provider)
+type every gateway integer as int64, so a larger one cannot be sent or stored."""
 
 
 @attrs.frozen(slots=True)
@@ -47,6 +50,8 @@ class FieldRule:
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
                 return "must be an integer"
+            if not INT64_MIN <= value <= INT64_MAX:
+                return "must be a 64-bit integer"
             if self.minimum is not None and value < self.minimum:
                 return f"must be >= {self.minimum}"
             if self.maximum is not None and value > self.maximum:

@@ -9,14 +9,17 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.controlplane import ControlPlane
 from aigateway_sdk.local.dataplane import DataPlane
 from aigateway_sdk.local.errors import (
     CODE_INTERNAL,
+    CODE_INVALID,
     CODE_METHOD_NOT_ALLOWED,
     CODE_NO_ROUTE,
     ApiError,
@@ -53,6 +56,28 @@ async def _crash(_request: Request, exc: Exception) -> Response:
     return ApiError(500, CODE_INTERNAL, "Internal error in the local gateway").response()
 
 
+class FramingGuard:
+    """A request with both `Content-Length` and `Transfer-Encoding` is refused (400) and its
+    connection closed: the two could frame the body differently (request smuggling)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            names = [name for name, _ in scope["headers"]]
+            if b"transfer-encoding" in names and b"content-length" in names:
+                refused = ApiError(
+                    400,
+                    CODE_INVALID,
+                    "Content-Length and Transfer-Encoding must not both be set",
+                    headers={"connection": "close"},
+                )
+                await refused.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
     """The local gateway as an ASGI app (serve it with uvicorn; it needs asyncio)."""
     config = config or LocalGatewayConfig()
@@ -78,6 +103,7 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(FramingGuard)],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

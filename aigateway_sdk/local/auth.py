@@ -6,6 +6,11 @@ from __future__ import annotations
 import hmac
 
 
+def secret_repr(value: object) -> str:
+    """How a secret field shows in a repr: `***` when set (as the SDK's reprs do), else None."""
+    return "***" if value else "None"
+
+
 def bearer_token(header: str | None) -> str | None:
     """The token of `Bearer <token>`, or None when the header is missing or another scheme."""
     if not header:
@@ -38,4 +43,4 @@ class TokenCheck:
         return hmac.compare_digest(token.encode(), self._expected)
 
 
-__all__ = ["TokenCheck", "bearer_token"]
+__all__ = ["TokenCheck", "bearer_token", "secret_repr"]

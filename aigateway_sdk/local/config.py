@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
+from aigateway_sdk.local.auth import secret_repr
 from aigateway_sdk.local.clock import Clock, SystemClock
 
 UpstreamKind = Literal["builtin", "openai", "fault"]
@@ -19,6 +20,11 @@ LogDurability = Literal["commit", "background"]
 def _positive(_i: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and value < 0:
         raise ValueError(f"{attribute.name} must be >= 0")
+
+
+def _above_zero(_i: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0")
 
 
 @attrs.frozen(slots=True)
@@ -41,7 +47,7 @@ class UpstreamRoute:
     pattern: str
     kind: UpstreamKind = "builtin"
     base_url: str | None = None
-    api_key: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=secret_repr)
     model: str | None = None
     timeout: float = attrs.field(default=120.0, validator=_positive)
     latency_ms: float = attrs.field(default=0.0, validator=_positive)
@@ -73,12 +79,16 @@ class LocalGatewayConfig:
       this many logs instead, so the cap rules can be tested without 10,000 requests.
     - `log_durability`: `commit` (a reply is sent only after its log is committed to SQLite)
       or `background` (logs are committed by the writer thread shortly after; flushed on stop).
+    - `header_timeout` / `body_timeout` (seconds): a request's head, then its whole body, must
+      arrive within them, else 408 and the connection is closed; `keep_alive_timeout`: an idle
+      connection is closed after it; `max_connections`: one more is answered 503 at once.
+    - `api_token` and every route's `api_key` show as `***` in reprs.
     """
 
     host: str = "127.0.0.1"
     port: int = 0
     db_path: Path | str | None = None
-    api_token: str | None = None
+    api_token: str | None = attrs.field(default=None, repr=secret_repr)
     default_account_id: str = "local"
     auto_default_gateway: bool = True
     default_gateway_authentication: bool | None = None
@@ -95,6 +105,10 @@ class LocalGatewayConfig:
     log_cap_override: int | None = None
     log_durability: LogDurability = "commit"
     log_batch_max: int = 512
+    header_timeout: float = attrs.field(default=10.0, validator=_above_zero)
+    body_timeout: float = attrs.field(default=30.0, validator=_above_zero)
+    keep_alive_timeout: float = attrs.field(default=30.0, validator=_above_zero)
+    max_connections: int = attrs.field(default=1000, validator=_above_zero)
 
     def __attrs_post_init__(self) -> None:
         if self.log_durability not in ("commit", "background"):

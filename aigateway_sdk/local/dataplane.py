@@ -2,8 +2,9 @@
 and the Universal endpoint, with authentication, rate limiting, caching, retries and logs.
 
 Order of checks for one request: gateway exists (404) -> gateway authentication (401, 2009;
-an unknown `default` is created only after it) -> `cf-aig-*` headers (400) -> body size (413) -> rate limit (429, 2003; logged) -> JSON and
-fields (400; logged) -> provider auth (401; logged) -> cache -> upstream.
+an unknown `default` is created only after it) -> `cf-aig-*` headers (400) -> body size (413)
+-> rate limit (429, 2003; logged) -> JSON and fields (400; logged) -> provider auth (401;
+logged) -> cache -> upstream.
 """
 
 from __future__ import annotations

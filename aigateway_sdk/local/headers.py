@@ -9,6 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from aigateway_sdk._json import dumps, loads
+from aigateway_sdk.local.auth import secret_repr
 from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.validation import FieldError
 
@@ -18,6 +19,14 @@ CACHE_TTL_MIN = 60
 CACHE_TTL_MAX = 30 * 24 * 3600
 MAX_ATTEMPTS = 5
 METADATA_MAX_ENTRIES = 5
+# This gateway's own bounds (Cloudflare documents none): an integer header must fit in 64 bits,
+# a request timeout is at most an hour, a retry delay at most a minute (the gateway setting's
+# `retry_delay` range in Cloudflare's OpenAPI schema), and every custom cost value is a finite
+# number of at most a million.
+INT64_MAX = 2**63 - 1
+REQUEST_TIMEOUT_MAX_MS = 3_600_000
+RETRY_DELAY_MAX_MS = 60_000
+CUSTOM_COST_MAX = 1_000_000.0
 
 
 @attrs.frozen(slots=True)
@@ -46,7 +55,7 @@ class RequestOptions:
     retry_delay_ms: int | None = None
     backoff: Backoff | None = None
     custom_cost: CustomCost | None = None
-    gateway_authorization: str | None = None
+    gateway_authorization: str | None = attrs.field(default=None, repr=secret_repr)
 
 
 DEFAULT_OPTIONS = RequestOptions()
@@ -65,14 +74,13 @@ def _flag(header: str, value: str) -> bool:
     raise _bad(header, "must be true or false")
 
 
-def _int(header: str, value: str, minimum: int, maximum: int | None = None) -> int:
+def _int(header: str, value: str, minimum: int, maximum: int = INT64_MAX) -> int:
     try:
-        number = int(value.strip())
+        number = int(value.strip())  # ValueError past 4,300 digits too
     except ValueError:
         raise _bad(header, "must be an integer") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise _bad(header, f"must be {bound}")
+    if not minimum <= number <= maximum:
+        raise _bad(header, f"must be between {minimum} and {maximum}")
     return number
 
 
@@ -102,8 +110,12 @@ def _custom_cost(value: str) -> CustomCost:
     for key in ("per_token_in", "per_token_out", "total_cost"):
         if key in data:
             item = data[key]
-            if isinstance(item, bool) or not isinstance(item, int | float) or item < 0:
-                raise _bad(header, f"{key} must be a number >= 0")
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, int | float)
+                or not 0 <= item <= CUSTOM_COST_MAX
+            ):
+                raise _bad(header, f"{key} must be a number from 0 to {CUSTOM_COST_MAX:.0f}")
             numbers[key] = float(item)
     if not numbers:
         raise _bad(header, "needs per_token_in/per_token_out or total_cost")
@@ -152,15 +164,28 @@ def parse_options(headers: Mapping[str, str]) -> RequestOptions:
         metadata=metadata_json,
         collect_log=None if collect is None else _flag("cf-aig-collect-log", collect),
         event_id=get("cf-aig-event-id") or None,
-        request_timeout_ms=None if timeout is None else _int("cf-aig-request-timeout", timeout, 1),
+        request_timeout_ms=None
+        if timeout is None
+        else _int("cf-aig-request-timeout", timeout, 1, REQUEST_TIMEOUT_MAX_MS),
         max_attempts=None
         if attempts is None
         else _int("cf-aig-max-attempts", attempts, 1, MAX_ATTEMPTS),
-        retry_delay_ms=None if delay is None else _int("cf-aig-retry-delay", delay, 0, 60_000),
+        retry_delay_ms=None
+        if delay is None
+        else _int("cf-aig-retry-delay", delay, 0, RETRY_DELAY_MAX_MS),
         backoff=backoff.strip() if backoff is not None else None,  # type: ignore[arg-type]
         custom_cost=None if cost is None else _custom_cost(cost),
         gateway_authorization=get("cf-aig-authorization"),
     )
 
 
-__all__ = ["CustomCost", "RequestOptions", "check_metadata", "header_map", "parse_options"]
+__all__ = [
+    "CUSTOM_COST_MAX",
+    "REQUEST_TIMEOUT_MAX_MS",
+    "RETRY_DELAY_MAX_MS",
+    "CustomCost",
+    "RequestOptions",
+    "check_metadata",
+    "header_map",
+    "parse_options",
+]

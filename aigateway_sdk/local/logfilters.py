@@ -22,6 +22,10 @@ from aigateway_sdk.local.params import bad_param
 from aigateway_sdk.local.records import FilterValue, LogFilter, Operator
 
 OPERATORS = ("eq", "neq", "contains", "lt", "gt")
+MAX_FILTERS = 50
+MAX_FILTER_VALUES = 100
+"""This gateway's caps on one query (Cloudflare documents none): they keep the SQL within
+SQLite's expression depth (1,000) and bound-parameter (32,766) limits."""
 _BRACKET = re.compile(r"^filters\[(\d+)\]\[(key|operator|value)\](?:\[(\d*)\])?$")
 
 _SIMPLE_EQ = {
@@ -57,6 +61,8 @@ def _make(key: object, operator: object, values: list[Any], where: str) -> LogFi
         raise bad_param(where, f"operator must be one of {', '.join(OPERATORS)}")
     if not values:
         raise bad_param(where, "needs at least one value")
+    if len(values) > MAX_FILTER_VALUES:
+        raise bad_param(where, f"takes at most {MAX_FILTER_VALUES} values")
     for value in values:
         if value is not None and not isinstance(value, str | int | float | bool):
             raise bad_param(where, "values must be strings, numbers, booleans or null")
@@ -137,7 +143,9 @@ def parse_filters(query: QueryParams) -> tuple[LogFilter, ...]:
         value = query.get(name)
         if value:
             filters.append(LogFilter(key, "lt" if operator == "lt" else "gt", (value,)))
+    if len(filters) > MAX_FILTERS:
+        raise bad_param("filters", f"at most {MAX_FILTERS} filters per request")
     return tuple(filters)
 
 
-__all__ = ["parse_filters"]
+__all__ = ["MAX_FILTERS", "MAX_FILTER_VALUES", "parse_filters"]

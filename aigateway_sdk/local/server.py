@@ -19,6 +19,7 @@ import uvicorn
 from aigateway_sdk.local.app import create_app
 from aigateway_sdk.local.clock import Clock
 from aigateway_sdk.local.config import LocalGatewayConfig
+from aigateway_sdk.local.connections import server_settings
 from aigateway_sdk.local.loopback import refuse_open_listen
 
 START_TIMEOUT = 15.0
@@ -120,17 +121,7 @@ class LocalGateway:
         sock = self._bind()
         server = _Server(
             uvicorn.Config(
-                app,
-                lifespan="on",
-                loop="asyncio",
-                http="h11",
-                ws="none",
-                log_config=None,
-                log_level="warning",
-                access_log=False,
-                timeout_keep_alive=30,
-                timeout_graceful_shutdown=5,
-                server_header=False,
+                app, **server_settings(self.config), log_config=None, log_level="warning"
             )
         )
         self._server, self._error = server, None

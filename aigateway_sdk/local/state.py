@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import anyio
 
 from aigateway_sdk.control.spec import GatewaySettings
 from aigateway_sdk.local.auth import TokenCheck
 from aigateway_sdk.local.cache import ResponseCache
 from aigateway_sdk.local.config import LocalGatewayConfig
-from aigateway_sdk.local.errors import ApiError
+from aigateway_sdk.local.errors import CODE_AUTH_ERROR, ApiError, gateway_unauthorized
 from aigateway_sdk.local.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.logbook import Logbook
 from aigateway_sdk.local.ratelimit import RateLimiter
@@ -59,14 +61,33 @@ class AppState:
             self._router = None
         await anyio.to_thread.run_sync(self.store.close)
 
-    async def data_gateway(self, account_id: str, gateway_id: str) -> LiveGateway:
-        """The gateway a data-plane call names; `default` is created on first use."""
+    def _authenticate(self, settings: GatewaySettings, headers: Mapping[str, str]) -> None:
+        """A gateway with `authentication` on wants `cf-aig-authorization: Bearer <token>`."""
+        if settings.authentication and not self.tokens.accepts(headers.get("cf-aig-authorization")):
+            raise gateway_unauthorized()
+
+    async def data_gateway(
+        self, account_id: str, gateway_id: str, headers: Mapping[str, str]
+    ) -> LiveGateway:
+        """The gateway a data-plane call names, once the call passed its authentication.
+
+        `default` is created on first use, and only for a caller that passes the
+        authentication it will have and, with an API token configured, holds that token
+        (as `cf-aig-authorization` or `Authorization`): nothing is written for a refused call.
+        """
         live = self.registry.get(account_id, gateway_id)
         if live is not None:
+            self._authenticate(live.settings, headers)
             return live
         if gateway_id != DEFAULT_GATEWAY_ID or not self.config.auto_default_gateway:
             raise ApiError.not_found(f"Gateway {gateway_id!r}")
         settings = GatewaySettings(authentication=self.config.default_gateway_auth)
+        self._authenticate(settings, headers)
+        if not self.tokens.open and not (
+            self.tokens.accepts(headers.get("cf-aig-authorization"))
+            or self.tokens.accepts(headers.get("authorization"))
+        ):
+            raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
         live = self.registry.create(account_id, gateway_id, settings, self.clock.now())
         await self.store.call(Store.save_gateway(live.record))
         return live

@@ -15,6 +15,9 @@ from aigateway_sdk.local.headers import MAX_ATTEMPTS, REQUEST_TIMEOUT_MAX_MS, RE
 from aigateway_sdk.local.upstreams.router import WORKERS_AI, CallPolicy, is_workers_ai
 
 BACKOFFS = ("constant", "linear", "exponential")
+MAX_STEPS = 20
+"""Steps in one Universal body (this gateway's cap; Cloudflare documents none). Each failed
+step is logged, so an unbounded list would be a log flood from one request."""
 
 
 @attrs.frozen(slots=True)
@@ -119,6 +122,8 @@ def step_list(payload: object) -> list[object]:
         return [payload]
     if not isinstance(payload, list) or not payload:
         raise ApiError(400, CODE_INVALID, "Universal body must be a non-empty array of steps")
+    if len(payload) > MAX_STEPS:
+        raise ApiError(400, CODE_INVALID, f"A Universal body takes at most {MAX_STEPS} steps")
     return payload
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import anyio
@@ -135,6 +137,59 @@ async def test_cap_counts_logs_kept_across_restart(
         for i in range(3):
             await api.run("g", prompt=f"q{i}")
         assert len(await api.logs("g")) == 3
+
+
+def fill_logs(db: Path, account: str, gateway_id: str, total: int) -> None:
+    """Copy the gateway's one log until it has `total` (straight into SQLite, gateway stopped)."""
+    with closing(sqlite3.connect(db)) as conn, conn:
+        columns = "account_id, gateway_id, created_ms, provider, model, path, success, cached, "
+        columns += "status_code, duration"
+        row = conn.execute(
+            f"SELECT {columns} FROM logs WHERE account_id = ? AND gateway_id = ?",
+            (account, gateway_id),
+        ).fetchone()
+        have = conn.execute(
+            "SELECT COUNT(*) FROM logs WHERE account_id = ? AND gateway_id = ?",
+            (account, gateway_id),
+        ).fetchone()[0]
+        conn.executemany(
+            f"INSERT INTO logs (id, {columns}) VALUES (?, {', '.join('?' * 10)})",
+            ((f"00FILL{i:020d}", *row) for i in range(total - have)),
+        )
+
+
+async def test_the_gateways_own_log_management_cap_applies(
+    config: LocalGatewayConfig, http: httpx.AsyncClient
+) -> None:
+    """No test override: the gateway's real `log_management` (10,000, Cloudflare's least)
+    caps its logs, with either strategy."""
+    assert config.log_cap_override is None
+    assert config.db_path is not None
+    gw = LocalGateway(config)
+    with gw:
+        api = Api(gw, http)
+        await api.create("g", log_management=10_000, log_management_strategy="STOP_INSERTING")
+        assert "cf-aig-log-id" in (await api.run("g")).headers
+    fill_logs(Path(config.db_path), api.account, "g", 9_999)
+    with gw:
+        kept = await api.run("g", prompt="the ten thousandth")
+        dropped = await api.run("g", prompt="one too many")
+        assert kept.status_code == dropped.status_code == 200
+        assert "cf-aig-log-id" in kept.headers
+        assert "cf-aig-log-id" not in dropped.headers
+        newest = await api.logs("g", per_page=1)
+        assert newest[0]["id"] == kept.headers["cf-aig-log-id"]
+        await api.update("g", log_management_strategy="DELETE_OLDEST")
+        oldest = (await api.logs("g", per_page=1, order_by_direction="asc"))[0]["id"]
+        latest = await api.run("g", prompt="pushes the oldest out")
+        assert "cf-aig-log-id" in latest.headers
+        response = await http.get(
+            api.control("/g/logs"),
+            params={"per_page": 1, "order_by_direction": "asc"},
+            headers=AUTH,
+        )
+        assert response.json()["result_info"]["total_count"] == 10_000
+        assert response.json()["result"][0]["id"] != oldest
 
 
 async def test_logs_and_gateways_survive_restart(
