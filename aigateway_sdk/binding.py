@@ -168,6 +168,11 @@ class GatewayBinding:
                 [FieldError(("ensure_gateway",), "needs spec=AiGateway(...) to apply")],
                 what="gateway binding",
             )
+        if ensure_gateway and api_token is None:
+            raise ValidationError(
+                [FieldError(("api_token",), "is required to ensure the gateway")],
+                what="gateway binding",
+            )
         self.ensure_gateway = ensure_gateway
         self._started = False
         self._closed = False

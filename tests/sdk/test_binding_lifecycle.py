@@ -93,3 +93,11 @@ def test_from_env_reads_every_variable() -> None:
     headers = binding.headers_for("workers-ai", MODEL, binding.options)
     assert headers["authorization"] == "Bearer api-token"
     assert headers["cf-aig-authorization"] == "Bearer gw-token"
+
+
+def test_ensure_gateway_without_an_api_token_is_refused_when_built() -> None:
+    from aigateway_sdk import AiGateway
+
+    with pytest.raises(ValidationError) as caught:
+        GatewayBinding(account_id="acct", spec=AiGateway("G", id="g"), ensure_gateway=True)
+    assert caught.value.fields == ("api_token",)
