@@ -1,41 +1,62 @@
 # Two commands on a fresh machine: `make demo` (the main job on the local gateway) and
-# `make test` (lint, types and the whole test suite). Each builds its own virtual environment.
+# `make test` (lint, types and the whole test suite). Both build .venv on first use: `demo`
+# installs only what the main job needs (the package and its `local` extra), `test` then adds
+# the `aiohttp` extra and the `dev` dependency group (test, lint and benchmark tools).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+LOCAL  := $(VENV)/.installed-local
+DEV    := $(VENV)/.installed-dev
+FLOORS ?= .venv-floors
 
-.PHONY: demo test lint typecheck pytest bench soak serve clean
+.PHONY: demo test lint typecheck pytest bench soak serve floors clean
 
-$(STAMP): pyproject.toml
+# pip >= 25.1 reads dependency groups (`--group`); a fresh machine's pip is older.
+$(LOCAL): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[local,aiohttp,dev]'
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e '.[local]'
+	touch $(LOCAL)
 
-demo: $(STAMP)
+$(DEV): $(LOCAL)
+	$(PY) -m pip install --quiet -e '.[local,aiohttp]' --group dev
+	touch $(DEV)
+
+demo: $(LOCAL)
 	$(VENV)/bin/aigateway demo
 
-lint: $(STAMP)
+serve: $(LOCAL)
+	$(VENV)/bin/aigateway serve
+
+lint: $(DEV)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(PY) -m mypy --strict aigateway_sdk
 
-pytest: $(STAMP)
+pytest: $(DEV)
 	$(PY) -m pytest
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(PY) -m benchmarks.run
 
-soak: $(STAMP)
+soak: $(DEV)
 	$(PY) -m benchmarks.soak
 
-serve: $(STAMP)
-	$(VENV)/bin/aigateway serve
+# The declared lower bounds of the runtime dependencies and the `local` extra, installed
+# exactly (.ci/floors.py reads them from pyproject.toml) in a separate venv, against the
+# SDK's tests. CI runs it once per run, after `make test`.
+floors:
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS)/bin/python -m pip install --quiet $$($(PYTHON) .ci/floors.py) pytest trio
+	$(FLOORS)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOORS)/bin/python -m pip list 2>/dev/null | grep -iE '^(anyio|httpx|httpcore2|attrs|dependency-injector|starlette|uvicorn|orjson) '
+	$(FLOORS)/bin/python -m pytest tests/sdk
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FLOORS) .mypy_cache .ruff_cache .pytest_cache

@@ -11,6 +11,11 @@ Environment (a flag wins over its variable):
 | `CLOUDFLARE_GATEWAY_TOKEN` | `--gateway-token` | generate, stream (authenticated gateways) |
 | `AIGATEWAY_API_BASE_URL` | `--base-url` | control-plane base (local: `.../client/v4`) |
 | `AIGATEWAY_BASE_URL` | `--gateway-url` | data-plane base (local: `.../v1`) |
+| `AIGATEWAY_DEBUG` | | `1`: a failure shows its traceback instead of one line |
+
+Under `--json` a failure is one line on stderr too: `{"error": {"type", "message", ...}}`, with
+`status`, `code` and `log_id` for gateway errors and `fields` for validation errors; stdout
+then stays empty. JSON keys are snake_case in every command's output.
 """
 
 from __future__ import annotations
