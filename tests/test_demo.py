@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from aigateway_sdk.cli.main import main
+
+ROOT = Path(__file__).parents[1]
 
 
 def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,3 +25,24 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "AiError RateLimited (status 429" in out
     assert "the same failure is a Defect" in out
     assert "requests logged" in out
+
+
+def dry_run(target: str, tmp_path: Path) -> str:
+    """The commands `make <target>` would run on a fresh clone (no venv yet)."""
+    result = subprocess.run(
+        ["make", "-n", target, f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_demo_installs_only_the_local_extra(tmp_path: Path) -> None:
+    demo = dry_run("demo", tmp_path)
+    assert "-e '.[local]'" in demo
+    assert "--group" not in demo
+    assert "dev]" not in demo  # no `dev` extra either
+    assert "--group dev" in dry_run("test", tmp_path)
