@@ -251,6 +251,7 @@ def test_cli_refuses_to_listen_beyond_loopback_without_a_token(
     (uvicorn is stubbed: this test never listens)."""
     import uvicorn
 
+    from aigateway_sdk.cli import serve
     from aigateway_sdk.cli.main import main
 
     def must_not_serve(*args: object, **kwargs: object) -> None:
@@ -258,6 +259,8 @@ def test_cli_refuses_to_listen_beyond_loopback_without_a_token(
 
     monkeypatch.delenv("AIGATEWAY_API_TOKEN", raising=False)
     monkeypatch.setattr(uvicorn, "run", must_not_serve)
+    monkeypatch.setattr(uvicorn.Server, "run", must_not_serve)
+    monkeypatch.setattr(serve, "_listen", must_not_serve)
     code = main(["serve", "--host", host, "--port", "0", "--db", str(tmp_path / "gw.db")])
     assert code == 2
     assert "token" in capsys.readouterr().err
