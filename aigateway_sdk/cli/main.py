@@ -17,6 +17,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -43,7 +44,9 @@ class HelpFormatter(argparse.HelpFormatter):
         text = action.help or ""
         default = action.default
         if (
-            default in (None, False, argparse.SUPPRESS)
+            default is None
+            or default is False
+            or default is argparse.SUPPRESS
             or default == []
             or "default" in text
             or (not action.option_strings and action.nargs not in ("?", "*"))
@@ -62,6 +65,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        message = _suggest_choice(message)
         if Parser.json_errors:
             failure = {"type": "UsageError", "message": f"{self.prog}: {message}"}
             print(json.dumps({"error": failure}), file=sys.stderr)
@@ -104,6 +108,19 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
             for child in dict.fromkeys(action.choices.values()):  # aliases repeat a parser
                 found += _parsers(child)
     return found
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<known>.*)\)")
+
+
+def _suggest_choice(message: str) -> str:
+    """argparse's "invalid choice" (a mistyped command) with the closest choice suggested."""
+    match = _INVALID_CHOICE.search(message)
+    if match is None:
+        return message
+    known = [choice.strip().strip("'") for choice in match["known"].split(",")]
+    close = difflib.get_close_matches(match["given"], known, n=1, cutoff=0.6)
+    return f"{message} (did you mean {close[0]}?)" if close else message
 
 
 def _unknown_flag(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:

@@ -382,6 +382,9 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(capsys.readouterr().out.split())
     assert "(default 50)" in text
     assert "(default: 50)" not in text  # said once, by the help text itself
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "(default: 0.0)" in capsys.readouterr().out  # a zero is a default too
 
 
 @pytest.mark.parametrize(
@@ -391,6 +394,8 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
         (["logs", "list", "--limt", "5"], "--limit"),
         (["generate", "hi", "--gateway-tokn=x"], "--gateway-token"),
         (["--verison"], "--version"),
+        (["gateways", "lst"], "list"),
+        (["gateway", "list"], "gateways"),
     ],
 )
 def test_a_mistyped_flag_gets_a_suggestion(
