@@ -27,7 +27,7 @@ import httpx
 
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ParametersInput
-from aigateway_sdk.transport.http import DEFAULT_LIMITS
+from aigateway_sdk.transport.http import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.transport.sse import DEFAULT_MAX_EVENT_BYTES
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -108,6 +108,7 @@ class GatewayBinding:
         "gateway_id",
         "limits",
         "max_event_bytes",
+        "max_response_bytes",
         "options",
         "retry",
         "spec",
@@ -133,6 +134,7 @@ class GatewayBinding:
         transport: httpx.AsyncBaseTransport | None = None,
         limits: httpx.Limits | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         spec: AiGateway | None = None,
         ensure_gateway: bool = False,
     ) -> None:
@@ -162,6 +164,7 @@ class GatewayBinding:
         self.total_timeout = total_timeout
         self.limits = limits or DEFAULT_LIMITS
         self.max_event_bytes = max_event_bytes
+        self.max_response_bytes = max_response_bytes
         self.spec = spec
         if ensure_gateway and spec is None:
             raise ValidationError(

@@ -17,6 +17,9 @@ from typing import ClassVar
 
 import attrs
 
+GATEWAY_UNAUTHORIZED_CODE = 2009
+"""Cloudflare's code on a 401 from the gateway's own authentication (`cf-aig-authorization`)."""
+
 
 @attrs.frozen(slots=True)
 class ErrorDetail:
@@ -63,7 +66,9 @@ class RateLimited(Reason):
 
 @attrs.frozen(slots=True, kw_only=True)
 class AuthenticationFailed(Reason):
-    """HTTP 401: a missing or wrong API token or gateway token (Cloudflare code 2009)."""
+    """HTTP 401: a missing or wrong credential. Cloudflare's code says which: 2009
+    (`GATEWAY_UNAUTHORIZED_CODE`) is the gateway token (`cf-aig-authorization`), any other
+    (10000 for instance) the API token or provider key (`authorization`); the message says so."""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -199,6 +204,7 @@ def reason_for_status(status: int) -> type[Reason]:
 
 
 __all__ = [
+    "GATEWAY_UNAUTHORIZED_CODE",
     "AiError",
     "AuthenticationFailed",
     "Conflict",

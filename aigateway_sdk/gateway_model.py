@@ -33,7 +33,13 @@ from aigateway_sdk.response import (
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.transport.failures import _details as error_details
 from aigateway_sdk.transport.failures import reason_from_exception
-from aigateway_sdk.transport.http import SEND_ERRORS, decode_json, open_stream, request_json
+from aigateway_sdk.transport.http import (
+    SEND_ERRORS,
+    decode_json,
+    open_stream,
+    read_body,
+    request_json,
+)
 from aigateway_sdk.transport.retry import RetryPolicy
 from aigateway_sdk.transport.sse import SseDecoder, SseError, SseEvent
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -222,26 +228,17 @@ class GatewayLanguageModel:
         messages = to_messages(prompt)
         params, max_tokens, headers = self._call_settings(parameters, options)
         content = self._codec.encode(self.model, messages, params, False)
-        client = self._binding.client
-        if self._total_timeout is None:
-            reply = await request_json(
-                client, "POST", self._url, content=content, headers=headers, retry=self._retry
-            )
-        else:
-            try:
-                with anyio.fail_after(self._total_timeout):
-                    reply = await request_json(
-                        client,
-                        "POST",
-                        self._url,
-                        content=content,
-                        headers=headers,
-                        retry=self._retry,
-                    )
-            except TimeoutError:
-                raise AiError(
-                    Timeout(message=f"no complete reply within {self._total_timeout} s")
-                ) from None
+        binding, total_timeout = self._binding, self._total_timeout
+        reply = await request_json(
+            binding.client,
+            "POST",
+            self._url,
+            content=content,
+            headers=headers,
+            retry=self._retry,
+            deadline=None if total_timeout is None else time.monotonic() + total_timeout,
+            max_response_bytes=binding.max_response_bytes,
+        )
         reply_headers = reply.headers
         try:
             decoded = self._codec.decode(reply.body, max_tokens)
@@ -297,6 +294,7 @@ class GatewayLanguageModel:
             headers=headers,
             retry=self._retry,
             deadline=deadline,
+            max_response_bytes=self._binding.max_response_bytes,
         ) as response:
             reply_headers = response.headers
             log_id = reply_headers.get("cf-aig-log-id")
@@ -309,7 +307,7 @@ class GatewayLanguageModel:
             content_type = reply_headers.get("content-type", "")
             if "json" in content_type:
                 # A provider (or a cached reply) that answered in one piece.
-                async for part in self._parts_from_json(response, max_tokens):
+                async for part in self._parts_from_json(response, max_tokens, deadline):
                     yield part
                 return
             if "event-stream" not in content_type:
@@ -340,7 +338,7 @@ class GatewayLanguageModel:
                     reason = reason_from_exception(error)
                     raise AiError(
                         type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
-                    ) from None
+                    ) from error
                 try:
                     events = decoder.feed(raw)
                     decoded = [
@@ -396,13 +394,28 @@ class GatewayLanguageModel:
             )
 
     async def _parts_from_json(
-        self, response: httpx.Response, max_tokens: int | None
+        self, response: httpx.Response, max_tokens: int | None, deadline: float | None
     ) -> AsyncIterator[StreamPart]:
+        """A stream answered with one JSON reply: read it whole, within the size limit and the
+        same `total_timeout` deadline as the SSE path."""
+        limit = self._binding.max_response_bytes
+        content: bytes | None = None
         try:
-            await response.aread()
+            if deadline is None:
+                content = await read_body(response, limit)
+            else:
+                with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                    content = await read_body(response, limit)
         except _READ_ERRORS as error:
-            raise AiError(reason_from_exception(error)) from None
-        body = decode_json(response)
+            raise AiError(reason_from_exception(error)) from error
+        if content is None:
+            raise AiError(
+                Timeout(
+                    message=f"stream not complete within {self._total_timeout} s",
+                    log_id=response.headers.get("cf-aig-log-id"),
+                )
+            )
+        body = decode_json(response, content)
         try:
             decoded = self._codec.decode(body, max_tokens)
         except _DECODE_ERRORS as error:

@@ -16,7 +16,13 @@ import httpx
 from aigateway_sdk.control._decode import malformed
 from aigateway_sdk.errors import AiError, UnexpectedStatus
 from aigateway_sdk.transport.failures import reason_from_exception
-from aigateway_sdk.transport.http import open_stream, request_json
+from aigateway_sdk.transport.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    SEND_ERRORS,
+    open_stream,
+    read_body,
+    request_json,
+)
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.validation import FieldError, ValidationError
 
@@ -53,6 +59,7 @@ class ControlApi:
         client: httpx.AsyncClient | None,
         retry: RetryPolicy | None,
         timeout: float,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         problems = [
             FieldError((name,), "is required and must be one line")
@@ -68,6 +75,7 @@ class ControlApi:
         self._client = client
         self._owns_client = client is None
         self._timeout = timeout
+        self.max_response_bytes = max_response_bytes
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -99,6 +107,7 @@ class ControlApi:
             headers=headers,
             json_body=json_body,
             retry=self.retry if retry is None else retry,
+            max_response_bytes=self.max_response_bytes,
         )
         return unwrap(reply.body, reply.status)
 
@@ -106,12 +115,17 @@ class ControlApi:
         """GET a body that is not an envelope (a stored request or response): headers, bytes."""
         headers = {"authorization": self._headers["authorization"]}
         async with open_stream(
-            self.client, "GET", self._root + path, headers=headers, retry=self.retry
+            self.client,
+            "GET",
+            self._root + path,
+            headers=headers,
+            retry=self.retry,
+            max_response_bytes=self.max_response_bytes,
         ) as response:
             try:
-                content = await response.aread()
-            except (httpx.HTTPError, OSError) as error:
-                raise AiError(reason_from_exception(error)) from None
+                content = await read_body(response, self.max_response_bytes)
+            except SEND_ERRORS as error:
+                raise AiError(reason_from_exception(error)) from error
             return response.headers, content
 
     async def aclose(self) -> None:

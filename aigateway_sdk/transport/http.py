@@ -1,12 +1,14 @@
 """Send a request with retries and typed failures; read JSON replies or open streams.
 
 Every exception that httpx, anyio or the JSON decoder may raise is turned into an `AiError`
-here, so nothing else in the SDK has to think about it.
+here, so nothing else in the SDK has to think about it. Reply bodies are read as they arrive,
+counted after decoding, and cut at `max_response_bytes`.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +24,10 @@ from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
 """The binding's pool: enough for heavy fan-out, few idle sockets kept."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The largest reply body (after decompression) read into memory; streams are bounded per event
+instead (`max_event_bytes`)."""
 
 Params = Mapping[str, str | int | float | bool]
 
@@ -50,11 +56,88 @@ def _is_json(headers: httpx.Headers) -> bool:
     return content_type is None or "json" in content_type
 
 
-async def _wait_or_raise(reason: Reason, retries_done: int, retry: RetryPolicy) -> None:
-    delay = retry.delay(retries_done, reason.retry_after) if reason.is_retryable else None
-    if delay is None:
-        raise AiError(reason)
+def _malformed(response: httpx.Response, message: str) -> AiError:
+    return AiError(
+        MalformedOutput(
+            message=message,
+            status=response.status_code,
+            log_id=response.headers.get("cf-aig-log-id"),
+        )
+    )
+
+
+def _too_large(response: httpx.Response, max_bytes: int) -> AiError:
+    return _malformed(response, f"the reply is larger than {max_bytes} bytes (max_response_bytes)")
+
+
+async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body of `response`, read as it arrives; `MalformedOutput` once it passes
+    `max_bytes`, without reading further. A gzip body is inflated at most `max_bytes + 1` bytes
+    at a time, so a small reply that would inflate to gigabytes costs no more than the limit.
+    Errors of the connection propagate as they are (see `SEND_ERRORS`)."""
+    try:
+        content = response.content  # already read (an event hook, a mocked reply)
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(content) > max_bytes:
+            raise _too_large(response, max_bytes)
+        return content
+    parts: list[bytes] = []
+    size = 0
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            async for raw in response.aiter_raw():
+                # Output stops at the limit plus one byte: over it is an error, under it
+                # means every input byte was used (nothing is left in `unconsumed_tail`).
+                part = inflater.decompress(raw, max_bytes - size + 1)
+                size += len(part)
+                if size > max_bytes:
+                    raise _too_large(response, max_bytes)
+                parts.append(part)
+            part = inflater.flush()
+        except zlib.error as error:
+            raise _malformed(response, f"could not decode the gzip reply ({error})") from None
+        size += len(part)
+        parts.append(part)
+    else:
+        # No encoding is read raw; another one (deflate, br, zstd) by httpx's decoders.
+        chunks = response.aiter_raw() if encoding in ("", "identity") else response.aiter_bytes()
+        async for part in chunks:
+            size += len(part)
+            if size > max_bytes:
+                raise _too_large(response, max_bytes)
+            parts.append(part)
+    if size > max_bytes:
+        raise _too_large(response, max_bytes)
+    return b"".join(parts)
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+async def _wait_or_raise(
+    reason: Reason,
+    retries_done: int,
+    retry: RetryPolicy,
+    waited: float,
+    deadline: float | None,
+    cause: BaseException | None,
+) -> float:
+    """Sleep before the next attempt and return how long; or raise the reason's `AiError`
+    when it is not retryable, the policy gives up, or the wait would pass `deadline`."""
+    delay = retry.delay(retries_done, reason.retry_after, waited) if reason.is_retryable else None
+    if delay is None or (deadline is not None and delay >= deadline - time.monotonic()):
+        raise AiError(reason) from cause
     await anyio.sleep(delay)
+    return delay
+
+
+def _deadline_passed() -> AiError:
+    return AiError(Timeout(message="no complete reply within the total time limit"))
 
 
 async def request_json(
@@ -68,48 +151,83 @@ async def request_json(
     params: Params | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     timeout: float | None = None,
+    deadline: float | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> JsonReply:
-    """Send and decode a JSON reply; raise `AiError` on any failure, after retries."""
+    """Send and decode a JSON reply; raise `AiError` on any failure, after retries.
+
+    `deadline` (a `time.monotonic()` value) bounds the whole call, retries and the reading
+    of the body included: past it, `Timeout`; a retry whose wait would end past it is not
+    made (the last reason is raised at once). A body over `max_response_bytes` (after
+    decompression, error replies too) is `MalformedOutput` and is not retried.
+    """
     if content is None and json_body is not None:
         content = _json.dumps(json_body)
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     retries_done = 0
+    waited = 0.0
     while True:
+        cause: BaseException | None = None
         try:
-            response = await client.request(
+            request = client.build_request(
                 method, url, content=content, headers=headers, params=params, **extra
             )
+            if deadline is None:
+                response, body = await _exchange(client, request, max_response_bytes)
+            else:
+                with anyio.move_on_after(_remaining(deadline)) as scope:
+                    response, body = await _exchange(client, request, max_response_bytes)
+                if scope.cancelled_caught:
+                    raise _deadline_passed()
         except SEND_ERRORS as error:
-            reason = reason_from_exception(error)
+            reason, cause = reason_from_exception(error), error
         else:
             status = response.status_code
             if 200 <= status < 300:
-                return JsonReply(status, response.headers, decode_json(response))
-            reason = reason_from_response(status, response.headers, response.content)
-        await _wait_or_raise(reason, retries_done, retry)
+                return JsonReply(status, response.headers, decode_json(response, body))
+            reason = reason_from_response(status, response.headers, body)
+        waited += await _wait_or_raise(reason, retries_done, retry, waited, deadline, cause)
         retries_done += 1
 
 
-def decode_json(response: httpx.Response) -> Any:
-    """The JSON body of a successful reply, or `MalformedOutput`."""
-    headers = response.headers
-    log_id = headers.get("cf-aig-log-id")
-    if not _is_json(headers):
-        raise AiError(
-            MalformedOutput(
-                message=f"expected JSON, got {headers.get('content-type')!r}",
-                status=response.status_code,
-                log_id=log_id,
-            )
-        )
+async def _exchange(
+    client: httpx.AsyncClient, request: httpx.Request, max_bytes: int
+) -> tuple[httpx.Response, bytes]:
+    """Send `request` and read its whole body (bounded); always close the reply."""
+    response = await client.send(request, stream=True)
     try:
-        return _json.loads(response.content)
+        return response, await read_body(response, max_bytes)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+
+
+async def _open(
+    client: httpx.AsyncClient, request: httpx.Request, max_bytes: int
+) -> tuple[httpx.Response, bytes | None]:
+    """Send `request`: a 2xx reply is returned open (and no body); any other is read (bounded;
+    a body cut by the network counts as empty) and closed."""
+    response = await client.send(request, stream=True)
+    if 200 <= response.status_code < 300:
+        return response, None
+    try:
+        body = await read_body(response, max_bytes)
+    except SEND_ERRORS:
+        body = b""
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+    return response, body
+
+
+def decode_json(response: httpx.Response, content: bytes) -> Any:
+    """`content`, the body of a successful reply, as JSON; or `MalformedOutput`."""
+    if not _is_json(response.headers):
+        raise _malformed(response, f"expected JSON, got {response.headers.get('content-type')!r}")
+    try:
+        return _json.loads(content)
     except ValueError:
-        raise AiError(
-            MalformedOutput(
-                message="the reply is not valid JSON", status=response.status_code, log_id=log_id
-            )
-        ) from None
+        raise _malformed(response, "the reply is not valid JSON") from None
 
 
 @asynccontextmanager
@@ -123,43 +241,35 @@ async def open_stream(
     retry: RetryPolicy = DEFAULT_RETRY,
     timeout: float | None = None,
     deadline: float | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> AsyncIterator[httpx.Response]:
     """Open a streamed reply with a 2xx status (retrying until then); close it on exit.
 
     Retries happen only here, before the caller has seen anything of the body. `deadline` (a
     `time.monotonic()` value) bounds the whole opening, retries included: past it, `Timeout`.
+    The body of an error reply is read up to `max_response_bytes` (over it: `MalformedOutput`).
     """
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     retries_done = 0
+    waited = 0.0
     while True:
+        cause: BaseException | None = None
         try:
             request = client.build_request(method, url, content=content, headers=headers, **extra)
             if deadline is None:
-                response = await client.send(request, stream=True)
+                response, body = await _open(client, request, max_response_bytes)
             else:
-                with anyio.fail_after(max(0.0, deadline - time.monotonic())):
-                    response = await client.send(request, stream=True)
-        except TimeoutError:
-            raise AiError(Timeout(message="no reply before the total time limit")) from None
+                with anyio.move_on_after(_remaining(deadline)) as scope:
+                    response, body = await _open(client, request, max_response_bytes)
+                if scope.cancelled_caught:
+                    raise AiError(Timeout(message="no reply before the total time limit"))
         except SEND_ERRORS as error:
-            reason = reason_from_exception(error)
+            reason, cause = reason_from_exception(error), error
         else:
-            status = response.status_code
-            if 200 <= status < 300:
+            if body is None:
                 break
-            try:
-                body = await response.aread()
-            except SEND_ERRORS:
-                body = b""
-            finally:
-                await response.aclose()
-            reason = reason_from_response(status, response.headers, body)
-        if deadline is not None and reason.is_retryable:
-            remaining = deadline - time.monotonic()
-            wait = retry.delay(retries_done, reason.retry_after)
-            if wait is not None and wait >= remaining:
-                raise AiError(reason)
-        await _wait_or_raise(reason, retries_done, retry)
+            reason = reason_from_response(response.status_code, response.headers, body)
+        waited += await _wait_or_raise(reason, retries_done, retry, waited, deadline, cause)
         retries_done += 1
     try:
         yield response
@@ -167,4 +277,12 @@ async def open_stream(
         await response.aclose()
 
 
-__all__ = ["SEND_ERRORS", "JsonReply", "decode_json", "open_stream", "request_json"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "SEND_ERRORS",
+    "JsonReply",
+    "decode_json",
+    "open_stream",
+    "read_body",
+    "request_json",
+]

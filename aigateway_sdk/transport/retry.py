@@ -17,7 +17,9 @@ class RetryPolicy:
     `max_retries` is the number of retries after the first attempt (2 means up to 3 attempts).
     A server's `Retry-After` wins over the computed delay, unless it is longer than
     `max_retry_after`: then the error is raised at once, with `retry_after` set, for the caller
-    to decide.
+    to decide. `max_total_delay` bounds the time one call spends waiting between attempts: a
+    wait that would take the sum past it is not made, and the last error is raised at once.
+    With the defaults a call waits at most 30 s in all, however the server answers.
     """
 
     max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
@@ -27,18 +29,28 @@ class RetryPolicy:
     jitter: float = attrs.field(
         default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
     )
-    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_retry_after: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    max_total_delay: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
 
-    def delay(self, retry_number: int, retry_after: float | None) -> float | None:
-        """Seconds to wait before retry `retry_number` (0-based), or None to give up."""
+    def delay(
+        self, retry_number: int, retry_after: float | None, waited: float = 0.0
+    ) -> float | None:
+        """Seconds to wait before retry `retry_number` (0-based), after `waited` seconds of
+        waiting already in this call; None to give up."""
         if retry_number >= self.max_retries:
             return None
         if retry_after is not None:
-            return retry_after if retry_after <= self.max_retry_after else None
-        base = min(self.max_delay, self.initial_delay * self.multiplier**retry_number)
-        if self.jitter:
-            base *= 1 - self.jitter * random.random()
-        return base
+            if retry_after > self.max_retry_after:
+                return None
+            wait = retry_after
+        else:
+            try:
+                wait = min(self.max_delay, self.initial_delay * self.multiplier**retry_number)
+            except OverflowError:  # a float power past 1e308, after very many retries
+                wait = self.max_delay
+            if self.jitter:
+                wait *= 1 - self.jitter * random.random()
+        return wait if waited + wait <= self.max_total_delay else None
 
 
 DEFAULT_RETRY = RetryPolicy()

@@ -2,8 +2,11 @@
 
 Fed raw byte chunks as they arrive, it returns the complete events in them. Lines end in
 LF, CRLF or CR (a CR at the end of a chunk ends the line at once; an LF opening the next chunk
-is then skipped). Anything it cannot accept (an event over `max_event_bytes`, or a line that
-never ends) raises `SseError`, which the stream readers turn into a `MalformedOutput` reason.
+is then skipped). As the WHATWG rules say, one UTF-8 byte order mark opening the stream is
+dropped, and a line without a colon is a field with an empty value (a bare `data` line adds an
+empty line to the event's data). Anything it cannot accept (an event over `max_event_bytes`,
+or a line that never ends) raises `SseError`, which the stream readers turn into a
+`MalformedOutput` reason.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import AsyncIterator
 import attrs
 
 DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
 
 
 class SseError(ValueError):
@@ -31,7 +35,7 @@ class SseEvent:
 class SseDecoder:
     """Incremental decoder: `feed(chunk)` returns the events completed by that chunk."""
 
-    __slots__ = ("_buffer", "_data", "_event", "_id", "_max", "_pending_cr", "_size")
+    __slots__ = ("_buffer", "_data", "_event", "_head", "_id", "_max", "_pending_cr", "_size")
 
     def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self._max = max_event_bytes
@@ -41,9 +45,19 @@ class SseDecoder:
         self._event = ""
         self._id: str | None = None
         self._pending_cr = False
+        # The stream's first bytes while they may still be a byte order mark; None after.
+        self._head: bytes | None = b""
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         events: list[SseEvent] = []
+        if self._head is not None:
+            chunk = self._head + chunk
+            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+                self._head = chunk
+                return events
+            self._head = None
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM) :]
         if not (self._buffer or self._data or self._event or self._pending_cr or b"\r" in chunk):
             # Fast path for the common shape: whole `data: ...` events of one line each, as
             # servers send them. Same result as the general path, which takes over from the
@@ -84,7 +98,7 @@ class SseDecoder:
                 else:
                     self._event = ""
                 continue
-            if line.startswith(b"data:"):
+            if line.startswith(b"data:") or line == b"data":
                 value = line[6:] if line[5:6] == b" " else line[5:]
                 self._size += len(value) + 1
                 if self._size > self._max:
@@ -120,12 +134,13 @@ class SseDecoder:
         self._buffer = b""
         self._data = []
         self._size = 0
+        self._head = None
         return []
 
     @property
     def has_partial(self) -> bool:
         """Whether bytes of an unfinished event are waiting (a truncated stream)."""
-        return bool(self._buffer or self._data)
+        return bool(self._buffer or self._data or self._head)
 
 
 async def aiter_sse(

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import struct
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
@@ -211,13 +213,11 @@ def trickle(data: bytes = b"HTTP/1.1 200 OK\r\n", *, every: float = 0.02) -> Act
     return action
 
 
-def trickle_body(every: float = 0.02) -> Action:
-    """Complete SSE headers, then a blank line (no event) at a time, forever."""
+def trickle_body(every: float = 0.02, *, content_type: str = "text/event-stream") -> Action:
+    """Complete headers, then a line end (no SSE event; JSON whitespace) at a time, forever."""
 
     async def action(conn: Conn) -> bool:
-        await conn.send(
-            head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"})
-        )
+        await conn.send(head(200, {"content-type": content_type, "transfer-encoding": "chunked"}))
         try:
             while True:
                 await conn.send(b"1\r\n\n\r\n")
@@ -227,6 +227,61 @@ def trickle_body(every: float = 0.02) -> Action:
         return False
 
     return action
+
+
+class Flood:
+    """An action: a chunked reply of `status` whose body never ends: `opening`, then `piece`
+    again and again, up to `limit` bytes, then silence until the client goes away. `sent`
+    counts the body bytes the server managed to write; `closed` is set once the client left."""
+
+    def __init__(
+        self,
+        opening: bytes = b'{"result": {"response": "',
+        piece: bytes = b"x" * 65536,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        limit: int = 64 << 20,
+    ) -> None:
+        self.opening, self.piece, self.status, self.limit = opening, piece, status, limit
+        self.headers = {"transfer-encoding": "chunked", **(headers or {})}
+        self.sent = 0
+        self.closed = threading.Event()
+
+    async def __call__(self, conn: Conn) -> bool:
+        try:
+            await conn.send(head(self.status, self.headers))
+            data = self.opening
+            while self.sent < self.limit:
+                await conn.send(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.sent += len(data)
+                data = self.piece
+            await conn.wait_for_client_close()
+        except (ConnectionError, OSError):
+            pass
+        self.closed.set()
+        return False
+
+
+_ZEROS = bytes(1 << 20)
+
+
+@functools.cache
+def gzip_blocks() -> tuple[bytes, bytes]:
+    """A gzip header with 1 MiB of zeros, and a block that inflates to 1 MiB more (about 1 KB
+    each): header + block * n is a gzip stream without its end, as long as one likes."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    first = deflate.compress(_ZEROS) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(_ZEROS) + deflate.flush(zlib.Z_FULL_FLUSH)
+    assert deflate.compress(_ZEROS) + deflate.flush(zlib.Z_FULL_FLUSH) == block
+    return first, block
+
+
+def gzip_bomb(mebibytes: int) -> bytes:
+    """A complete gzip body of `mebibytes` MiB of zeros (about 1 KB per MiB)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    out = b"".join(deflate.compress(_ZEROS) for _ in range(mebibytes))
+    return out + deflate.flush()
 
 
 class FaultServer:

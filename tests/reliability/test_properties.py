@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,11 +76,15 @@ def cuts(draw: st.DrawFn, data: bytes) -> list[bytes]:
     return pieces
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 @st.composite
 def sse_stream(draw: st.DrawFn) -> tuple[bytes, list[SseEvent]]:
-    """A well-formed SSE byte stream (LF, CRLF or CR line ends; comments, event names) and its
-    events. One stream keeps one line end: a CR then an LF would be one CRLF, not two ends."""
-    out = bytearray()
+    """A well-formed SSE byte stream (LF, CRLF or CR line ends; comments, event names; maybe a
+    byte order mark first; bare `data` lines, without a colon) and its events. One stream
+    keeps one line end: a CR then an LF would be one CRLF, not two ends."""
+    out = bytearray(BOM if draw(st.booleans()) else b"")
     expected: list[SseEvent] = []
     end = draw(line_end)
     for _ in range(draw(st.integers(0, 5))):
@@ -88,11 +93,12 @@ def sse_stream(draw: st.DrawFn) -> tuple[bytes, list[SseEvent]]:
         name = draw(st.none() | st.from_regex(r"[a-z]{1,8}", fullmatch=True))
         if name is not None:
             out += b"event: " + name.encode() + end
-        lines = draw(st.lists(line_text, min_size=1, max_size=3))
+        lines = draw(st.lists(st.none() | line_text, min_size=1, max_size=3))
         for line in lines:
-            out += b"data: " + line.encode() + end
+            out += (b"data" if line is None else b"data: " + line.encode()) + end
         out += end
-        expected.append(SseEvent("\n".join(lines).encode(), name or "message"))
+        data = "\n".join(line or "" for line in lines)
+        expected.append(SseEvent(data.encode(), name or "message"))
     return bytes(out), expected
 
 
@@ -133,6 +139,57 @@ def test_decoder_recovers_exactly_the_events_sent(
     decoder = SseDecoder()
     assert feed_all(decoder, data.draw(cuts(raw))) == expected
     assert not decoder.has_partial
+
+
+@pytest.mark.parametrize(
+    ("pieces", "expected"),
+    [
+        ([b"data\n\n"], [SseEvent(b"")]),
+        ([b"data\ndata: x\ndata\n\n"], [SseEvent(b"\nx\n")]),
+        ([BOM + b"data: x\n\n"], [SseEvent(b"x")]),
+        ([b"\xef", b"\xbb", b"\xbfdata: x\n\n"], [SseEvent(b"x")]),
+        ([BOM + BOM + b"data: x\n\n"], []),  # only one BOM is dropped: the line is a field
+        ([b"data: a\n\n", BOM + b"data: b\n\n"], [SseEvent(b"a")]),  # only at the start
+        ([b"\xef\xbbdata: x\n\n"], []),  # half a BOM is not one
+    ],
+)
+def test_decoder_follows_the_whatwg_rules(pieces: list[bytes], expected: list[SseEvent]) -> None:
+    assert feed_all(SseDecoder(), pieces) == expected
+
+
+# -- retry policy ---------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(
+    st.builds(
+        RetryPolicy,
+        max_retries=st.integers(0, 50),
+        initial_delay=st.floats(0, 10),
+        max_delay=st.floats(0, 60),
+        multiplier=st.floats(1, 1e6),
+        jitter=st.floats(0, 1),
+        max_retry_after=st.floats(0, 120),
+        max_total_delay=st.floats(0, 120),
+    ),
+    st.lists(st.none() | st.floats(0, 200), min_size=60, max_size=60),
+)
+def test_retry_waits_never_exceed_the_policy(
+    policy: RetryPolicy, retry_afters: list[float | None]
+) -> None:
+    """However the server answers: at most `max_retries` waits, each a `Retry-After` within
+    `max_retry_after` or a backoff within `max_delay`, and `max_total_delay` in all."""
+    waited, waits = 0.0, 0
+    for number, retry_after in enumerate(retry_afters):
+        delay = policy.delay(number, retry_after, waited)
+        if delay is None:
+            break
+        assert delay >= 0
+        assert delay <= (policy.max_retry_after if retry_after is not None else policy.max_delay)
+        waited += delay
+        waits += 1
+    assert waits <= policy.max_retries
+    assert waited <= policy.max_total_delay
 
 
 # -- the stream reader, over any bytes -------------------------------------------------------

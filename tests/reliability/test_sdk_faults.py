@@ -4,6 +4,7 @@ part has reached the caller. Core paths run on both anyio backends."""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import time
@@ -11,12 +12,14 @@ from collections.abc import Iterator
 from email.utils import formatdate
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
 from aigateway_sdk import (
     AiError,
     AuthenticationFailed,
+    Conflict,
     Finish,
     GatewayBinding,
     InvalidRequest,
@@ -36,6 +39,9 @@ from aigateway_sdk.gateway_model import GatewayLanguageModel
 from .faultserver import (
     Action,
     FaultServer,
+    Flood,
+    gzip_blocks,
+    gzip_bomb,
     never_answer,
     ok_text,
     refused_port,
@@ -218,7 +224,10 @@ async def test_401_in_cloudflare_error_shape(server: FaultServer) -> None:
     )
     error = await generate_error(model_for(server.url, retries=3))
     assert isinstance(error.reason, AuthenticationFailed)
-    assert (error.code, error.message, error.is_retryable) == (2009, "Unauthorized", False)
+    assert (error.code, error.is_retryable) == (2009, False)
+    assert error.message.startswith("Unauthorized: the gateway token")
+    assert "gateway_token" in error.message
+    assert "cf-aig-authorization" in error.message
     assert len(server.requests) == 1
 
 
@@ -678,3 +687,220 @@ async def test_an_error_inside_a_stream_is_not_reported_as_success(
     assert "overloaded" in error.message or "capacity" in error.message
     assert error.log_id == "LOGERR"
     assert len(server.requests) == 1
+
+
+# -- size limits ------------------------------------------------------------------------------
+
+CAP = 256 * 1024
+
+
+def assert_cut_early(server: FaultServer, flood: Flood, *, check_sent: bool = True) -> None:
+    """The client closed the connection (a body that never ends can end no other way), long
+    before the server ran out of bytes to send (when they are more than socket buffers hold)."""
+    assert flood.closed.wait(5), "the client never closed the connection"
+    if check_sent:
+        assert flood.sent < flood.limit // 4
+    assert server.wait_until(lambda: server.open_connections == 0)
+
+
+@BACKENDS
+async def test_endless_json_reply_is_cut_at_max_response_bytes(server: FaultServer) -> None:
+    server.default = flood = Flood()
+    with anyio.fail_after(20):  # without a cap the call would wait for the rest forever
+        error = await generate_error(model_for(server.url, retries=3, max_response_bytes=CAP))
+    assert isinstance(error.reason, MalformedOutput)
+    assert not error.is_retryable
+    assert f"{CAP} bytes" in error.message
+    assert "max_response_bytes" in error.message
+    assert error.status == 200
+    assert len(server.requests) == 1
+    assert_cut_early(server, flood)
+
+
+@BACKENDS
+async def test_endless_json_reply_to_a_stream_request_is_cut(server: FaultServer) -> None:
+    server.default = flood = Flood()
+    with anyio.fail_after(20):
+        parts, error = await stream_parts(model_for(server.url, max_response_bytes=CAP))
+    assert [type(p) for p in parts] == [ResponseMetadata]
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert "max_response_bytes" in error.message
+    assert len(server.requests) == 1
+    assert_cut_early(server, flood)
+
+
+@BACKENDS
+async def test_endless_gzip_reply_is_cut_by_its_inflated_size(server: FaultServer) -> None:
+    """Each block is about 1 KB on the wire and 1 MiB inflated: the limit counts the latter."""
+    first, block = gzip_blocks()
+    server.default = flood = Flood(
+        first, block, headers={"content-encoding": "gzip"}, limit=64 * len(block)
+    )
+    with anyio.fail_after(20):
+        error = await generate_error(model_for(server.url, retries=3, max_response_bytes=CAP))
+    assert isinstance(error.reason, MalformedOutput)
+    assert "max_response_bytes" in error.message
+    assert len(server.requests) == 1
+    assert_cut_early(server, flood, check_sent=False)  # 64 KB on the wire fit in the buffers
+
+
+@BACKENDS
+@pytest.mark.parametrize("call", ["generate", "stream"])
+async def test_gzip_bomb_error_reply_is_malformed_and_not_retried(
+    server: FaultServer, call: str
+) -> None:
+    """A 500 whose 16 KB gzip body inflates to 16 MiB: over the limit, so `MalformedOutput`
+    (status 500) at once, where a 500 is otherwise retried."""
+    server.default = reply(500, gzip_bomb(16), {"content-encoding": "gzip", "cf-aig-log-id": "B"})
+    lm = model_for(server.url, retries=3, max_response_bytes=1 << 20)
+    if call == "generate":
+        error: AiError | None = await generate_error(lm)
+    else:
+        _parts, error = await stream_parts(lm)
+    assert error is not None
+    assert isinstance(error.reason, MalformedOutput)
+    assert (error.status, error.log_id) == (500, "B")
+    assert len(server.requests) == 1
+
+
+async def test_a_reply_at_the_limit_is_read_and_one_byte_more_is_not(server: FaultServer) -> None:
+    body = {"result": {"response": "y" * 1000}}
+    size = len(json.dumps(body, separators=(",", ":")).encode())
+    server.default = reply(200, body)
+    response = await model_for(server.url, max_response_bytes=size).generate_text(prompt="hi")
+    assert response.text == "y" * 1000
+    error = await generate_error(model_for(server.url, max_response_bytes=size - 1))
+    assert isinstance(error.reason, MalformedOutput)
+
+
+async def test_the_control_plane_has_the_same_default_cap(server: FaultServer) -> None:
+    from aigateway_sdk import GatewayAdmin
+    from aigateway_sdk.transport.http import DEFAULT_MAX_RESPONSE_BYTES
+
+    server.default = flood = Flood(b'{"success": true, "result": {"id": "', limit=256 << 20)
+    async with GatewayAdmin("acct", "tok", f"{server.url}/client/v4") as admin:
+        with anyio.fail_after(20), pytest.raises(AiError) as caught:
+            await admin.get("gw")
+    assert isinstance(caught.value.reason, MalformedOutput)
+    assert f"{DEFAULT_MAX_RESPONSE_BYTES} bytes" in caught.value.message
+    assert len(server.requests) == 1
+    assert_cut_early(server, flood)
+
+
+# -- total_timeout on a stream answered with JSON ---------------------------------------------
+
+
+@BACKENDS
+async def test_trickled_json_reply_to_a_stream_hits_the_total_timeout(
+    server: FaultServer,
+) -> None:
+    """docs/reliability.md: bytes trickled forever end in `Timeout` once `total_timeout` has
+    passed, also when the stream request is answered with a (never ending) JSON body."""
+    server.default = trickle_body(every=0.02, content_type="application/json")
+    lm = model_for(server.url, total_timeout=0.25, timeout=httpx.Timeout(10.0))
+    with anyio.fail_after(10):
+        parts, error = await stream_parts(lm)
+    assert [type(p) for p in parts] == [ResponseMetadata]
+    assert error is not None
+    assert isinstance(error.reason, Timeout)
+
+
+# -- the retry budget -------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_retry_waits_stop_at_max_total_delay(server: FaultServer) -> None:
+    """Waits of 0.1 s: two fit in a budget of 0.25 s, the third would not, so the third 429 is
+    raised at once (three attempts, where max_retries allows six)."""
+    server.default = rate_limited({"retry-after-ms": "100"})
+    binding = GatewayBinding(
+        account_id="acct",
+        gateway_id="gw",
+        base_url=f"{server.url}/v1",
+        retry=RetryPolicy(max_retries=5, max_total_delay=0.25),
+    )
+    error = await generate_error(binding.model(MODEL))
+    assert isinstance(error.reason, RateLimited)
+    assert error.retry_after == pytest.approx(0.1)
+    assert len(server.requests) == 3
+
+
+async def test_a_default_call_does_not_wait_out_a_long_retry_after(server: FaultServer) -> None:
+    """With the default policy a `Retry-After` of 45 s is not waited for (it used to be, twice):
+    the 429 is raised at once with `retry_after`, for the caller to decide."""
+    server.default = rate_limited({"retry-after": "45"})
+    binding = GatewayBinding(account_id="acct", gateway_id="gw", base_url=f"{server.url}/v1")
+    with anyio.fail_after(10):
+        error = await generate_error(binding.model(MODEL))
+    assert isinstance(error.reason, RateLimited)
+    assert error.retry_after == pytest.approx(45, abs=1)
+    assert len(server.requests) == 1
+
+
+@BACKENDS
+async def test_a_retry_that_would_pass_total_timeout_is_not_waited_for(
+    server: FaultServer,
+) -> None:
+    """A 429 asking for 5 s under a total_timeout of 2 s: the `RateLimited` reason at once,
+    not a `Timeout` two seconds later (the stream path already did this)."""
+    server.default = rate_limited({"retry-after": "5"})
+    with anyio.fail_after(10):
+        error = await generate_error(model_for(server.url, retries=3, total_timeout=2.0))
+    assert isinstance(error.reason, RateLimited)
+    assert error.retry_after == pytest.approx(5, abs=1)
+    assert len(server.requests) == 1
+
+
+# -- error messages that help -----------------------------------------------------------------
+
+
+@BACKENDS
+@pytest.mark.parametrize("call", ["generate", "stream"])
+async def test_unreachable_server_names_host_port_and_os_error(call: str) -> None:
+    port = refused_port()
+    lm = model_for(f"http://127.0.0.1:{port}", retries=0)
+    if call == "generate":
+        error: AiError | None = await generate_error(lm)
+    else:
+        _parts, error = await stream_parts(lm)
+    assert error is not None
+    assert isinstance(error.reason, NetworkError)
+    assert f"127.0.0.1:{port}" in error.message
+    assert f"[Errno {errno.ECONNREFUSED}]" in error.message
+    assert isinstance(error.__cause__, httpx.ConnectError)
+
+
+# -- 408 and 409 are retried ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "reason"), [(408, Timeout), (409, Conflict)])
+async def test_408_and_409_are_retried_then_succeed(
+    server: FaultServer, status: int, reason: type
+) -> None:
+    server.script(reply(status, b""), reply(status, b""))
+    response = await model_for(server.url, retries=2).generate_text(prompt="hi")
+    assert response.text == "hello"
+    assert len(server.requests) == 3
+    server.clear()
+    server.default = reply(status, b"")
+    error = await generate_error(model_for(server.url, retries=1))
+    assert type(error.reason) is reason
+    assert error.is_retryable
+    assert len(server.requests) == 2
+
+
+# -- SSE framing (WHATWG) ---------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_stream_opening_with_a_byte_order_mark_keeps_its_first_event(
+    server: FaultServer,
+) -> None:
+    """A leading UTF-8 BOM is dropped (WHATWG); the first event used to be lost with it."""
+    frames = sse_frames(["first", "second"])
+    frames[0] = b"\xef\xbb\xbf" + frames[0]
+    server.default = sse(frames)
+    parts, error = await stream_parts(model_for(server.url))
+    assert error is None
+    assert deltas(parts) == ["first", "second"]

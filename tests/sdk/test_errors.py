@@ -9,6 +9,7 @@ from aigateway_sdk import (
     NO_RETRY,
     AiError,
     AuthenticationFailed,
+    Conflict,
     Defect,
     Err,
     InvalidRequest,
@@ -42,6 +43,8 @@ UNAUTHORIZED_2009 = {
         (401, AuthenticationFailed, False),
         (403, PermissionDenied, False),
         (404, NotFound, False),
+        (408, Timeout, True),
+        (409, Conflict, True),
         (413, InvalidRequest, False),
         (418, UnexpectedStatus, False),
         (429, RateLimited, True),
@@ -67,7 +70,7 @@ async def test_status_maps_to_reason(status: int, reason: type, retryable: bool)
     assert error.is_retryable is retryable
     assert error.status == status
     assert error.code == 7000 + status
-    assert error.message == "nope"
+    assert error.message == "nope" or (status == 401 and error.message.startswith("nope: "))
     assert error.log_id == "01FAIL"
     assert f"status {status}" in str(error)
 
@@ -81,6 +84,49 @@ async def test_cloudflare_401_with_error_key_is_authentication_with_code_2009() 
     assert caught.value.code == 2009
     assert len(recorder.requests) == 1  # not retried
     assert "cf-token-secret" not in str(caught.value) + repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "named", "not_named"),
+    [
+        (UNAUTHORIZED_2009, "gateway_token", "api_token"),
+        (
+            {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]},
+            "api_token",
+            "gateway_token",
+        ),
+    ],
+)
+async def test_a_401_says_which_credential_was_refused(
+    body: dict[str, object], named: str, not_named: str
+) -> None:
+    """Cloudflare's 2009 is the gateway's own authentication (`cf-aig-authorization`); any
+    other code on a 401 (10000 for instance) is the API token or the provider key."""
+    lm = binding_for(Recorder(httpx.Response(401, json=body))).model(MODEL)
+    with pytest.raises(AiError) as caught:
+        await lm.generate_text(prompt="hi")
+    assert isinstance(caught.value.reason, AuthenticationFailed)
+    assert named in caught.value.message
+    assert not_named not in caught.value.message
+    assert "cf-token-secret" not in str(caught.value)
+
+
+async def test_a_401_without_a_code_names_every_credential() -> None:
+    lm = binding_for(Recorder(httpx.Response(401))).model(MODEL)
+    with pytest.raises(AiError) as caught:
+        await lm.generate_text(prompt="hi")
+    assert caught.value.message.startswith("HTTP 401 Unauthorized: ")
+    assert all(word in caught.value.message for word in ("API token", "gateway token"))
+
+
+@pytest.mark.parametrize(("status", "reason"), [(408, Timeout), (409, Conflict)])
+async def test_408_and_409_are_retried(status: int, reason: type) -> None:
+    recorder = Recorder(httpx.Response(status))
+    lm = binding_for(recorder).model(MODEL)
+    with pytest.raises(AiError) as caught:
+        await lm.generate_text(prompt="hi")
+    assert type(caught.value.reason) is reason
+    assert len(recorder.requests) == 3  # 1 + 2 retries
 
 
 async def test_validation_error_details_keep_field_paths() -> None:
