@@ -1,7 +1,8 @@
 """Cancelling a call never leaks a connection: a stream abandoned by `break`, a cancelled anyio
 scope, a cancelled task or a timeout either goes back to the pool (when its body was read to
 the end) or is closed. Proven by counting the sockets the server still has open, the client's
-pool and the process's file descriptors, after 1,000 cancelled streams per backend."""
+pool and the process's file descriptors, after 1,000 cancelled streams on asyncio and 400 on
+trio (`STREAMS_PER_MODE`)."""
 
 from __future__ import annotations
 
