@@ -13,13 +13,14 @@ import attrs
 from starlette.responses import Response
 
 from aigateway_sdk._json import dumps
+from aigateway_sdk.errors import GATEWAY_UNAUTHORIZED_CODE
 from aigateway_sdk.validation import FieldError
 
 JSON = "application/json"
 
 # seen at Cloudflare
 CODE_RATE_LIMITED = 2003
-CODE_UNAUTHORIZED = 2009
+CODE_UNAUTHORIZED = GATEWAY_UNAUTHORIZED_CODE  # the SDK reads it to name the refused token
 CODE_AUTH_ERROR = 10000  # api.cloudflare.com: bad or missing API token
 CODE_NO_ROUTE = 7000  # api.cloudflare.com: "No route for that URI"
 CODE_METHOD_NOT_ALLOWED = 7001

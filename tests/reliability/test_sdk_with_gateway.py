@@ -134,9 +134,23 @@ async def test_wrong_gateway_token_is_authentication_failed_and_not_retried(
             await b.model(MODEL).generate_text(prompt="hi")
     assert isinstance(refused.value.reason, AuthenticationFailed)
     assert refused.value.code == 2009
+    assert "the gateway token is missing or wrong" in refused.value.message
     assert log_count(gw, "locked") == before
     async with binding(gw, "locked", gateway_token=TOKEN) as b:
         assert (await b.model(MODEL).generate_text(prompt="hi")).text
+
+
+async def test_wrong_api_token_is_named_as_the_api_token(gw: LocalGateway) -> None:
+    wrong = GatewayBinding(
+        account_id="acct", gateway_id="plain", api_token="wrong", base_url=gw.data_url
+    )
+    async with wrong as b:
+        with pytest.raises(AiError) as refused:
+            await b.model(MODEL).generate_text(prompt="hi")
+    assert isinstance(refused.value.reason, AuthenticationFailed)
+    assert refused.value.code == 10000
+    assert "the API token or provider key is missing or wrong" in refused.value.message
+    assert "wrong" not in refused.value.message.replace("missing or wrong", "")
 
 
 async def test_unknown_gateway_is_not_found(gw: LocalGateway) -> None:
