@@ -241,7 +241,7 @@ class Flood:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
-        limit: int = 64 << 20,
+        limit: int = 256 << 20,
     ) -> None:
         self.opening, self.piece, self.status, self.limit = opening, piece, status, limit
         self.headers = {"transfer-encoding": "chunked", **(headers or {})}
