@@ -31,8 +31,7 @@ from aigateway_sdk.response import (
     step_of,
 )
 from aigateway_sdk.result import AiCall, AiStream
-from aigateway_sdk.transport.failures import _details as error_details
-from aigateway_sdk.transport.failures import reason_from_exception
+from aigateway_sdk.transport.failures import error_details, reason_from_exception
 from aigateway_sdk.transport.http import (
     SEND_ERRORS,
     decode_json,

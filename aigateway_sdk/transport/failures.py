@@ -1,7 +1,18 @@
-"""Map every way an HTTP call can fail to an `AiError` reason."""
+"""The one error map: every reason an SDK call fails with is built here.
+
+From a reply (`reason_from_response`: status, headers, raw body), from a parsed Cloudflare
+error envelope or OpenAI error object (`reason_from_body`, which the control plane also uses
+for a `success: false` on a 2xx), from an exception raised while sending or reading
+(`reason_from_exception`, `stream_interrupted`), from an error a provider reports inside a
+stream (`reason_from_error_frame`), and for a reply that cannot be decoded (`malformed`).
+The data plane (`transport/http.py`, the model) and the control plane (`control/_api.py`)
+both use these, so the same fault gives the same reason on either side. Which reasons are
+retried is decided by `transport/retry.py` (`retrying` with a classifier).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -9,10 +20,12 @@ import httpx
 from aigateway_sdk import _json
 from aigateway_sdk.errors import (
     GATEWAY_UNAUTHORIZED_CODE,
+    Conflict,
     ErrorDetail,
     InvalidRequest,
     MalformedOutput,
     NetworkError,
+    ProviderError,
     Reason,
     Timeout,
     reason_for_status,
@@ -20,34 +33,33 @@ from aigateway_sdk.errors import (
 from aigateway_sdk.transport.retry import parse_retry_after
 
 MAX_MESSAGE_CHARS = 500
+"""Longest message kept from a server's error (each detail, and a stream's error frame)."""
 
 
-def _details(body: Any) -> tuple[ErrorDetail, ...]:
-    """Cloudflare's `errors` (or `error`, seen on 401s) list, or OpenAI's `error` object."""
+def error_details(body: object) -> tuple[ErrorDetail, ...]:
+    """Every error a parsed body lists: Cloudflare's `errors` (or `error`, seen on 401s) list,
+    OpenAI's `error` object, or a bare `error` string; () for anything else."""
     if not isinstance(body, dict):
         return ()
     found = body.get("errors") or body.get("error")
     if isinstance(found, dict):  # OpenAI shape: {"error": {"message", "type", "code"}}
         found = [found]
+    if isinstance(found, str):
+        return (ErrorDetail(code=None, message=found[:MAX_MESSAGE_CHARS]),)
     if not isinstance(found, list):
-        if isinstance(found, str):
-            return (ErrorDetail(code=None, message=found[:MAX_MESSAGE_CHARS]),)
         return ()
-    details = []
-    for item in found:
-        if not isinstance(item, dict):
-            continue
-        code = item.get("code")
-        message = item.get("message")
-        path = item.get("path")
-        details.append(
-            ErrorDetail(
-                code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-                message=str(message)[:MAX_MESSAGE_CHARS] if message is not None else "",
-                path=tuple(str(p) for p in path) if isinstance(path, list) else (),
-            )
-        )
-    return tuple(details)
+    return tuple(_detail(item) for item in found if isinstance(item, dict))
+
+
+def _detail(item: dict[str, Any]) -> ErrorDetail:
+    code = item.get("code")
+    message = item.get("message")
+    path = item.get("path")
+    return ErrorDetail(
+        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        message=str(message)[:MAX_MESSAGE_CHARS] if message is not None else "",
+        path=tuple(str(p) for p in path) if isinstance(path, list) else (),
+    )
 
 
 def reason_from_response(status: int, headers: httpx.Headers, content: bytes) -> Reason:
@@ -58,17 +70,36 @@ def reason_from_response(status: int, headers: httpx.Headers, content: bytes) ->
             body = _json.loads(content)
         except ValueError:
             body = None
-    details = _details(body)
+    return reason_from_body(status, headers, body)
+
+
+def reason_from_body(
+    status: int,
+    headers: httpx.Headers | None,
+    body: object,
+    *,
+    fallback: str | None = None,
+) -> Reason:
+    """The reason for a reply whose parsed body reports an error: Cloudflare's envelope
+    (`{"success": false, "errors": [{"code", "message", "path"}]}`), OpenAI's `{"error": {...}}`
+    or anything else (then the message is `fallback`, or the status and its phrase).
+
+    The class follows the status (`reason_for_status`; a 2xx that says `success: false` is
+    `UnexpectedStatus`); the code is the first error's; a 401's message names the credential
+    refused; `log_id` and `retry_after` come from the headers."""
+    details = error_details(body)
     if details and details[0].message:
         message = "; ".join(d.message for d in details if d.message)
+    elif fallback is not None:
+        message = fallback
     else:
         phrase = httpx.codes.get_reason_phrase(status) or "error"
         message = f"HTTP {status} {phrase}"
     code = details[0].code if details else None
     if status == 401:
         message = f"{message}: {_refused_credential(code)}"
-    cls = reason_for_status(status)
-    return cls(
+    headers = httpx.Headers() if headers is None else headers
+    return reason_for_status(status)(
         message=message,
         status=status,
         code=code,
@@ -145,4 +176,75 @@ def reason_from_exception(error: Exception) -> Reason:
     return NetworkError(message=f"connection{where} failed{detail} ({name})")
 
 
-__all__ = ["reason_from_exception", "reason_from_response"]
+def stream_interrupted(error: Exception, *, log_id: str | None = None) -> Reason:
+    """The reason for an exception raised while reading a stream the caller already reads:
+    `reason_from_exception`'s class and message, said to have interrupted the stream."""
+    reason = reason_from_exception(error)
+    return type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
+
+
+def reason_from_error_frame(
+    data: bytes, event: str | None = None, *, log_id: str | None = None
+) -> Reason | None:
+    """The error a provider reports inside a stream, as a `ProviderError`: an event named
+    `error`, or a frame whose JSON holds a non-empty `error` or `errors`; None for any other
+    event. The message is the listed errors', else the frame's `message`, else its text."""
+    try:
+        body = _json.loads(data)
+    except ValueError:
+        body = None
+    is_error_frame = isinstance(body, dict) and bool(body.get("error") or body.get("errors"))
+    if event != "error" and not is_error_frame:
+        return None
+    details = error_details(body)
+    message = "; ".join(d.message for d in details if d.message)
+    if not message and isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    message = message or data.decode("utf-8", "replace")
+    return ProviderError(
+        message=f"the stream failed: {message}"[:MAX_MESSAGE_CHARS],
+        code=details[0].code if details else None,
+        log_id=log_id,
+        details=details,
+    )
+
+
+def malformed(
+    message: str, *, status: int | None = None, headers: httpx.Headers | None = None
+) -> MalformedOutput:
+    """A reply that could not be decoded (bad JSON, wrong shape or content type, too large);
+    `headers` give its `cf-aig-log-id`."""
+    log_id = headers.get("cf-aig-log-id") if headers is not None else None
+    return MalformedOutput(message=message, status=status, log_id=log_id)
+
+
+_TAKEN = re.compile(r"already exists|duplicate|already in use", re.IGNORECASE)
+"""How Cloudflare words a create whose id is taken when it answers 400 rather than 409."""
+
+
+def conflict_if_taken(reason: Reason) -> Reason:
+    """A create refused because the id is taken is a `Conflict`, whether Cloudflare answers
+    409 or a 400 saying the resource "already exists"; any other reason is returned as is."""
+    if isinstance(reason, InvalidRequest) and _TAKEN.search(reason.message):
+        return Conflict(
+            message=reason.message,
+            status=reason.status,
+            code=reason.code,
+            log_id=reason.log_id,
+            retry_after=reason.retry_after,
+            details=reason.details,
+        )
+    return reason
+
+
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "conflict_if_taken",
+    "error_details",
+    "malformed",
+    "reason_from_body",
+    "reason_from_error_frame",
+    "reason_from_exception",
+    "reason_from_response",
+    "stream_interrupted",
+]
