@@ -1,7 +1,10 @@
 """One account's control-plane connection: base URL, token, a lazily opened pooled client.
 
 `GatewayAdmin` and every `LogsClient` it hands out share one `ControlApi`, hence one
-`httpx.AsyncClient`. Nothing here does I/O until the first call.
+`httpx.AsyncClient`. Nothing here does I/O until the first call. Requests go through the
+data plane's transport (`request_json`, `open_stream`): the same error map
+(`transport/failures.py`), the same `SEND_ERRORS` and the same retry helper, so a fault gives
+the same reason here as in a model call.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import attrs
 import httpx
 
 from aigateway_sdk.control._decode import malformed
-from aigateway_sdk.errors import AiError, UnexpectedStatus
-from aigateway_sdk.transport.failures import reason_from_exception
+from aigateway_sdk.errors import AiError
+from aigateway_sdk.transport.failures import reason_from_body, reason_from_exception
 from aigateway_sdk.transport.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     SEND_ERRORS,
@@ -23,7 +26,12 @@ from aigateway_sdk.transport.http import (
     read_body,
     request_json,
 )
-from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
+from aigateway_sdk.transport.retry import (
+    DEFAULT_RETRY,
+    Classifier,
+    RetryPolicy,
+    retry_if_retryable,
+)
 from aigateway_sdk.validation import FieldError, ValidationError
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -92,8 +100,11 @@ class ControlApi:
         json_body: object = None,
         query: QueryPairs = (),
         retry: RetryPolicy | None = None,
+        classify: Classifier = retry_if_retryable,
     ) -> Envelope:
-        """Send one request and unwrap Cloudflare's envelope; raise `AiError` on failure."""
+        """Send one request and unwrap Cloudflare's envelope; raise `AiError` on failure.
+
+        Failures are retried by the admin's policy (or `retry`) as `classify` allows."""
         url = self._root + path
         if query:
             url += "?" + urlencode(query)
@@ -108,8 +119,9 @@ class ControlApi:
             json_body=json_body,
             retry=self.retry if retry is None else retry,
             max_response_bytes=self.max_response_bytes,
+            classify=classify,
         )
-        return unwrap(reply.body, reply.status)
+        return unwrap(reply.body, reply.status, reply.headers)
 
     async def fetch(self, path: str) -> tuple[httpx.Headers, bytes]:
         """GET a body that is not an envelope (a stored request or response): headers, bytes."""
@@ -166,16 +178,13 @@ async def iterate_pages(
         page += 1
 
 
-def unwrap(body: Any, status: int) -> Envelope:
-    """The `result` of a 2xx envelope; a `success: false` body is an error even on a 2xx."""
+def unwrap(body: Any, status: int, headers: httpx.Headers | None = None) -> Envelope:
+    """The `result` of a 2xx envelope; a `success: false` body is an error even on a 2xx
+    (`UnexpectedStatus`, read by the shared error map: messages, code and details)."""
     if not isinstance(body, dict):
         raise malformed("reply", f"expected an envelope object, got {type(body).__name__}")
     if body.get("success") is False:
-        errors = body.get("errors") or body.get("error") or []
-        messages = [str(e.get("message")) for e in errors if isinstance(e, dict)]
-        raise AiError(
-            UnexpectedStatus(message="; ".join(messages) or "success: false", status=status)
-        )
+        raise AiError(reason_from_body(status, headers, body, fallback="success: false"))
     info = body.get("result_info")
     total_count = total_pages = None
     if isinstance(info, dict):

@@ -11,13 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from aigateway_sdk import _json
-from aigateway_sdk.errors import AiError, MalformedOutput
+from aigateway_sdk.errors import AiError
+from aigateway_sdk.transport import failures
 
 MetadataValue = str | int | float | bool
 
 
 def malformed(what: str, problem: str) -> AiError:
-    return AiError(MalformedOutput(message=f"unexpected {what} from the API: {problem}"))
+    """`MalformedOutput` for a reply of the API whose `what` is not as documented."""
+    return AiError(failures.malformed(f"unexpected {what} from the API: {problem}"))
 
 
 class Reader:

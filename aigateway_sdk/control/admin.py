@@ -13,12 +13,10 @@ open. Every failure raises `AiError` with a typed reason.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Literal
 
-import anyio
 import attrs
 import httpx
 
@@ -27,13 +25,20 @@ from aigateway_sdk.control.logs import LogsClient
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Create, NoChange, Plan, Update, plan_for
 from aigateway_sdk.control.spec import AiGateway
-from aigateway_sdk.errors import AiError, Conflict, InvalidRequest, NotFound
-from aigateway_sdk.transport.retry import NO_RETRY, RetryPolicy
+from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
+from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.transport.retry import RetryPolicy
 
 ApplyAction = Literal["created", "updated", "unchanged"]
 
-_DUPLICATE = re.compile(r"already exists|duplicate|already in use", re.IGNORECASE)
 _APPLY_ATTEMPTS = 3
+
+
+def _create_failure(reason: Reason) -> Reason | None:
+    """Classifier of a create: a taken id (409, or a 400 saying so) is a `Conflict` raised at
+    once, never repeated; anything else is retried if retryable."""
+    reason = conflict_if_taken(reason)
+    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 @attrs.frozen(slots=True)
@@ -131,32 +136,10 @@ class GatewayAdmin:
         Retries what the policy retries, except a conflict: a create is not repeated once
         the server said the id is taken.
         """
-        retries_done = 0
-        while True:
-            try:
-                envelope = await self._api.call(
-                    "POST", "/gateways", json_body=spec.create_json(), retry=NO_RETRY
-                )
-            except AiError as error:
-                reason = error.reason
-                if isinstance(reason, InvalidRequest) and _DUPLICATE.search(reason.message):
-                    raise AiError(
-                        Conflict(
-                            message=reason.message,
-                            status=reason.status,
-                            code=reason.code,
-                            details=reason.details,
-                        )
-                    ) from None
-                if isinstance(reason, Conflict) or not reason.is_retryable:
-                    raise
-                delay = self._api.retry.delay(retries_done, reason.retry_after)
-                if delay is None:
-                    raise
-                await anyio.sleep(delay)
-                retries_done += 1
-                continue
-            return Gateway.from_api(envelope.result)
+        envelope = await self._api.call(
+            "POST", "/gateways", json_body=spec.create_json(), classify=_create_failure
+        )
+        return Gateway.from_api(envelope.result)
 
     async def update(self, spec: AiGateway) -> Gateway:
         """Replace every setting of the existing gateway `spec.id` (PUT, in place)."""

@@ -18,9 +18,15 @@ import attrs
 import httpx
 
 from aigateway_sdk import _json
-from aigateway_sdk.errors import AiError, MalformedOutput, Reason, Timeout
-from aigateway_sdk.transport.failures import reason_from_exception, reason_from_response
-from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
+from aigateway_sdk.errors import AiError, Timeout
+from aigateway_sdk.transport.failures import malformed, reason_from_exception, reason_from_response
+from aigateway_sdk.transport.retry import (
+    DEFAULT_RETRY,
+    Classifier,
+    RetryPolicy,
+    retry_if_retryable,
+    retrying,
+)
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
 """The binding's pool: enough for heavy fan-out, few idle sockets kept."""
@@ -57,13 +63,7 @@ def _is_json(headers: httpx.Headers) -> bool:
 
 
 def _malformed(response: httpx.Response, message: str) -> AiError:
-    return AiError(
-        MalformedOutput(
-            message=message,
-            status=response.status_code,
-            log_id=response.headers.get("cf-aig-log-id"),
-        )
-    )
+    return AiError(malformed(message, status=response.status_code, headers=response.headers))
 
 
 def _too_large(response: httpx.Response, max_bytes: int) -> AiError:
@@ -119,23 +119,6 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-async def _wait_or_raise(
-    reason: Reason,
-    retries_done: int,
-    retry: RetryPolicy,
-    waited: float,
-    deadline: float | None,
-    cause: BaseException | None,
-) -> float:
-    """Sleep before the next attempt and return how long; or raise the reason's `AiError`
-    when it is not retryable, the policy gives up, or the wait would pass `deadline`."""
-    delay = retry.delay(retries_done, reason.retry_after, waited) if reason.is_retryable else None
-    if delay is None or (deadline is not None and delay >= deadline - time.monotonic()):
-        raise AiError(reason) from cause
-    await anyio.sleep(delay)
-    return delay
-
-
 def _deadline_passed() -> AiError:
     return AiError(Timeout(message="no complete reply within the total time limit"))
 
@@ -153,21 +136,21 @@ async def request_json(
     timeout: float | None = None,
     deadline: float | None = None,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    classify: Classifier = retry_if_retryable,
 ) -> JsonReply:
     """Send and decode a JSON reply; raise `AiError` on any failure, after retries.
 
     `deadline` (a `time.monotonic()` value) bounds the whole call, retries and the reading
     of the body included: past it, `Timeout`; a retry whose wait would end past it is not
     made (the last reason is raised at once). A body over `max_response_bytes` (after
-    decompression, error replies too) is `MalformedOutput` and is not retried.
+    decompression, error replies too) is `MalformedOutput` and is not retried. `classify`
+    decides which failures are retried (see `transport.retry.retrying`).
     """
     if content is None and json_body is not None:
         content = _json.dumps(json_body)
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    retries_done = 0
-    waited = 0.0
-    while True:
-        cause: BaseException | None = None
+
+    async def attempt() -> JsonReply:
         try:
             request = client.build_request(
                 method, url, content=content, headers=headers, params=params, **extra
@@ -180,14 +163,13 @@ async def request_json(
                 if scope.cancelled_caught:
                     raise _deadline_passed()
         except SEND_ERRORS as error:
-            reason, cause = reason_from_exception(error), error
-        else:
-            status = response.status_code
-            if 200 <= status < 300:
-                return JsonReply(status, response.headers, decode_json(response, body))
-            reason = reason_from_response(status, response.headers, body)
-        waited += await _wait_or_raise(reason, retries_done, retry, waited, deadline, cause)
-        retries_done += 1
+            raise AiError(reason_from_exception(error)) from error
+        status = response.status_code
+        if 200 <= status < 300:
+            return JsonReply(status, response.headers, decode_json(response, body))
+        raise AiError(reason_from_response(status, response.headers, body))
+
+    return await retrying(attempt, retry, classify, deadline=deadline)
 
 
 async def _exchange(
@@ -242,6 +224,7 @@ async def open_stream(
     timeout: float | None = None,
     deadline: float | None = None,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    classify: Classifier = retry_if_retryable,
 ) -> AsyncIterator[httpx.Response]:
     """Open a streamed reply with a 2xx status (retrying until then); close it on exit.
 
@@ -250,10 +233,8 @@ async def open_stream(
     The body of an error reply is read up to `max_response_bytes` (over it: `MalformedOutput`).
     """
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    retries_done = 0
-    waited = 0.0
-    while True:
-        cause: BaseException | None = None
+
+    async def attempt() -> httpx.Response:
         try:
             request = client.build_request(method, url, content=content, headers=headers, **extra)
             if deadline is None:
@@ -264,13 +245,12 @@ async def open_stream(
                 if scope.cancelled_caught:
                     raise AiError(Timeout(message="no reply before the total time limit"))
         except SEND_ERRORS as error:
-            reason, cause = reason_from_exception(error), error
-        else:
-            if body is None:
-                break
-            reason = reason_from_response(response.status_code, response.headers, body)
-        waited += await _wait_or_raise(reason, retries_done, retry, waited, deadline, cause)
-        retries_done += 1
+            raise AiError(reason_from_exception(error)) from error
+        if body is None:
+            return response
+        raise AiError(reason_from_response(response.status_code, response.headers, body))
+
+    response = await retrying(attempt, retry, classify, deadline=deadline)
     try:
         yield response
     finally:

@@ -1,13 +1,26 @@
-"""Retry policy: how many times, how long between, and what the server asked for."""
+"""Retries: the policy (how many times, how long between, what the server asked for) and the
+one loop that carries it out (`retrying`), for model calls and control-plane calls alike.
+
+What is retried is decided by a classifier over the reason the attempt failed with (the
+reasons come from the error map, `transport/failures.py`): by default whatever the reason
+calls retryable (429, 408, 5xx, network errors, timeouts, 409).
+"""
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
+import anyio
 import attrs
 import httpx
+
+from aigateway_sdk.errors import AiError, Reason
+
+T = TypeVar("T")
 
 
 @attrs.frozen(slots=True)
@@ -81,4 +94,57 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-__all__ = ["DEFAULT_RETRY", "NO_RETRY", "RetryPolicy", "parse_retry_after"]
+Classifier = Callable[[Reason], Reason | None]
+"""Given the reason an attempt failed with: None when it may be retried (as far as the policy
+allows), or the reason to raise at once (the same one, or another it stands for)."""
+
+
+def retry_if_retryable(reason: Reason) -> Reason | None:
+    """The default classifier: retry what the reason says is retryable, raise the rest."""
+    return None if reason.is_retryable else reason
+
+
+async def retrying(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    classify: Classifier = retry_if_retryable,
+    *,
+    deadline: float | None = None,
+) -> T:
+    """`await attempt()` until it returns, retrying the `AiError`s `classify` allows.
+
+    Waits follow `policy` (`delay`: backoff with jitter or the server's `Retry-After`, at most
+    `max_retries` retries and `max_total_delay` seconds of waiting in all). A wait that would
+    end at or past `deadline` (a `time.monotonic()` value) is not made. When no retry is made
+    the attempt's own `AiError` is raised (its `__cause__` kept), or a new one for the reason
+    `classify` returned instead.
+    """
+    retries_done = 0
+    waited = 0.0
+    while True:
+        try:
+            return await attempt()
+        except AiError as error:
+            reason = error.reason
+            final = classify(reason)
+            if final is not None:
+                if final is reason:
+                    raise
+                raise AiError(final) from error.__cause__
+            delay = policy.delay(retries_done, reason.retry_after, waited)
+            if delay is None or (deadline is not None and delay >= deadline - time.monotonic()):
+                raise
+        await anyio.sleep(delay)
+        waited += delay
+        retries_done += 1
+
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "NO_RETRY",
+    "Classifier",
+    "RetryPolicy",
+    "parse_retry_after",
+    "retry_if_retryable",
+    "retrying",
+]
