@@ -21,6 +21,7 @@ from aigateway_sdk.errors import (
     InvalidRequest,
     MalformedOutput,
     NotFound,
+    UnexpectedStatus,
 )
 from aigateway_sdk.transport.retry import RetryPolicy
 from aigateway_sdk.validation import ValidationError
@@ -345,3 +346,55 @@ async def test_apply_gives_up_after_repeated_races() -> None:
             await admin.apply(AiGateway("G", id="g"))
     assert isinstance(error.value.reason, Conflict)
     assert [r.method for r in seen].count("POST") == 3
+
+
+async def test_create_retries_stop_at_max_total_delay() -> None:
+    """The create's retries go through the shared loop: waits of 0.01 s in a budget of
+    0.015 s allow one retry, where max_retries allows five (the old loop ignored the budget)."""
+    policy = RetryPolicy(
+        max_retries=5, initial_delay=0.01, multiplier=1, jitter=0, max_total_delay=0.015
+    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+    seen = 0
+
+    async def count(request: httpx.Request) -> None:
+        nonlocal seen
+        seen += 1
+
+    client.event_hooks["request"].append(count)
+    async with client, GatewayAdmin("acct", "tok", BASE, client=client, retry=policy) as admin:
+        with pytest.raises(AiError) as error:
+            await admin.create(AiGateway("G", id="g"))
+    assert error.value.status == 503
+    assert seen == 2
+
+
+async def test_success_false_on_a_2xx_is_read_by_the_shared_error_map() -> None:
+    body = {
+        "success": False,
+        "errors": [{"code": 7010, "message": "not today", "path": ["id"]}],
+        "result": None,
+    }
+    admin, _ = admin_with(
+        lambda r: httpx.Response(200, json=body, headers={"cf-aig-log-id": "01L"})
+    )
+    async with admin:
+        with pytest.raises(AiError) as error:
+            await admin.get("g")
+    reason = error.value.reason
+    assert isinstance(reason, UnexpectedStatus)
+    assert (reason.message, reason.status, reason.code) == ("not today", 200, 7010)
+    assert reason.details[0].path == ("id",)
+    assert reason.log_id == "01L"
+
+
+async def test_a_taken_id_reported_as_400_is_a_conflict_with_the_log_id() -> None:
+    reply = fail(400, 7001, "Gateway g already exists")
+    reply.headers["cf-aig-log-id"] = "01L"
+    admin, seen = admin_with(lambda r: reply)
+    async with admin:
+        with pytest.raises(AiError) as error:
+            await admin.create(AiGateway("G", id="g"))
+    assert isinstance(error.value.reason, Conflict)
+    assert error.value.log_id == "01L"
+    assert len(seen) == 1

@@ -8,7 +8,7 @@ import errno
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from typing import Any
 
@@ -21,6 +21,7 @@ from aigateway_sdk import (
     AuthenticationFailed,
     Conflict,
     Finish,
+    GatewayAdmin,
     GatewayBinding,
     InvalidRequest,
     MalformedOutput,
@@ -40,6 +41,7 @@ from .faultserver import (
     Action,
     FaultServer,
     Flood,
+    close_before_headers,
     gzip_blocks,
     gzip_bomb,
     never_answer,
@@ -905,3 +907,68 @@ async def test_stream_opening_with_a_byte_order_mark_keeps_its_first_event(
     parts, error = await stream_parts(model_for(server.url))
     assert error is None
     assert deltas(parts) == ["first", "second"]
+
+
+# -- one error map: the control plane and the data plane agree ---------------------------------
+
+PARITY_FAULTS: dict[str, Callable[[], Action]] = {
+    "429 with retry-after-ms and a log id": lambda: rate_limited(
+        {"retry-after-ms": "10", "cf-aig-log-id": "01PARITY"}
+    ),
+    "401 of the gateway token (error list)": lambda: reply(
+        401, {"success": False, "error": [{"code": 2009, "message": "Unauthorized"}]}
+    ),
+    "400 with field paths": lambda: reply(
+        400, {"success": False, "errors": [{"code": 7003, "message": "bad", "path": ["a", 1]}]}
+    ),
+    "503 with an OpenAI error object": lambda: reply(
+        503, {"error": {"message": "overloaded", "type": "server", "code": "busy"}}
+    ),
+    "502 with a text body": lambda: reply(502, b"<html>bad gateway</html>"),
+    "404 without a body": lambda: reply(404, b""),
+    "reset before the headers": reset_before_headers,
+    "closed before the headers": close_before_headers,
+    "reset in the middle of the body": reset_mid_body,
+    "200 that is not JSON": lambda: reply(200, b"{not json"),
+}
+
+
+def _facts(error: AiError) -> tuple[object, ...]:
+    r = error.reason
+    return (type(r), r.status, r.code, r.message, r.log_id, r.retry_after, r.details)
+
+
+@BACKENDS
+@pytest.mark.parametrize("fault", list(PARITY_FAULTS))
+async def test_the_control_plane_and_the_data_plane_give_the_same_reason(
+    server: FaultServer, fault: str
+) -> None:
+    """The same fault, once retried (when retryable), through a model call, a stream's opening
+    and a control-plane call: the same reason, field for field, after as many requests (a
+    stream already handed to the caller excepted: it is never retried)."""
+    server.default = PARITY_FAULTS[fault]()
+    seen: dict[str, tuple[tuple[object, ...], int]] = {}
+
+    error = await generate_error(model_for(server.url, retries=1))
+    seen["generate"] = _facts(error), len(server.requests)
+    server.clear()
+
+    _parts, stream_error = await stream_parts(model_for(server.url, retries=1))
+    assert stream_error is not None
+    seen["stream"] = _facts(stream_error), len(server.requests)
+    server.clear()
+
+    policy = RetryPolicy(max_retries=1, initial_delay=0.01, jitter=0)
+    async with GatewayAdmin("acct", "tok", f"{server.url}/client/v4", retry=policy) as admin:
+        with pytest.raises(AiError) as caught:
+            await admin.get("gw")
+    seen["control"] = _facts(caught.value), len(server.requests)
+
+    assert seen["generate"] == seen["control"]
+    assert seen["control"][1] == (2 if caught.value.is_retryable else 1)
+    facts, requests = seen["stream"]
+    assert facts == seen["control"][0]
+    if fault == "reset in the middle of the body":
+        assert requests == 1  # a stream whose 2xx head has reached the caller is not retried
+    else:
+        assert requests == seen["control"][1]
