@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from aigateway_sdk import _json
+from aigateway_sdk.contract.headers import MetadataValue
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.transport import failures
-
-MetadataValue = str | int | float | bool
 
 
 def malformed(what: str, problem: str) -> AiError:

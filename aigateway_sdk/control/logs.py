@@ -8,35 +8,27 @@ async for entry in logs.list(filters=[LogFilter("model", "contains", "llama")], 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import attrs
 
+from aigateway_sdk.contract.headers import MetadataValue, metadata_problem
+from aigateway_sdk.contract.logs import (
+    DIRECTIONS,
+    OPERATORS,
+    ORDER_BY,
+    Direction,
+    FilterOperator,
+    FilterValue,
+    OrderBy,
+    feedback_problem,
+    filter_problem,
+    operator_problem,
+    score_problem,
+)
 from aigateway_sdk.control._api import ControlApi, QueryPairs, iterate_pages, segment
-from aigateway_sdk.control._decode import MetadataValue
 from aigateway_sdk.control.models import LogBody, LogEntry
 from aigateway_sdk.validation import FieldError, ValidationError
-
-FilterOperator = Literal["eq", "neq", "contains", "lt", "gt"]
-FilterValue = str | int | float | bool | None
-OrderBy = Literal[
-    "created_at",
-    "provider",
-    "model",
-    "model_type",
-    "success",
-    "cached",
-    "cost",
-    "tokens_in",
-    "tokens_out",
-    "duration",
-    "feedback",
-]
-Direction = Literal["asc", "desc"]
-
-OPERATORS: tuple[str, ...] = get_args(FilterOperator)
-ORDER_BY: tuple[str, ...] = get_args(OrderBy)
-DIRECTIONS: tuple[str, ...] = get_args(Direction)
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
@@ -45,8 +37,14 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
         raise ValidationError([FieldError((name,), f"must be one of {allowed}")], what="log query")
 
 
-def _validate_operator(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    _check_choice("operator", value, OPERATORS)
+def _validate_operator(instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if (problem := operator_problem(instance.key, value)) is not None:
+        raise ValidationError([FieldError(("operator",), problem)], what="filter")
+
+
+def _validate_value(instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if (problem := filter_problem(instance.key, instance.operator, (value,))) is not None:
+        raise ValidationError([FieldError(("value",), problem)], what="filter")
 
 
 def _validate_key(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -58,14 +56,17 @@ def _validate_key(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) 
 class LogFilter:
     """One condition on logs: `LogFilter("model", "eq", "@cf/meta/llama-3.1-8b-instruct")`.
 
-    Keys are Cloudflare's: `id, created_at, success, cached, provider, model, model_type,
-    tokens_in, tokens_out, duration, cost, feedback, event_id, status_code, metadata.key,
-    metadata.value, ...`. `lt`/`gt` compare numbers and times; `contains` matches text.
+    Keys are Cloudflare's (`aigateway_sdk.contract.logs.FILTER_FIELDS`: `id, created_at,
+    success, cached, provider, model, model_type, tokens_in, tokens_out, duration, cost,
+    feedback, event_id, status_code, metadata.key, metadata.value, ...`). `lt`/`gt` compare
+    text, numbers and times and need a value; `contains` matches text and metadata; booleans
+    take `eq`/`neq`. An operator that does not fit a known key fails when the filter is built
+    (`ValidationError`); a key the SDK does not know is left to the server to judge.
     """
 
     key: str = attrs.field(validator=_validate_key)
     operator: FilterOperator = attrs.field(validator=_validate_operator)
-    value: FilterValue
+    value: FilterValue = attrs.field(validator=_validate_value)
 
     @classmethod
     def parse(cls, text: str) -> LogFilter:
@@ -190,11 +191,7 @@ class LogsClient:
 
         Only the arguments given are sent.
         """
-        errors = []
-        if feedback is not None and feedback not in (-1, 0, 1):
-            errors.append(FieldError(("feedback",), "must be -1, 0 or 1"))
-        if score is not None and (isinstance(score, bool) or not 0 <= score <= 100):
-            errors.append(FieldError(("score",), "must be a number from 0 to 100"))
+        errors = _patch_errors(feedback, score, metadata)
         if errors:
             raise ValidationError(errors, what="log feedback")
         body: dict[str, Any] = {}
@@ -226,6 +223,18 @@ class LogsClient:
         result = envelope.result
         deleted = result.get("deleted") if isinstance(result, dict) else None
         return deleted if isinstance(deleted, int) and not isinstance(deleted, bool) else None
+
+
+def _patch_errors(feedback: object, score: object, metadata: object) -> list[FieldError]:
+    problems = (
+        ("feedback", None if feedback is None else feedback_problem(feedback)),
+        ("score", None if score is None else score_problem(score)),
+    )
+    errors = [FieldError((name,), problem) for name, problem in problems if problem]
+    if metadata is not None and (found := metadata_problem(metadata)) is not None:
+        key, problem = found
+        errors.append(FieldError(("metadata",) if key is None else ("metadata", key), problem))
+    return errors
 
 
 async def _take(

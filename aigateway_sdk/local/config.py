@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
+from aigateway_sdk.contract.gateway import MAX_GATEWAYS_PER_ACCOUNT
 from aigateway_sdk.local.auth import secret_repr
 from aigateway_sdk.local.clock import Clock, SystemClock
 
@@ -101,7 +102,7 @@ class LocalGatewayConfig:
     cache_max_entries: int = 10_000
     cache_max_bytes: int = 64 << 20
     cache_max_entry_bytes: int = 25_000_000
-    max_gateways_per_account: int = 10
+    max_gateways_per_account: int = MAX_GATEWAYS_PER_ACCOUNT
     log_cap_override: int | None = None
     log_durability: LogDurability = "commit"
     log_batch_max: int = 512

@@ -1,6 +1,7 @@
 """The control plane for gateways: `/client/v4/accounts/{account_id}/ai-gateway/gateways...`.
 
-Validation uses `aigateway_sdk.control.spec` (the same rules as the SDK's `AiGateway`).
+Bodies are checked once, by `GatewaySettings.from_json` (`aigateway_sdk.contract.gateway`: the
+same rules as the SDK's `AiGateway`).
 Every reply is Cloudflare's envelope. `PUT` is an in-place update: fields missing from the
 body keep their current values, `created_at` stays, `modified_at` moves.
 """
@@ -14,13 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aigateway_sdk.control.spec import SETTINGS_RULES, GatewaySettings, check_settings_json
+from aigateway_sdk.contract.gateway import SETTINGS_RULES, GatewaySettings
 from aigateway_sdk.local.body import read_json
 from aigateway_sdk.local.errors import CODE_AUTH_ERROR, ApiError, ok
 from aigateway_sdk.local.params import int_param
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.store import Store
-from aigateway_sdk.validation import FieldError
+from aigateway_sdk.validation import FieldError, ValidationError
 
 Handler = Callable[[Request], Awaitable[Response]]
 PREFIX = "/client/v4/accounts/{account_id}/ai-gateway"
@@ -42,6 +43,14 @@ def _object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError.invalid([FieldError(("body",), "must be a JSON object")])
     return body
+
+
+def _settings(body: dict[str, Any], *, creating: bool) -> GatewaySettings:
+    """The settings of a JSON body, or a 400 naming every bad field."""
+    try:
+        return GatewaySettings.from_json(body, creating=creating)
+    except ValidationError as error:
+        raise ApiError.invalid(error.errors) from None
 
 
 class ControlPlane:
@@ -84,10 +93,7 @@ class ControlPlane:
 
     async def create_gateway(self, request: Request) -> Response:
         body = _object(await read_json(request, self.state.config.max_body_bytes))
-        errors = check_settings_json(body, creating=True)
-        if errors:
-            raise ApiError.invalid(errors)
-        settings = GatewaySettings.from_json(body, creating=True)
+        settings = _settings(body, creating=True)
         live = self.state.registry.create(
             request.path_params["account_id"], body["id"], settings, self.state.clock.now()
         )
@@ -107,12 +113,9 @@ class ControlPlane:
         params = request.path_params
         body = _object(await read_json(request, self.state.config.max_body_bytes))
         live = self.state.control_gateway(params["account_id"], params["gateway_id"])
-        errors = check_settings_json(body, creating=False)
-        if errors:
-            raise ApiError.invalid(errors)
         merged = live.settings.settings_json()
         merged.update({name: body[name] for name in SETTINGS_RULES if name in body})
-        settings = GatewaySettings.from_json(merged)
+        settings = _settings(merged, creating=False)
         old = live.settings
         updated = self.state.registry.replace(live, settings, self.state.clock.now())
         if old.cache_invalidate_on_update or settings.cache_invalidate_on_update:

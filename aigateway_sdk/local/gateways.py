@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import attrs
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import DEFAULT_GATEWAY_ID, GatewaySettings
 from aigateway_sdk.local.errors import CODE_ALREADY_EXISTS, CODE_TOO_MANY_GATEWAYS, ApiError
 from aigateway_sdk.local.ratelimit import Rule
 from aigateway_sdk.local.records import GatewayRecord, LogCap
-
-DEFAULT_GATEWAY_ID = "default"
 
 
 @attrs.frozen(slots=True)

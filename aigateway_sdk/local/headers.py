@@ -1,44 +1,31 @@
-"""The `cf-aig-*` request headers, parsed and checked once per request into `RequestOptions`."""
+"""The `cf-aig-*` request headers, parsed and checked once per request into `RequestOptions`.
+
+Names and bounds come from `aigateway_sdk.contract.headers`; the parsing is this server's own,
+so the local gateway tests the SDK's encoding independently.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
 from aigateway_sdk._json import dumps, loads
+from aigateway_sdk.contract.cost import COST_FIELDS, CustomCost, price_problem
+from aigateway_sdk.contract.headers import (
+    AUTHORIZATION,
+    CACHE_TTL_FLOOR,
+    OPTIONS,
+    PREFIX,
+    HeaderOption,
+    OptionKind,
+    metadata_problem,
+)
+from aigateway_sdk.contract.limits import BACKOFFS, Backoff
 from aigateway_sdk.local.auth import secret_repr
 from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.validation import FieldError
-
-Backoff = Literal["constant", "linear", "exponential"]
-
-CACHE_TTL_MIN = 60
-CACHE_TTL_MAX = 30 * 24 * 3600
-MAX_ATTEMPTS = 5
-METADATA_MAX_ENTRIES = 5
-# This gateway's own bounds (Cloudflare documents none): an integer header must fit in 64 bits,
-# a request timeout is at most an hour, a retry delay at most a minute (the gateway setting's
-# `retry_delay` range in Cloudflare's OpenAPI schema), and every custom cost value is a finite
-# number of at most a million.
-INT64_MAX = 2**63 - 1
-REQUEST_TIMEOUT_MAX_MS = 3_600_000
-RETRY_DELAY_MAX_MS = 60_000
-CUSTOM_COST_MAX = 1_000_000.0
-
-
-@attrs.frozen(slots=True)
-class CustomCost:
-    per_token_in: float = 0.0
-    per_token_out: float = 0.0
-    total_cost: float | None = None
-
-    def cost(self, tokens_in: int | None, tokens_out: int | None) -> float:
-        if self.total_cost is not None:
-            return self.total_cost
-        return (tokens_in or 0) * self.per_token_in + (tokens_out or 0) * self.per_token_out
 
 
 @attrs.frozen(slots=True)
@@ -65,65 +52,83 @@ def _bad(header: str, message: str) -> ApiError:
     return ApiError.invalid([FieldError((header,), message)])
 
 
-def _flag(header: str, value: str) -> bool:
+def _flag(option: HeaderOption, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("true", "1"):
         return True
     if lowered in ("false", "0"):
         return False
-    raise _bad(header, "must be true or false")
+    raise _bad(option.header, "must be true or false")
 
 
-def _int(header: str, value: str, minimum: int, maximum: int = INT64_MAX) -> int:
+def _int(option: HeaderOption, value: str) -> int:
+    bounds = option.range
+    assert bounds is not None
     try:
         number = int(value.strip())  # ValueError past 4,300 digits too
     except ValueError:
-        raise _bad(header, "must be an integer") from None
-    if not minimum <= number <= maximum:
-        raise _bad(header, f"must be between {minimum} and {maximum}")
+        raise _bad(option.header, "must be an integer") from None
+    if number not in bounds:
+        raise _bad(option.header, f"must be between {bounds.low} and {bounds.high}")
     return number
 
 
+def _text(_option: HeaderOption, value: str) -> str | None:
+    return value or None  # an empty header is no header
+
+
 def check_metadata(value: object, where: str) -> str:
-    """Metadata as JSON text, after checking it: an object of <= 5 string/number/bool values."""
-    if not isinstance(value, dict):
-        raise _bad(where, "must be a JSON object")
-    if len(value) > METADATA_MAX_ENTRIES:
-        raise _bad(where, f"must have at most {METADATA_MAX_ENTRIES} entries")
-    for key, item in value.items():
-        if not isinstance(item, str | int | float) or (
-            isinstance(item, float) and not math.isfinite(item)
-        ):
-            raise _bad(where, f"value of {key!r} must be a string, number or boolean")
+    """Metadata as JSON text, after checking it (`contract.headers.metadata_problem`)."""
+    found = metadata_problem(value)
+    if found is not None:
+        key, problem = found
+        raise _bad(where, problem if key is None else f"value of {key!r} {problem}")
     return dumps(value).decode()
 
 
-def _custom_cost(value: str) -> CustomCost:
-    header = "cf-aig-custom-cost"
+def _metadata(option: HeaderOption, value: str) -> str:
+    try:
+        parsed = loads(value)
+    except ValueError:
+        raise _bad(option.header, "must be a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise _bad(option.header, "must be a JSON object")
+    return check_metadata(parsed, option.header)
+
+
+def _backoff(option: HeaderOption, value: str) -> str:
+    word = value.strip()
+    if word not in BACKOFFS:
+        raise _bad(option.header, "must be constant, linear or exponential")
+    return word
+
+
+def _custom_cost(option: HeaderOption, value: str) -> CustomCost:
     try:
         data = loads(value)
     except ValueError:
-        raise _bad(header, "must be JSON") from None
+        raise _bad(option.header, "must be JSON") from None
     if not isinstance(data, dict):
-        raise _bad(header, "must be a JSON object")
+        raise _bad(option.header, "must be a JSON object")
     numbers: dict[str, float] = {}
-    for key in ("per_token_in", "per_token_out", "total_cost"):
+    for key in COST_FIELDS:
         if key in data:
-            item = data[key]
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, int | float)
-                or not 0 <= item <= CUSTOM_COST_MAX
-            ):
-                raise _bad(header, f"{key} must be a number from 0 to {CUSTOM_COST_MAX:.0f}")
-            numbers[key] = float(item)
+            if (problem := price_problem(data[key])) is not None:
+                raise _bad(option.header, f"{key} {problem}")
+            numbers[key] = float(data[key])
     if not numbers:
-        raise _bad(header, "needs per_token_in/per_token_out or total_cost")
-    return CustomCost(
-        per_token_in=numbers.get("per_token_in", 0.0),
-        per_token_out=numbers.get("per_token_out", 0.0),
-        total_cost=numbers.get("total_cost"),
-    )
+        raise _bad(option.header, "needs per_token_in/per_token_out or total_cost")
+    return CustomCost(**numbers)
+
+
+_PARSERS: dict[OptionKind, Callable[[HeaderOption, str], Any]] = {
+    "int": _int,
+    "bool": _flag,
+    "text": _text,
+    "metadata": _metadata,
+    "backoff": _backoff,
+    "cost": _custom_cost,
+}
 
 
 def header_map(scope: Mapping[str, Any]) -> dict[str, str]:
@@ -133,59 +138,16 @@ def header_map(scope: Mapping[str, Any]) -> dict[str, str]:
 
 def parse_options(headers: Mapping[str, str]) -> RequestOptions:
     """Every `cf-aig-*` header of a request. Raises ApiError (400) on a malformed one."""
-    if not any(name.startswith("cf-aig-") for name in headers):
+    if not any(name.startswith(PREFIX) for name in headers):
         return DEFAULT_OPTIONS
-    get = headers.get
-    ttl = get("cf-aig-cache-ttl")
-    skip = get("cf-aig-skip-cache")
-    key = get("cf-aig-cache-key")
-    metadata = get("cf-aig-metadata")
-    collect = get("cf-aig-collect-log")
-    timeout = get("cf-aig-request-timeout")
-    attempts = get("cf-aig-max-attempts")
-    delay = get("cf-aig-retry-delay")
-    backoff = get("cf-aig-backoff")
-    cost = get("cf-aig-custom-cost")
-    metadata_json: str | None = None
-    if metadata is not None:
-        try:
-            parsed = loads(metadata)
-        except ValueError:
-            raise _bad("cf-aig-metadata", "must be a JSON object") from None
-        metadata_json = check_metadata(parsed, "cf-aig-metadata")
-    if backoff is not None and backoff.strip() not in ("constant", "linear", "exponential"):
-        raise _bad("cf-aig-backoff", "must be constant, linear or exponential")
-    return RequestOptions(
-        cache_ttl=None
-        if ttl is None
-        else min(max(_int("cf-aig-cache-ttl", ttl, 0), CACHE_TTL_MIN), CACHE_TTL_MAX),
-        skip_cache=False if skip is None else _flag("cf-aig-skip-cache", skip),
-        cache_key=key if key else None,
-        metadata=metadata_json,
-        collect_log=None if collect is None else _flag("cf-aig-collect-log", collect),
-        event_id=get("cf-aig-event-id") or None,
-        request_timeout_ms=None
-        if timeout is None
-        else _int("cf-aig-request-timeout", timeout, 1, REQUEST_TIMEOUT_MAX_MS),
-        max_attempts=None
-        if attempts is None
-        else _int("cf-aig-max-attempts", attempts, 1, MAX_ATTEMPTS),
-        retry_delay_ms=None
-        if delay is None
-        else _int("cf-aig-retry-delay", delay, 0, RETRY_DELAY_MAX_MS),
-        backoff=backoff.strip() if backoff is not None else None,  # type: ignore[arg-type]
-        custom_cost=None if cost is None else _custom_cost(cost),
-        gateway_authorization=get("cf-aig-authorization"),
-    )
+    values: dict[str, Any] = {
+        option.field: _PARSERS[option.kind](option, raw)
+        for option in OPTIONS
+        if (raw := headers.get(option.header)) is not None
+    }
+    if "cache_ttl" in values:
+        values["cache_ttl"] = max(values["cache_ttl"], CACHE_TTL_FLOOR)
+    return RequestOptions(**values, gateway_authorization=headers.get(AUTHORIZATION))
 
 
-__all__ = [
-    "CUSTOM_COST_MAX",
-    "REQUEST_TIMEOUT_MAX_MS",
-    "RETRY_DELAY_MAX_MS",
-    "CustomCost",
-    "RequestOptions",
-    "check_metadata",
-    "header_map",
-    "parse_options",
-]
+__all__ = ["RequestOptions", "check_metadata", "header_map", "parse_options"]

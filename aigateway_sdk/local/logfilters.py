@@ -17,41 +17,19 @@ from typing import Any, cast
 from starlette.datastructures import QueryParams
 
 from aigateway_sdk._json import loads
-from aigateway_sdk.local.logsql import FILTER_KEYS
+from aigateway_sdk.contract.logs import (
+    FILTER_KEYS,
+    LIST_EQ_PARAMS,
+    LIST_RANGE_PARAMS,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
+    OPERATORS,
+    FilterValue,
+)
 from aigateway_sdk.local.params import bad_param
-from aigateway_sdk.local.records import FilterValue, LogFilter, Operator
+from aigateway_sdk.local.records import LogFilter
 
-OPERATORS = ("eq", "neq", "contains", "lt", "gt")
-MAX_FILTERS = 50
-MAX_FILTER_VALUES = 100
-"""This gateway's caps on one query (Cloudflare documents none): they keep the SQL within
-SQLite's expression depth (1,000) and bound-parameter (32,766) limits."""
 _BRACKET = re.compile(r"^filters\[(\d+)\]\[(key|operator|value)\](?:\[(\d*)\])?$")
-
-_SIMPLE_EQ = {
-    "provider": "provider",
-    "model": "model",
-    "model_type": "model_type",
-    "success": "success",
-    "cached": "cached",
-    "feedback": "feedback",
-    "request_content_type": "request_content_type",
-    "response_content_type": "response_content_type",
-}
-_SIMPLE_RANGE = {
-    "start_date": ("created_at", "gt"),
-    "end_date": ("created_at", "lt"),
-    "min_cost": ("cost", "gt"),
-    "max_cost": ("cost", "lt"),
-    "min_duration": ("duration", "gt"),
-    "max_duration": ("duration", "lt"),
-    "min_tokens_in": ("tokens_in", "gt"),
-    "max_tokens_in": ("tokens_in", "lt"),
-    "min_tokens_out": ("tokens_out", "gt"),
-    "max_tokens_out": ("tokens_out", "lt"),
-    "min_total_tokens": ("tokens", "gt"),
-    "max_total_tokens": ("tokens", "lt"),
-}
 
 
 def _make(key: object, operator: object, values: list[Any], where: str) -> LogFilter:
@@ -66,7 +44,7 @@ def _make(key: object, operator: object, values: list[Any], where: str) -> LogFi
     for value in values:
         if value is not None and not isinstance(value, str | int | float | bool):
             raise bad_param(where, "values must be strings, numbers, booleans or null")
-    return LogFilter(key, cast(Operator, operator), tuple(cast(list[FilterValue], values)))
+    return LogFilter(key, operator, tuple(cast(list[FilterValue], values)))
 
 
 def _json_filters(raw: str) -> list[LogFilter]:
@@ -135,17 +113,17 @@ def parse_filters(query: QueryParams) -> tuple[LogFilter, ...]:
         filters.extend(_json_filters(raw))
     filters.extend(_flat_filters(query))
     filters.extend(_bracket_filters(query))
-    for name, key in _SIMPLE_EQ.items():
+    for name in LIST_EQ_PARAMS:
         value = query.get(name)
         if value:
-            filters.append(LogFilter(key, "eq", (value,)))
-    for name, (key, operator) in _SIMPLE_RANGE.items():
+            filters.append(LogFilter(name, "eq", (value,)))
+    for name, (key, operator) in LIST_RANGE_PARAMS.items():
         value = query.get(name)
         if value:
-            filters.append(LogFilter(key, "lt" if operator == "lt" else "gt", (value,)))
+            filters.append(LogFilter(key, operator, (value,)))
     if len(filters) > MAX_FILTERS:
         raise bad_param("filters", f"at most {MAX_FILTERS} filters per request")
     return tuple(filters)
 
 
-__all__ = ["MAX_FILTERS", "MAX_FILTER_VALUES", "parse_filters"]
+__all__ = ["parse_filters"]

@@ -12,20 +12,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aigateway_sdk.contract.headers import BODY_TRUNCATED
+from aigateway_sdk.contract.logs import DIRECTIONS, ORDER_BY, feedback_problem, score_problem
 from aigateway_sdk.local.body import read_json
-from aigateway_sdk.local.controlplane import PREFIX, guarded
+from aigateway_sdk.local.controlplane import MAX_PER_PAGE, PREFIX, guarded
 from aigateway_sdk.local.errors import ApiError, ok
 from aigateway_sdk.local.gateways import LiveGateway
 from aigateway_sdk.local.headers import check_metadata
 from aigateway_sdk.local.logfilters import parse_filters
-from aigateway_sdk.local.logsql import ORDER_COLUMNS, FilterError
+from aigateway_sdk.local.logsql import FilterError
 from aigateway_sdk.local.params import bad_param, choice_param, int_param
 from aigateway_sdk.local.records import LogDeletion, LogPatch, LogQuery, LogRecord
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.validation import FieldError
-
-MAX_PER_PAGE = 1000
-ORDERS = tuple(ORDER_COLUMNS)
 
 
 class LogsApi:
@@ -58,9 +57,9 @@ class LogsApi:
             page=int_param(query, "page", 1, 1),
             per_page=int_param(query, "per_page", 20, 1, MAX_PER_PAGE),
             search=query.get("search") or None,
-            order_by=choice_param(query, ("order_by",), "created_at", ORDERS),
+            order_by=choice_param(query, ("order_by",), "created_at", ORDER_BY),
             direction=choice_param(  # type: ignore[arg-type]
-                query, ("order_by_direction", "direction"), "desc", ("asc", "desc")
+                query, ("order_by_direction", "direction"), "desc", DIRECTIONS
             ),
             filters=parse_filters(query),
         )
@@ -120,9 +119,9 @@ class LogsApi:
         deletion = LogDeletion(
             filters=parse_filters(query),
             limit=None if limit is None else int_param(query, "limit", 0, 1),
-            order_by=choice_param(query, ("order_by",), "created_at", ORDERS),
+            order_by=choice_param(query, ("order_by",), "created_at", ORDER_BY),
             direction=choice_param(  # type: ignore[arg-type]
-                query, ("order_by_direction", "direction"), "asc", ("asc", "desc")
+                query, ("order_by_direction", "direction"), "asc", DIRECTIONS
             ),
         )
         try:
@@ -134,25 +133,17 @@ class LogsApi:
 
 
 def _body_response(body: bytes, content_type: str | None, truncated: bool) -> Response:
-    headers = {"cf-aig-body-truncated": "true"} if truncated else {}
+    headers = {BODY_TRUNCATED: "true"} if truncated else {}
     return Response(body, media_type=content_type or "application/octet-stream", headers=headers)
 
 
 def _patch(body: dict[str, Any]) -> LogPatch:
     feedback = body.get("feedback")
     score = body.get("score")
-    if (
-        "feedback" in body
-        and feedback is not None
-        and (isinstance(feedback, bool) or feedback not in (-1, 0, 1))
-    ):
-        raise ApiError.invalid([FieldError(("feedback",), "must be -1, 0 or 1")])
-    if (
-        "score" in body
-        and score is not None
-        and (isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 100)
-    ):
-        raise ApiError.invalid([FieldError(("score",), "must be a number from 0 to 100")])
+    checks = (("feedback", feedback, feedback_problem), ("score", score, score_problem))
+    for name, value, check in checks:
+        if value is not None and (problem := check(value)) is not None:
+            raise ApiError.invalid([FieldError((name,), problem)])
     metadata = body.get("metadata")
     metadata_json = None if metadata is None else check_metadata(metadata, "metadata")
     return LogPatch(

@@ -1,54 +1,30 @@
-"""Log filters, search and ordering as SQL (WHERE / ORDER BY fragments with parameters)."""
+"""Log filters, search and ordering as SQL (WHERE / ORDER BY fragments with parameters).
+
+The filter keys, their types and the operators each takes are the contract's
+(`aigateway_sdk.contract.logs`); this module knows only how each is stored.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
 
+from aigateway_sdk.contract.logs import (
+    FILTER_FIELDS,
+    ORDER_BY,
+    FieldKind,
+    FilterValue,
+    filter_problem,
+)
 from aigateway_sdk.local.clock import parse_rfc3339
-from aigateway_sdk.local.records import FilterValue, LogFilter
+from aigateway_sdk.local.records import LogFilter
 
-ColumnKind = Literal["text", "bool", "number", "time"]
-
-COLUMNS: dict[str, tuple[str, ColumnKind]] = {
-    "id": ("id", "text"),
-    "created_at": ("created_ms", "time"),
-    "request_content_type": ("request_content_type", "text"),
-    "response_content_type": ("response_content_type", "text"),
-    "request_type": ("request_type", "text"),
-    "success": ("success", "bool"),
-    "cached": ("cached", "bool"),
-    "provider": ("provider", "text"),
-    "model": ("model", "text"),
-    "model_type": ("model_type", "text"),
-    "cost": ("cost", "number"),
-    "tokens": ("(IFNULL(tokens_in, 0) + IFNULL(tokens_out, 0))", "number"),
-    "tokens_in": ("tokens_in", "number"),
-    "tokens_out": ("tokens_out", "number"),
-    "duration": ("duration", "number"),
-    "feedback": ("feedback", "number"),
-    "event_id": ("event_id", "text"),
-    "status_code": ("status_code", "number"),
-    "step": ("step", "number"),
-    "path": ("path", "text"),
-}
-METADATA_KEYS = ("metadata.key", "metadata.value")
-FILTER_KEYS = (*COLUMNS, *METADATA_KEYS)
-
-ORDER_COLUMNS = {
+_STORED_AS = {
     "created_at": "created_ms",
-    "provider": "provider",
-    "model": "model",
-    "model_type": "model_type",
-    "success": "success",
-    "cached": "cached",
-    "cost": "cost",
-    "tokens_in": "tokens_in",
-    "tokens_out": "tokens_out",
-    "duration": "duration",
-    "feedback": "feedback",
+    "tokens": "(IFNULL(tokens_in, 0) + IFNULL(tokens_out, 0))",
 }
+"""The SQL for each filter or order key not stored under its own name."""
+ORDER_COLUMNS: dict[str, str] = {name: _STORED_AS.get(name, name) for name in ORDER_BY}
 
 _META_VALUE = (
     "CASE json_each.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
@@ -64,35 +40,52 @@ class FilterError(ValueError):
     """A filter that cannot be applied (unknown key, wrong value type, bad operator)."""
 
 
-def coerce(kind: ColumnKind, key: str, value: FilterValue) -> object:
-    """A filter value converted for comparison with the column `key`."""
-    if value is None:
-        return None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-            return int(value.lower() in ("true", "1"))
-        if isinstance(value, int | float) and value in (0, 1):
-            return int(value)
-        raise FilterError(f"filter {key}: {value!r} is not a boolean")
-    if kind == "number":
-        if isinstance(value, bool):
-            raise FilterError(f"filter {key}: {value!r} is not a number")
-        try:
-            return float(value)
-        except ValueError:
-            raise FilterError(f"filter {key}: {value!r} is not a number") from None
-    if kind == "time":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if not math.isfinite(value) or abs(value) > _MAX_MILLIS:
-                raise FilterError(f"filter {key}: {value!r} is out of range")
-            return int(value * 1000) if value < 1e11 else int(value)
-        try:
-            return int(parse_rfc3339(str(value)) * 1000)
-        except ValueError:
-            raise FilterError(f"filter {key}: {value!r} is not a date-time") from None
+def _as_bool(key: str, value: FilterValue) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return int(value.lower() in ("true", "1"))
+    if isinstance(value, int | float) and value in (0, 1):
+        return int(value)
+    raise FilterError(f"filter {key}: {value!r} is not a boolean")
+
+
+def _as_number(key: str, value: FilterValue) -> object:
+    if isinstance(value, bool):
+        raise FilterError(f"filter {key}: {value!r} is not a number")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise FilterError(f"filter {key}: {value!r} is not a number") from None
+
+
+def _as_time(key: str, value: FilterValue) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or abs(value) > _MAX_MILLIS:
+            raise FilterError(f"filter {key}: {value!r} is out of range")
+        return int(value * 1000) if value < 1e11 else int(value)
+    try:
+        return int(parse_rfc3339(str(value)) * 1000)
+    except ValueError:
+        raise FilterError(f"filter {key}: {value!r} is not a date-time") from None
+
+
+def _as_text(_key: str, value: FilterValue) -> object:
     return text(value)
+
+
+_COERCE: dict[FieldKind, Callable[[str, FilterValue], object]] = {
+    "bool": _as_bool,
+    "number": _as_number,
+    "time": _as_time,
+    "text": _as_text,
+    "metadata": _as_text,
+}
+
+
+def coerce(kind: FieldKind, key: str, value: FilterValue) -> object:
+    """A filter value converted for comparison with the column `key`."""
+    return None if value is None else _COERCE[kind](key, value)
 
 
 def text(value: FilterValue) -> str:
@@ -108,57 +101,52 @@ def _like(value: object) -> str:
     return f"%{escaped}%"
 
 
+def _equal_sql(column: str, negate: bool, values: list[object]) -> tuple[str, list[object]]:
+    non_null = [v for v in values if v is not None]
+    parts = []
+    if non_null:
+        parts.append(f"{column} IN ({','.join('?' * len(non_null))})")
+    has_null = len(non_null) != len(values)
+    if has_null:
+        parts.append(f"{column} IS NULL")
+    clause = "(" + " OR ".join(parts) + ")"
+    if negate:  # NULL is "not equal" to every non-null value
+        clause = f"NOT {clause}" if has_null else f"(NOT {clause} OR {column} IS NULL)"
+    return clause, non_null
+
+
+def _contains_sql(column: str, values: list[object]) -> tuple[str, list[object]]:
+    clause = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in values)
+    return f"({clause})", [_like(v) for v in values]
+
+
 def filter_sql(item: LogFilter) -> tuple[str, list[object]]:
     if not item.values:
         raise FilterError(f"filter {item.key}: needs at least one value")
-    if item.key in METADATA_KEYS:
-        return _metadata_sql(item)
-    if item.key not in COLUMNS:
+    if item.key not in FILTER_FIELDS:
         raise FilterError(f"unknown filter key {item.key!r}")
-    column, kind = COLUMNS[item.key]
+    problem = filter_problem(item.key, item.operator, item.values)
+    if problem is not None:
+        raise FilterError(f"filter {item.key}: {problem}")
+    kind = FILTER_FIELDS[item.key]
+    if kind == "metadata":
+        return _metadata_sql(item)
+    column = _STORED_AS.get(item.key, item.key)
     values = [coerce(kind, item.key, v) for v in item.values]
-    op = item.operator
-    if op in ("eq", "neq"):
-        non_null = [v for v in values if v is not None]
-        parts = []
-        params: list[object] = []
-        if non_null:
-            parts.append(f"{column} IN ({','.join('?' * len(non_null))})")
-            params.extend(non_null)
-        if len(non_null) != len(values):
-            parts.append(f"{column} IS NULL")
-        clause = "(" + " OR ".join(parts) + ")"
-        if op == "neq":
-            if len(non_null) == len(values):
-                clause = f"(NOT {clause} OR {column} IS NULL)"
-            else:
-                clause = f"NOT {clause}"
-        return clause, params
-    if op == "contains":
-        if kind != "text":
-            raise FilterError(f"filter {item.key}: `contains` needs a text field")
-        clause = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in values)
-        return f"({clause})", [_like(v) for v in values]
-    if op in ("lt", "gt"):
-        if kind == "bool" or values[0] is None:
-            raise FilterError(f"filter {item.key}: `{op}` needs an ordered value")
-        return f"{column} {'<' if op == 'lt' else '>'} ?", [values[0]]
-    raise FilterError(f"unknown filter operator {op!r}")
+    if item.operator == "contains":
+        return _contains_sql(column, values)
+    if item.operator in ("lt", "gt"):
+        return f"{column} {'<' if item.operator == 'lt' else '>'} ?", [values[0]]
+    return _equal_sql(column, item.operator == "neq", values)
 
 
 def _metadata_sql(item: LogFilter) -> tuple[str, list[object]]:
     field = "json_each.key" if item.key == "metadata.key" else _META_VALUE
     values = [text(v) for v in item.values if v is not None]
-    if not values:
-        raise FilterError(f"filter {item.key}: needs a value")
-    if item.operator in ("eq", "neq"):
-        inner = f"{field} IN ({','.join('?' * len(values))})"
-        params: list[object] = list(values)
-    elif item.operator == "contains":
-        inner = "(" + " OR ".join(f"{field} LIKE ? ESCAPE '\\'" for _ in values) + ")"
-        params = [_like(v) for v in values]
+    if item.operator == "contains":
+        inner, params = _contains_sql(field, list(values))
     else:
-        raise FilterError(f"filter {item.key}: operator {item.operator!r} is not supported")
+        inner, params = f"{field} IN ({','.join('?' * len(values))})", list(values)
     exists = f"EXISTS (SELECT 1 FROM json_each(IFNULL(logs.metadata, '{{}}')) WHERE {inner})"
     return (f"NOT {exists}" if item.operator == "neq" else exists), params
 
@@ -187,4 +175,4 @@ def order_sql(order_by: str, direction: str) -> str:
     return f"{column} {word}, seq {word}"
 
 
-__all__ = ["FILTER_KEYS", "ORDER_COLUMNS", "FilterError", "coerce", "order_sql", "where_sql"]
+__all__ = ["ORDER_COLUMNS", "FilterError", "coerce", "order_sql", "where_sql"]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings, LogManagementStrategy
+from aigateway_sdk.contract.logs import LOG_FIELDS, Direction, FilterValue
+from aigateway_sdk.contract.logs import FilterOperator as Operator
 from aigateway_sdk.local.clock import rfc3339
-
-FilterValue = str | float | bool | None
-Operator = Literal["eq", "neq", "contains", "lt", "gt"]
-Direction = Literal["asc", "desc"]
 
 
 @attrs.frozen(slots=True)
@@ -67,30 +65,8 @@ class LogRecord:
     score: float | None = None
 
     def to_json(self, *, detail: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": self.id,
-            "created_at": rfc3339(self.created_at),
-            "provider": self.provider,
-            "model": self.model,
-            "model_type": self.model_type,
-            "path": self.path,
-            "success": self.success,
-            "cached": self.cached,
-            "status_code": self.status_code,
-            "duration": self.duration,
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "cost": self.cost,
-            "custom_cost": self.custom_cost,
-            "metadata": self.metadata,
-            "event_id": self.event_id,
-            "step": self.step,
-            "request_type": self.request_type,
-            "request_content_type": self.request_content_type,
-            "response_content_type": self.response_content_type,
-            "feedback": self.feedback,
-            "score": self.score,
-        }
+        body: dict[str, Any] = {name: getattr(self, name) for name in LOG_FIELDS}
+        body["created_at"] = rfc3339(self.created_at)
         if detail:
             body["request_head"] = self.request_body.decode("utf-8", "replace")
             body["request_head_complete"] = not self.request_truncated
@@ -141,7 +117,7 @@ class LogCap:
     """How many logs a gateway keeps, and what happens at the cap."""
 
     limit: int
-    strategy: Literal["STOP_INSERTING", "DELETE_OLDEST"]
+    strategy: LogManagementStrategy
 
 
 __all__ = [

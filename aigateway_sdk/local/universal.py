@@ -8,13 +8,13 @@ from typing import Any
 import attrs
 
 from aigateway_sdk._json import dumps
+from aigateway_sdk.contract.headers import UNIVERSAL_CONFIG
+from aigateway_sdk.contract.limits import BACKOFFS
 from aigateway_sdk.local.body import load_json
 from aigateway_sdk.local.errors import CODE_INVALID, ApiError
 from aigateway_sdk.local.exchange import Target
-from aigateway_sdk.local.headers import MAX_ATTEMPTS, REQUEST_TIMEOUT_MAX_MS, RETRY_DELAY_MAX_MS
 from aigateway_sdk.local.upstreams.router import WORKERS_AI, CallPolicy, is_workers_ai
 
-BACKOFFS = ("constant", "linear", "exponential")
 MAX_STEPS = 20
 """Steps in one Universal body (this gateway's cap; Cloudflare documents none). Each failed
 step is logged, so an unbounded list would be a log flood from one request."""
@@ -56,46 +56,65 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
-    """One step; `policy` (from the request's headers) is what its `config` overrides."""
+_POLICY_FIELDS = {
+    "request_timeout_ms": "timeout_ms",
+    "max_attempts": "max_attempts",
+    "retry_delay_ms": "retry_delay_ms",
+}
+"""The call policy's field for each header option a step's `config` can set."""
 
-    def bad(message: str) -> ApiError:
-        return ApiError(400, CODE_INVALID, f"step {index}: {message}", path=(str(index),))
 
-    if not isinstance(step, dict):
-        raise bad("must be an object")
-    provider, endpoint = step.get("provider"), step.get("endpoint")
-    if not isinstance(provider, str) or not isinstance(endpoint, str):
-        raise bad("provider and endpoint must be strings")
-    target = step_target(provider, endpoint)
-    if target is None:
-        raise bad(f"unsupported provider/endpoint {provider}/{endpoint}")
-    headers = step.get("headers") or {}
-    if not isinstance(headers, dict):
-        raise bad("headers must be an object")
-    config = step.get("config") or {}
-    if not isinstance(config, dict):
-        raise bad("config must be an object")
+class _BadStep(ValueError):
+    """A step's problem; `parse_step` turns it into a 400 naming the step."""
+
+
+def _object(step: dict[str, Any], key: str) -> dict[str, Any]:
+    value = step.get(key) or {}
+    if not isinstance(value, dict):
+        raise _BadStep(f"{key} must be an object")
+    return value
+
+
+def _policy_changes(config: dict[str, Any]) -> dict[str, Any]:
+    """What a step's `config` changes in the call policy, each value checked."""
     changes: dict[str, Any] = {}
-    for key, field, low, high in (
-        ("requestTimeout", "timeout_ms", 1, REQUEST_TIMEOUT_MAX_MS),
-        ("maxAttempts", "max_attempts", 1, MAX_ATTEMPTS),
-        ("retryDelay", "retry_delay_ms", 0, RETRY_DELAY_MAX_MS),
-    ):
+    for key, (option, bounds) in UNIVERSAL_CONFIG.items():
         if key in config:
             value = config[key]
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise bad(f"config.{key} must be an integer")
-            if value < low or (high is not None and value > high):
-                raise bad(f"config.{key} is out of range")
-            changes[field] = value
+            if bounds.problem(value) is not None:
+                raise _BadStep(
+                    f"config.{key} must be an integer from {bounds.low} to {bounds.high}"
+                )
+            changes[_POLICY_FIELDS[option]] = value
     if "backoff" in config:
         if config["backoff"] not in BACKOFFS:
-            raise bad("config.backoff must be constant, linear or exponential")
+            raise _BadStep("config.backoff must be constant, linear or exponential")
         changes["backoff"] = config["backoff"]
+    return changes
+
+
+def _step(step: object, policy: CallPolicy) -> Step:
+    if not isinstance(step, dict):
+        raise _BadStep("must be an object")
+    provider, endpoint = step.get("provider"), step.get("endpoint")
+    if not isinstance(provider, str) or not isinstance(endpoint, str):
+        raise _BadStep("provider and endpoint must be strings")
+    target = step_target(provider, endpoint)
+    if target is None:
+        raise _BadStep(f"unsupported provider/endpoint {provider}/{endpoint}")
+    headers = _object(step, "headers")
+    changes = _policy_changes(_object(step, "config"))
     if changes:
         policy = attrs.evolve(policy, **changes)
     return Step(target, dumps(step.get("query")), _header(headers, "authorization"), policy)
+
+
+def parse_step(step: object, index: int, policy: CallPolicy) -> Step:
+    """One step; `policy` (from the request's headers) is what its `config` overrides."""
+    try:
+        return _step(step, policy)
+    except _BadStep as problem:
+        raise ApiError(400, CODE_INVALID, f"step {index}: {problem}", path=(str(index),)) from None
 
 
 def without_headers(body: bytes) -> bytes:
