@@ -66,7 +66,7 @@ class ControlApi:
         *,
         client: httpx.AsyncClient | None,
         retry: RetryPolicy | None,
-        timeout: float,
+        timeout: float | None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         problems = [
@@ -74,6 +74,10 @@ class ControlApi:
             for name, value in (("account_id", account_id), ("api_token", api_token))
             if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\0")
         ]
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+        ):
+            problems.append(FieldError(("timeout",), f"must be seconds > 0, got {timeout!r}"))
         if problems:
             raise ValidationError(problems, what="gateway admin")
         self.account_id = account_id
@@ -146,7 +150,7 @@ class ControlApi:
             await client.aclose()
 
 
-async def iterate_pages(
+def iterate_pages(
     api: ControlApi,
     path: str,
     *,
@@ -155,9 +159,26 @@ async def iterate_pages(
     decode: Callable[[object], T],
     what: str,
 ) -> AsyncGenerator[T, None]:
-    """Every item of a paged list, fetching page after page as the caller iterates."""
-    if per_page < 1:
-        raise ValidationError([FieldError(("per_page",), "must be >= 1")], what="list query")
+    """Every item of a paged list, fetching page after page as the caller iterates.
+
+    A bad `per_page` raises `ValidationError` here, when the list is asked for, not on the
+    first iteration."""
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
+        raise ValidationError(
+            [FieldError(("per_page",), f"must be an integer >= 1, got {per_page!r}")],
+            what="list query",
+        )
+    return _pages(api, path, query, per_page, decode, what)
+
+
+async def _pages(
+    api: ControlApi,
+    path: str,
+    query: QueryPairs,
+    per_page: int,
+    decode: Callable[[object], T],
+    what: str,
+) -> AsyncGenerator[T, None]:
     page, seen = 1, 0
     while True:
         envelope = await api.call(

@@ -25,6 +25,7 @@ import httpx
 from aigateway_sdk._install import install_line
 from aigateway_sdk.transport.http import DEFAULT_LIMITS
 from aigateway_sdk.transport.proxies import PROXY_SCHEMES, ProxyRoutes
+from aigateway_sdk.validation import FieldError, ValidationError
 
 # httpcore2's exception classes and the httpx ones that mean the same thing. Looked up along
 # the raised exception's MRO, so the most specific match wins.
@@ -172,7 +173,8 @@ def _proxy(url: str) -> httpcore2.Proxy:
     """httpcore2's proxy for a URL; credentials in the URL become `Proxy-Authorization`."""
     parsed = httpx.URL(url)
     if parsed.scheme not in PROXY_SCHEMES:
-        raise ValueError(f"unsupported proxy scheme {parsed.scheme!r} in {parsed.host!r}")
+        problem = f"unsupported proxy scheme {parsed.scheme!r} in {parsed.host!r}"
+        raise ValidationError([FieldError(("proxy",), problem)], what="transport")
     if parsed.scheme.startswith("socks"):
         _require("socksio", "a SOCKS proxy", "pip install 'httpcore2[socks]'")
     auth = (parsed.username, parsed.password) if parsed.username else None

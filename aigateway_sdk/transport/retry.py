@@ -8,6 +8,7 @@ calls retryable (429, 408, 5xx, network errors, timeouts, 409).
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ import attrs
 import httpx
 
 from aigateway_sdk.errors import AiError, Reason
+from aigateway_sdk.validation import FieldError, ValidationError
 
 T = TypeVar("T")
 
@@ -33,17 +35,27 @@ class RetryPolicy:
     to decide. `max_total_delay` bounds the time one call spends waiting between attempts: a
     wait that would take the sum past it is not made, and the last error is raised at once.
     With the defaults a call waits at most 30 s in all, however the server answers.
+
+    A bad value raises `ValidationError` naming every bad field (`max_retries` an integer
+    >= 0; the delays numbers >= 0, `multiplier` >= 1, `jitter` from 0 to 1).
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
-    initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
-    multiplier: float = attrs.field(default=2.0, validator=attrs.validators.ge(1))
-    jitter: float = attrs.field(
-        default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
-    )
-    max_retry_after: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    max_total_delay: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    multiplier: float = 2.0
+    jitter: float = 0.2
+    max_retry_after: float = 30.0
+    max_total_delay: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        problems = [
+            FieldError((field.name,), problem)
+            for field in attrs.fields(RetryPolicy)
+            if (problem := _policy_problem(field.name, getattr(self, field.name))) is not None
+        ]
+        if problems:
+            raise ValidationError(problems, what="retry policy")
 
     def delay(
         self, retry_number: int, retry_after: float | None, waited: float = 0.0
@@ -64,6 +76,27 @@ class RetryPolicy:
             if self.jitter:
                 wait *= 1 - self.jitter * random.random()
         return wait if waited + wait <= self.max_total_delay else None
+
+
+_LOWEST = {"multiplier": 1.0}
+"""The smallest value of each number of the policy (0 unless named here)."""
+
+
+def _policy_problem(name: str, value: object) -> str | None:
+    """What is wrong with one field of a `RetryPolicy`, or None."""
+    if name == "max_retries":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else f"must be an integer >= 0, got {value!r}"
+    lowest = _LOWEST.get(name, 0.0)
+    highest = 1.0 if name == "jitter" else math.inf
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and lowest <= value <= highest  # NaN fails this too
+    ):
+        return None
+    bounds = f"from {lowest:g} to {highest:g}" if highest < math.inf else f">= {lowest:g}"
+    return f"must be a number {bounds}, got {value!r}"
 
 
 DEFAULT_RETRY = RetryPolicy()
