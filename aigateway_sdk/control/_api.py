@@ -55,6 +55,22 @@ def segment(value: str) -> str:
     return quote(value, safe="@")
 
 
+def _connection_problems(
+    account_id: str, api_token: str, timeout: float | None
+) -> list[FieldError]:
+    """What is wrong with an admin's account id, token and timeout (all refused when built)."""
+    problems = [
+        FieldError((name,), "is required and must be one line")
+        for name, value in (("account_id", account_id), ("api_token", api_token))
+        if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\0")
+    ]
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        problems.append(FieldError(("timeout",), f"must be seconds > 0, got {timeout!r}"))
+    return problems
+
+
 class ControlApi:
     """Calls `{base_url}/accounts/{account_id}/ai-gateway{path}` with the account's token."""
 
@@ -69,15 +85,7 @@ class ControlApi:
         timeout: float | None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        problems = [
-            FieldError((name,), "is required and must be one line")
-            for name, value in (("account_id", account_id), ("api_token", api_token))
-            if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\0")
-        ]
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
-        ):
-            problems.append(FieldError(("timeout",), f"must be seconds > 0, got {timeout!r}"))
+        problems = _connection_problems(account_id, api_token, timeout)
         if problems:
             raise ValidationError(problems, what="gateway admin")
         self.account_id = account_id

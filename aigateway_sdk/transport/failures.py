@@ -197,16 +197,20 @@ def reason_from_error_frame(
     if event != "error" and not is_error_frame:
         return None
     details = error_details(body)
-    message = "; ".join(d.message for d in details if d.message)
-    if not message and isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = body["message"]
-    message = message or data.decode("utf-8", "replace")
+    message = "; ".join(d.message for d in details if d.message) or _frame_message(body, data)
     return ProviderError(
         message=f"the stream failed: {message}"[:MAX_MESSAGE_CHARS],
         code=details[0].code if details else None,
         log_id=log_id,
         details=details,
     )
+
+
+def _frame_message(body: object, data: bytes) -> str:
+    """An error frame's own `message`, else its text."""
+    if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"]:
+        return str(body["message"])
+    return data.decode("utf-8", "replace")
 
 
 def malformed(
