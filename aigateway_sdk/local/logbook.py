@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from aigateway_sdk.local.config import LogDurability
 from aigateway_sdk.local.records import LogCap, LogRecord
-from aigateway_sdk.local.store import LogEntry, Store
+from aigateway_sdk.local.store import LogWrite, Store
 
 _log = logging.getLogger("aigateway_sdk.local")
 
@@ -44,7 +44,7 @@ class Logbook:
         self._store = store
         self.commit = durability == "commit"
         self._lock = threading.Lock()
-        self._entries: list[LogEntry] = []
+        self._entries: list[LogWrite] = []
         self._waiters: list[Waiter] = []
         self._in_flight = 0  # batches handed to the writer and not yet done
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,7 +118,7 @@ class Logbook:
 
         self._submit(entries, done)
 
-    def _submit(self, entries: list[LogEntry], then: Callable[[list[LogOutcome]], None]) -> None:
+    def _submit(self, entries: list[LogWrite], then: Callable[[list[LogOutcome]], None]) -> None:
         """Store `entries` as one job, then call `then` with each one's outcome. A batch that
         fails is retried one log per job, so only the logs that cannot be stored fail."""
         future = self._store.submit(self._store.add_logs(entries), hook=False)
@@ -135,7 +135,7 @@ class Logbook:
         future.add_done_callback(done)
 
     def _one_by_one(
-        self, entries: list[LogEntry], then: Callable[[list[LogOutcome]], None]
+        self, entries: list[LogWrite], then: Callable[[list[LogOutcome]], None]
     ) -> None:
         outcomes: list[LogOutcome] = [False] * len(entries)
         remaining = [len(entries)]

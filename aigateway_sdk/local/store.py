@@ -1,11 +1,10 @@
-"""State on disk: gateways and logs in SQLite (WAL), with exactly one writer thread.
+"""State on disk: gateways and logs in SQLite (WAL), every operation a job of the writer.
 
-Every database operation is a job run on the writer thread, in submission order. The thread
-takes whatever jobs are waiting (up to `batch_max`) and runs them in one transaction, each in
-its own savepoint (when there are several), then commits and only then resolves the jobs'
-futures: a caller that awaited its job knows the change is committed (group commit; many
-concurrent log writes cost one commit). Reads are jobs too, so they see every write submitted
-before them.
+The tables are described in `schema`, the thread that runs the jobs (group commit, one
+transaction per batch, a savepoint per job) is the `Writer`; the `Store` holds the jobs
+themselves and what they share: the number of logs each gateway keeps (for its cap), which a
+batch that is rolled back puts back as it was. Reads are jobs too, so they see every write
+submitted before them.
 
 Logs arrive in batches (`add_logs`, one job and one future for many rows; see `Logbook`), so
 the per-log cost is one row of a multi-row INSERT, not a thread hop and a future of its own.
@@ -15,19 +14,15 @@ queued, so every job still runs after every log written before it was submitted.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import os
-import queue
 import sqlite3
 import tempfile
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import chain
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from aigateway_sdk._json import dumps, loads
-from aigateway_sdk.control.spec import GatewaySettings
 from aigateway_sdk.local.logsql import order_sql, where_sql
 from aigateway_sdk.local.records import (
     GatewayRecord,
@@ -37,136 +32,16 @@ from aigateway_sdk.local.records import (
     LogQuery,
     LogRecord,
 )
+from aigateway_sdk.local.schema import GATEWAYS, LOGS, SCHEMA
+from aigateway_sdk.local.writer import Undo, Writer
 
 T = TypeVar("T")
-Job = Callable[[sqlite3.Connection], Any]
-LogEntry = tuple[LogRecord, LogCap | None]
+LogWrite = tuple[LogRecord, LogCap | None]
+"""A log to store and the cap of its gateway (None: no cap)."""
+Counts = dict[tuple[str, str], int]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS gateways (
-    account_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    modified_at REAL NOT NULL,
-    PRIMARY KEY (account_id, id)
-);
-CREATE TABLE IF NOT EXISTS logs (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    account_id TEXT NOT NULL,
-    gateway_id TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    model_type TEXT,
-    path TEXT NOT NULL,
-    success INTEGER NOT NULL,
-    cached INTEGER NOT NULL,
-    status_code INTEGER NOT NULL,
-    duration INTEGER NOT NULL,
-    tokens_in INTEGER,
-    tokens_out INTEGER,
-    cost REAL,
-    custom_cost INTEGER NOT NULL DEFAULT 0,
-    metadata TEXT,
-    event_id TEXT,
-    step INTEGER,
-    request_type TEXT,
-    request_content_type TEXT,
-    response_content_type TEXT,
-    request_body BLOB,
-    request_size INTEGER NOT NULL DEFAULT 0,
-    request_truncated INTEGER NOT NULL DEFAULT 0,
-    response_body BLOB,
-    response_size INTEGER NOT NULL DEFAULT 0,
-    response_truncated INTEGER NOT NULL DEFAULT 0,
-    feedback INTEGER,
-    score REAL
-);
-CREATE INDEX IF NOT EXISTS logs_by_gateway ON logs (account_id, gateway_id, seq);
-"""
-
-_LOG_COLUMNS = (
-    "id, account_id, gateway_id, created_ms, provider, model, model_type, path, success, cached, "
-    "status_code, duration, tokens_in, tokens_out, cost, custom_cost, metadata, event_id, step, "
-    "request_type, request_content_type, response_content_type, request_body, request_size, "
-    "request_truncated, response_body, response_size, response_truncated, feedback, score"
-)
-_ROW = f"({','.join('?' * 30)})"
-_INSERT_LOG = f"INSERT INTO logs ({_LOG_COLUMNS}) VALUES {_ROW}"
-_INSERT_ROWS: dict[int, str] = {}  # rows per statement -> the INSERT
-_STOP = object()
-
-
-def _log_row(rec: LogRecord) -> tuple[object, ...]:
-    return (
-        rec.id,
-        rec.account_id,
-        rec.gateway_id,
-        int(rec.created_at * 1000),
-        rec.provider,
-        rec.model,
-        rec.model_type,
-        rec.path,
-        int(rec.success),
-        int(rec.cached),
-        rec.status_code,
-        rec.duration,
-        rec.tokens_in,
-        rec.tokens_out,
-        rec.cost,
-        int(rec.custom_cost),
-        rec.metadata,
-        rec.event_id,
-        rec.step,
-        rec.request_type,
-        rec.request_content_type,
-        rec.response_content_type,
-        rec.request_body,
-        rec.request_size,
-        int(rec.request_truncated),
-        rec.response_body,
-        rec.response_size,
-        int(rec.response_truncated),
-        rec.feedback,
-        rec.score,
-    )
-
-
-def _log_from_row(row: sqlite3.Row | tuple[Any, ...]) -> LogRecord:
-    return LogRecord(
-        id=row[0],
-        account_id=row[1],
-        gateway_id=row[2],
-        created_at=row[3] / 1000,
-        provider=row[4],
-        model=row[5],
-        model_type=row[6],
-        path=row[7],
-        success=bool(row[8]),
-        cached=bool(row[9]),
-        status_code=row[10],
-        duration=row[11],
-        tokens_in=row[12],
-        tokens_out=row[13],
-        cost=row[14],
-        custom_cost=bool(row[15]),
-        metadata=row[16],
-        event_id=row[17],
-        step=row[18],
-        request_type=row[19],
-        request_content_type=row[20],
-        response_content_type=row[21],
-        request_body=bytes(row[22] or b""),
-        request_size=row[23],
-        request_truncated=bool(row[24]),
-        response_body=bytes(row[25] or b""),
-        response_size=row[26],
-        response_truncated=bool(row[27]),
-        feedback=row[28],
-        score=row[29],
-    )
+_ROWS_MAX = 32
+"""Rows per multi-row INSERT at most (a power of two; fewer if SQLite allows fewer parameters)."""
 
 
 class Store:
@@ -178,16 +53,20 @@ class Store:
             self._temp_dir = tempfile.TemporaryDirectory(prefix="aigateway-")
             path = os.path.join(self._temp_dir.name, "gateway.db")
         self.path = Path(path)
-        self._batch_max = max(1, batch_max)
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._conn: sqlite3.Connection | None = None
-        self._thread: threading.Thread | None = None
-        self._counts: dict[tuple[str, str], int] = {}
+        self._writer = Writer(batch_max=batch_max, checkpoint=self._checkpoint)
+        self._counts: Counts = {}
+        """Logs kept per (account, gateway): read and written by jobs only."""
         self._rows_max = 1
-        self._submit_lock = threading.Lock()
-        self._closing = False
-        self.before_submit: Callable[[], None] | None = None
-        """Called by `submit()` before it queues a job (the `Logbook` flushes its logs)."""
+
+    @property
+    def before_submit(self) -> Callable[[], None] | None:
+        """Called before any job is queued, and on close (the `Logbook` flushes its logs)."""
+        return self._writer.before_submit
+
+    @before_submit.setter
+    def before_submit(self, hook: Callable[[], None] | None) -> None:
+        self._writer.before_submit = hook
 
     # lifecycle -------------------------------------------------------------------------------
 
@@ -197,23 +76,14 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
+        conn.executescript(SCHEMA)
         # Rows per multi-row INSERT: a power of two within SQLite's limit on parameters.
-        self._rows_max = 1 << min(
-            5, (conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 30).bit_length() - 1
-        )
+        fit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // LOGS.width
+        self._rows_max = min(_ROWS_MAX, 1 << (fit.bit_length() - 1))
         self._conn = conn
         gateways = [
-            GatewayRecord(
-                account_id=row[0],
-                id=row[1],
-                settings=GatewaySettings.from_json(loads(row[2])),
-                created_at=row[3],
-                modified_at=row[4],
-            )
-            for row in conn.execute(
-                "SELECT account_id, id, settings, created_at, modified_at FROM gateways"
-            )
+            GATEWAYS.record(row)
+            for row in conn.execute(f"SELECT {GATEWAYS.names} FROM {GATEWAYS.name}")
         ]
         self._counts = {
             (row[0], row[1]): row[2]
@@ -221,22 +91,12 @@ class Store:
                 "SELECT account_id, gateway_id, COUNT(*) FROM logs GROUP BY account_id, gateway_id"
             )
         }
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="aigateway-store", daemon=True)
-        self._thread.start()
+        self._writer.start(conn)
         return gateways
 
     def close(self) -> None:
         """Run every queued job, commit, stop the writer and close the database."""
-        if self._thread is not None:
-            hook = self.before_submit
-            if hook is not None:
-                hook()
-            with self._submit_lock:
-                self._closing = True
-                self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        self._writer.stop()
         if self._conn is not None:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
@@ -251,108 +111,26 @@ class Store:
         self, job: Callable[[sqlite3.Connection], T], *, hook: bool = True
     ) -> concurrent.futures.Future[T]:
         """Queue a job; `hook=False` skips `before_submit` (for the `Logbook`'s own jobs)."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        if self._thread is None:
-            future.set_exception(RuntimeError("the store is closed"))
-            return future
-        before = self.before_submit
-        if hook and before is not None:
-            before()
-        with self._submit_lock:
-            if self._closing:
-                future.set_exception(RuntimeError("the store is closed"))
-                return future
-            self._queue.put((job, future))
-        return future
+        return self._writer.submit(job, hook=hook)
 
     async def call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.wrap_future(self.submit(job))
+        return await self._writer.call(job)
 
-    def _run(self) -> None:
-        conn = self._conn
-        assert conn is not None
-        stopping = False
-        while not stopping:
-            batch: list[tuple[Job, concurrent.futures.Future[Any]]] = []
-            item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    batch.append(item)  # type: ignore[arg-type]
-                if stopping or len(batch) >= self._batch_max:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                self._run_batch(conn, batch)
+    def _checkpoint(self) -> Undo:
+        """Before each batch (on the writer): how to put the counts back if it is rolled back."""
+        counts = dict(self._counts)
 
-    def _run_batch(
-        self, conn: sqlite3.Connection, batch: list[tuple[Job, concurrent.futures.Future[Any]]]
-    ) -> None:
-        outcomes: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
-        counts_before = dict(self._counts)
-        # A lone job needs no savepoint: if it fails, the whole transaction is rolled back.
-        # (Every statement is a hand-over of the GIL to the event loop and back; fewer is
-        # cheaper for both threads.)
-        alone = len(batch) == 1
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job, future in batch:
-                if not future.set_running_or_notify_cancel():
-                    continue
-                if not alone:
-                    conn.execute("SAVEPOINT job")
-                try:
-                    result = job(conn)
-                except Exception as error:
-                    if alone:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        self._counts = counts_before
-                    else:
-                        conn.execute("ROLLBACK TO job")
-                        conn.execute("RELEASE job")
-                    outcomes.append((future, None, error))
-                else:
-                    if not alone:
-                        conn.execute("RELEASE job")
-                    outcomes.append((future, result, None))
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-        except Exception as error:  # the commit itself failed: nothing of the batch is stored
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self._counts = counts_before
-            for _job, future in batch:
-                if future.done():
-                    continue
-                if future.running() or future.set_running_or_notify_cancel():
-                    future.set_exception(error)
-            return
-        for future, result, failure in outcomes:
-            if failure is None:
-                future.set_result(result)
-            else:
-                future.set_exception(failure)
+        def undo() -> None:
+            self._counts = counts
+
+        return undo
 
     # gateways ----------------------------------------------------------------------------------
 
     @staticmethod
     def save_gateway(record: GatewayRecord) -> Callable[[sqlite3.Connection], None]:
         def job(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR REPLACE INTO gateways VALUES (?, ?, ?, ?, ?)",
-                (
-                    record.account_id,
-                    record.id,
-                    dumps(record.settings.settings_json()).decode(),
-                    record.created_at,
-                    record.modified_at,
-                ),
-            )
+            conn.execute(GATEWAYS.insert(verb="INSERT OR REPLACE"), GATEWAYS.row(record))
 
         return job
 
@@ -382,7 +160,7 @@ class Store:
 
         return job
 
-    def add_logs(self, entries: list[LogEntry]) -> Callable[[sqlite3.Connection], list[bool]]:
+    def add_logs(self, entries: list[LogWrite]) -> Callable[[sqlite3.Connection], list[bool]]:
         """Insert logs in order, each under its gateway's cap, exactly as `add_log` one by one
         would; the job returns for each whether it was stored. All or nothing: if one row
         fails, none is stored (the `Logbook` then retries them one by one)."""
@@ -402,11 +180,11 @@ class Store:
 
         return job
 
-    def _insert_logs(self, conn: sqlite3.Connection, entries: list[LogEntry]) -> list[bool]:
+    def _insert_logs(self, conn: sqlite3.Connection, entries: list[LogWrite]) -> list[bool]:
         """Rows go in by runs, many per statement; a cap that deletes the oldest logs first
         inserts the run before it, so the deletion sees every earlier log of the batch."""
         stored: list[bool] = []
-        rows: list[tuple[object, ...]] = []
+        rows: list[Sequence[object]] = []
         counts = self._counts
         for record, cap in entries:
             key = (record.account_id, record.gateway_id)
@@ -425,24 +203,21 @@ class Store:
                     (*key, excess),
                 ).rowcount
                 count -= deleted
-            rows.append(_log_row(record))
+            rows.append(LOGS.row(record))
             counts[key] = count + 1
             stored.append(True)
         if rows:
             self._insert_rows(conn, rows)
         return stored
 
-    def _insert_rows(self, conn: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    def _insert_rows(self, conn: sqlite3.Connection, rows: list[Sequence[object]]) -> None:
         """One multi-row INSERT per power-of-two chunk (rows keep their order, so their `seq`):
         one statement step, and one GIL hand-over, for many rows."""
         start, total = 0, len(rows)
         while start < total:
             size = min(self._rows_max, 1 << ((total - start).bit_length() - 1))
-            sql = _INSERT_ROWS.get(size)
-            if sql is None:
-                sql = _INSERT_ROWS[size] = ",".join([_INSERT_LOG, *[_ROW] * (size - 1)])
             chunk = rows[start : start + size]
-            conn.execute(sql, [value for row in chunk for value in row])
+            conn.execute(LOGS.insert(size), list(chain.from_iterable(chunk)))
             start += size
 
     @staticmethod
@@ -455,10 +230,10 @@ class Store:
         def job(conn: sqlite3.Connection) -> tuple[list[LogRecord], int]:
             total = conn.execute(f"SELECT COUNT(*) FROM logs WHERE {where}", params).fetchone()[0]
             rows = conn.execute(
-                f"SELECT {_LOG_COLUMNS} FROM logs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                f"SELECT {LOGS.names} FROM logs WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, query.per_page, (query.page - 1) * query.per_page],
             ).fetchall()
-            return [_log_from_row(row) for row in rows], int(total)
+            return [LOGS.record(row) for row in rows], int(total)
 
         return job
 
@@ -468,11 +243,10 @@ class Store:
     ) -> Callable[[sqlite3.Connection], LogRecord | None]:
         def job(conn: sqlite3.Connection) -> LogRecord | None:
             row = conn.execute(
-                f"SELECT {_LOG_COLUMNS} FROM logs WHERE id = ? AND account_id = ? "
-                "AND gateway_id = ?",
+                f"SELECT {LOGS.names} FROM logs WHERE id = ? AND account_id = ? AND gateway_id = ?",
                 (log_id, account_id, gateway_id),
             ).fetchone()
-            return None if row is None else _log_from_row(row)
+            return None if row is None else LOGS.record(row)
 
         return job
 
@@ -529,4 +303,4 @@ class Store:
         return job
 
 
-__all__ = ["LogEntry", "Store"]
+__all__ = ["LogWrite", "Store"]

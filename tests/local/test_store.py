@@ -11,7 +11,7 @@ import pytest
 
 from aigateway_sdk.local.logbook import Logbook
 from aigateway_sdk.local.records import LogCap, LogQuery, LogRecord
-from aigateway_sdk.local.store import LogEntry, Store
+from aigateway_sdk.local.store import LogWrite, Store
 
 
 def record(number: int, gateway: str = "g") -> LogRecord:
@@ -37,11 +37,11 @@ def rows(path: Path) -> list[tuple[str, str]]:
         return conn.execute("SELECT gateway_id, id FROM logs ORDER BY seq").fetchall()
 
 
-def entries() -> list[LogEntry]:
+def entries() -> list[LogWrite]:
     stop = LogCap(3, "STOP_INSERTING")
     oldest = LogCap(4, "DELETE_OLDEST")
     none = LogCap(0, "DELETE_OLDEST")
-    found: list[LogEntry] = []
+    found: list[LogWrite] = []
     for number in range(40):
         gateway, cap = [("stop", stop), ("oldest", oldest), ("free", None), ("none", none)][
             number % 4 if number % 7 else 1
@@ -120,7 +120,7 @@ def test_logs_of_one_loop_turn_are_one_job_and_jobs_keep_their_order(tmp_path: P
     jobs: list[int] = []
     add_logs = store.add_logs
 
-    def counting(batch: list[LogEntry]):  # type: ignore[no-untyped-def]
+    def counting(batch: list[LogWrite]):  # type: ignore[no-untyped-def]
         jobs.append(len(batch))
         return add_logs(batch)
 

@@ -1,0 +1,217 @@
+"""The database's tables, each described once: a column table gives the DDL, the INSERT and
+the mapping between a row and its record by attribute name.
+
+A `Column` is a SQL column (name and declaration) and, unless the database fills it (`seq`),
+the record attribute it holds, with a conversion each way where the two differ (`created_at`
+in seconds is stored as `created_ms`, booleans come back from SQLite as integers). The order
+of the columns is the order of the table on disk: databases written by earlier versions have
+the same columns, so `CREATE TABLE IF NOT EXISTS` leaves them as they are.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from aigateway_sdk._json import dumps, loads
+from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.local.records import GatewayRecord, LogRecord
+
+R = TypeVar("R")
+Convert = Callable[[Any], object]
+
+
+@attrs.frozen(slots=True)
+class Column:
+    """A SQL column and the record attribute it stores (`attribute=None`: the database's own)."""
+
+    name: str
+    declaration: str
+    attribute: str | None
+    to_sql: Convert | None = None
+    from_sql: Convert | None = None
+
+
+def column(
+    name: str,
+    declaration: str,
+    *,
+    attribute: str = "",
+    to_sql: Convert | None = None,
+    from_sql: Convert | None = None,
+) -> Column:
+    """A column holding the record attribute of the same name (or `attribute`)."""
+    return Column(name, declaration, attribute or name, to_sql, from_sql)
+
+
+class Table(Generic[R]):
+    """A table of records of one type: its DDL, INSERT statements and row mapping."""
+
+    __slots__ = (
+        "_attributes",
+        "_decoders",
+        "_encoders",
+        "_get",
+        "_inserts",
+        "_make",
+        "columns",
+        "ddl",
+        "name",
+        "names",
+        "placeholders",
+        "width",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        make: Callable[..., R],
+        columns: Sequence[Column],
+        *,
+        constraints: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self._make = make
+        self.columns = tuple(columns)
+        definitions = [f"{c.name} {c.declaration}" for c in self.columns] + list(constraints)
+        self.ddl = (
+            f"CREATE TABLE IF NOT EXISTS {name} (\n    " + ",\n    ".join(definitions) + "\n)"
+        )
+        mapped = [c for c in self.columns if c.attribute is not None]
+        self.width = len(mapped)
+        """Columns per row written or read (those of the record)."""
+        self.names = ", ".join(c.name for c in mapped)
+        """The record's columns, in table order: for SELECT and INSERT."""
+        self.placeholders = f"({','.join('?' * self.width)})"
+        self._attributes = tuple(str(c.attribute) for c in mapped)
+        self._get = operator.attrgetter(*self._attributes)
+        self._encoders = tuple(
+            (index, c.to_sql) for index, c in enumerate(mapped) if c.to_sql is not None
+        )
+        self._decoders = tuple(c.from_sql for c in mapped)
+        self._inserts: dict[tuple[str, int], str] = {}
+
+    def insert(self, rows: int = 1, *, verb: str = "INSERT") -> str:
+        """`verb INTO table (columns) VALUES (?, ...), ...` for `rows` rows."""
+        sql = self._inserts.get((verb, rows))
+        if sql is None:
+            values = ",".join([self.placeholders] * rows)
+            sql = self._inserts[verb, rows] = (
+                f"{verb} INTO {self.name} ({self.names}) VALUES {values}"
+            )
+        return sql
+
+    def row(self, record: R) -> Sequence[object]:
+        """The values of `record`, one per column of `names`."""
+        values: tuple[object, ...] = self._get(record)
+        if not self._encoders:
+            return values
+        row = list(values)
+        for index, encode in self._encoders:
+            row[index] = encode(row[index])
+        return row
+
+    def record(self, row: Sequence[Any]) -> R:
+        """The record of a row selected as `SELECT {names}`."""
+        return self._make(
+            **{
+                attribute: value if decode is None else decode(value)
+                for attribute, decode, value in zip(
+                    self._attributes, self._decoders, row, strict=True
+                )
+            }
+        )
+
+
+def _milliseconds(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _seconds(milliseconds: int) -> float:
+    return milliseconds / 1000
+
+
+def _blob(value: bytes | None) -> bytes:
+    return bytes(value or b"")
+
+
+def _settings_text(settings: GatewaySettings) -> str:
+    return dumps(settings.settings_json()).decode()
+
+
+def _settings(text: str) -> GatewaySettings:
+    return GatewaySettings.from_json(loads(text))
+
+
+GATEWAYS: Table[GatewayRecord] = Table(
+    "gateways",
+    GatewayRecord,
+    [
+        column("account_id", "TEXT NOT NULL"),
+        column("id", "TEXT NOT NULL"),
+        column("settings", "TEXT NOT NULL", to_sql=_settings_text, from_sql=_settings),
+        column("created_at", "REAL NOT NULL"),
+        column("modified_at", "REAL NOT NULL"),
+    ],
+    constraints=["PRIMARY KEY (account_id, id)"],
+)
+
+# Booleans go in as they are (SQLite stores True and False as the integers 1 and 0).
+LOGS: Table[LogRecord] = Table(
+    "logs",
+    LogRecord,
+    [
+        Column("seq", "INTEGER PRIMARY KEY", None),  # the order logs were stored in
+        column("id", "TEXT NOT NULL UNIQUE"),
+        column("account_id", "TEXT NOT NULL"),
+        column("gateway_id", "TEXT NOT NULL"),
+        column(
+            "created_ms",
+            "INTEGER NOT NULL",
+            attribute="created_at",
+            to_sql=_milliseconds,
+            from_sql=_seconds,
+        ),
+        column("provider", "TEXT NOT NULL"),
+        column("model", "TEXT NOT NULL"),
+        column("model_type", "TEXT"),
+        column("path", "TEXT NOT NULL"),
+        column("success", "INTEGER NOT NULL", from_sql=bool),
+        column("cached", "INTEGER NOT NULL", from_sql=bool),
+        column("status_code", "INTEGER NOT NULL"),
+        column("duration", "INTEGER NOT NULL"),
+        column("tokens_in", "INTEGER"),
+        column("tokens_out", "INTEGER"),
+        column("cost", "REAL"),
+        column("custom_cost", "INTEGER NOT NULL DEFAULT 0", from_sql=bool),
+        column("metadata", "TEXT"),
+        column("event_id", "TEXT"),
+        column("step", "INTEGER"),
+        column("request_type", "TEXT"),
+        column("request_content_type", "TEXT"),
+        column("response_content_type", "TEXT"),
+        column("request_body", "BLOB", from_sql=_blob),
+        column("request_size", "INTEGER NOT NULL DEFAULT 0"),
+        column("request_truncated", "INTEGER NOT NULL DEFAULT 0", from_sql=bool),
+        column("response_body", "BLOB", from_sql=_blob),
+        column("response_size", "INTEGER NOT NULL DEFAULT 0"),
+        column("response_truncated", "INTEGER NOT NULL DEFAULT 0", from_sql=bool),
+        column("feedback", "INTEGER"),
+        column("score", "REAL"),
+    ],
+)
+
+SCHEMA = ";\n".join(
+    [
+        GATEWAYS.ddl,
+        LOGS.ddl,
+        "CREATE INDEX IF NOT EXISTS logs_by_gateway ON logs (account_id, gateway_id, seq)",
+    ]
+)
+"""Every table and index (run with `executescript`; it changes nothing that exists)."""
+
+
+__all__ = ["GATEWAYS", "LOGS", "SCHEMA", "Column", "Table", "column"]
