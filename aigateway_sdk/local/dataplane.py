@@ -10,11 +10,14 @@ logged) -> cache -> upstream.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.body import parse_json, read_body
 from aigateway_sdk.local.cache import CachedReply, cache_key
 from aigateway_sdk.local.errors import (
@@ -31,8 +34,8 @@ from aigateway_sdk.local.headers import RequestOptions, header_map, parse_option
 from aigateway_sdk.local.responder import Responder, error_response
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.universal import parse_step, step_list, without_headers
-from aigateway_sdk.local.upstreams.base import UpstreamError
-from aigateway_sdk.local.upstreams.router import CallPolicy, complete, open_stream
+from aigateway_sdk.local.upstreams.base import ChatRequest, Completion, UpstreamError
+from aigateway_sdk.local.upstreams.router import CallPolicy, Choice, complete, open_stream
 from aigateway_sdk.local.wire import (
     OpenAIChunks,
     native_body,
@@ -40,6 +43,8 @@ from aigateway_sdk.local.wire import (
     parse_native,
     parse_openai,
 )
+
+T = TypeVar("T")
 
 CUSTOM_KEY_DEFAULT_TTL = 300
 """Seconds an entry lives when only `cf-aig-cache-key` opted the request into caching."""
@@ -201,89 +206,117 @@ class DataPlane:
         authorization: str | None,
         policy: CallPolicy,
     ) -> Reply | StreamReply:
-        state, live, options = self.state, exchange.live, exchange.options
-        payload = parse_json(body)
-        include_usage = False
-        if target.shape == "native":
-            chat = parse_native(
-                payload, provider=target.provider, model=target.model, authorization=authorization
-            )
-            label = chat.model
-        else:
-            chat, label, include_usage = parse_openai(
-                payload, provider=target.fixed_provider, authorization=authorization
-            )
+        chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
-        choice = state.router.choose(chat.provider, chat.model)
-        provider_checked = choice.needs_api_token(chat.provider) and not state.tokens.open
-        if provider_checked and not state.tokens.accepts(authorization):
-            raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
-        settings = live.settings
-        ttl = options.cache_ttl or settings.cache_ttl or 0
-        if not ttl and options.cache_key is not None:
-            ttl = CUSTOM_KEY_DEFAULT_TTL
-        now = state.clock.now()
+        choice = self.state.router.choose(chat.provider, chat.model)
+        self._check_provider_key(choice, chat.provider, authorization)
+        ttl = _cache_ttl(exchange.options, exchange.live.settings)
+        now = self.state.clock.now()
         key: bytes | None = None
-        if ttl > 0 and not chat.stream and not options.skip_cache:
-            key = cache_key(
-                live.scope,
-                provider=target.provider,
-                path=target.path,
-                model=chat.model,
-                provider_auth=authorization or "",
-                gateway_auth=(options.gateway_authorization or "")
-                if settings.authentication
-                else "",
-                body=body,
-                custom_key=options.cache_key,
-            )
-            hit = state.cache.get(key, now)
+        if ttl > 0 and not chat.stream and not exchange.options.skip_cache:
+            key = _cache_key(exchange, target, chat.model, authorization, body)
+            hit = self.state.cache.get(key, now)
             if hit is not None:
-                return Reply(
-                    hit.status,
-                    hit.body,
-                    hit.content_type,
-                    cached=True,
-                    tokens_in=hit.tokens_in,
-                    tokens_out=hit.tokens_out,
-                )
-        upstream = choice.upstream
-        try:
-            if chat.stream:
-                events = await open_stream(upstream, chat, policy)
-                chunks = None
-                if target.shape == "openai":
-                    chunks = OpenAIChunks(
-                        f"chatcmpl-{exchange.log_id}", int(now), label, include_usage
-                    )
-                return StreamReply(events, target.shape, chunks)
-            completion = await complete(upstream, chat, policy)
-        except UpstreamError as error:
-            raise _upstream_error(error) from None
+                return _cache_hit(hit)
+        reply_id = f"chatcmpl-{exchange.log_id}"
+        if chat.stream:
+            events = await _upstream(open_stream(choice.upstream, chat, policy))
+            chunks = None
+            if target.shape == "openai":
+                chunks = OpenAIChunks(reply_id, int(now), label, include_usage)
+            return StreamReply(events, target.shape, chunks)
+        completion = await _upstream(complete(choice.upstream, chat, policy))
         if target.shape == "native":
             reply_body = native_body(completion)
         else:
-            reply_body = openai_body(f"chatcmpl-{exchange.log_id}", int(now), label, completion)
-        reply = Reply(
+            reply_body = openai_body(reply_id, int(now), label, completion)
+        if key is not None:
+            self.state.cache.put(key, _cache_entry(exchange, reply_body, completion, now + ttl))
+        return Reply(
             200,
             reply_body,
             tokens_in=completion.prompt_tokens,
             tokens_out=completion.completion_tokens,
         )
-        if key is not None:
-            state.cache.put(
-                key,
-                CachedReply(
-                    reply_body,
-                    200,
-                    JSON,
-                    completion.prompt_tokens,
-                    completion.completion_tokens,
-                    live.scope,
-                    now + ttl,
-                ),
-            )
-        return reply
+
+    def _check_provider_key(self, choice: Choice, provider: str, authorization: str | None) -> None:
+        """On the upstream chosen: a call that would use a key the server holds must carry the
+        API token as its provider `Authorization` (unless the server is open)."""
+        tokens = self.state.tokens
+        provider_checked = choice.needs_api_token(provider) and not tokens.open
+        if provider_checked and not tokens.accepts(authorization):
+            raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
+
+
+def _parse_chat(
+    target: Target, payload: object, authorization: str | None
+) -> tuple[ChatRequest, str, bool]:
+    """The call in the route's shape: the request, the model as the reply names it, and
+    whether an OpenAI stream ends with a usage chunk."""
+    if target.shape == "native":
+        chat = parse_native(
+            payload, provider=target.provider, model=target.model, authorization=authorization
+        )
+        return chat, chat.model, False
+    return parse_openai(payload, provider=target.fixed_provider, authorization=authorization)
+
+
+def _cache_ttl(options: RequestOptions, settings: GatewaySettings) -> int:
+    """Seconds a reply may be cached (0: not cached): the request's `cf-aig-cache-ttl`, else
+    the gateway's, else `CUSTOM_KEY_DEFAULT_TTL` if only `cf-aig-cache-key` asks for it."""
+    ttl = options.cache_ttl or settings.cache_ttl or 0
+    if not ttl and options.cache_key is not None:
+        return CUSTOM_KEY_DEFAULT_TTL
+    return ttl
+
+
+def _cache_key(
+    exchange: Exchange, target: Target, model: str, authorization: str | None, body: bytes
+) -> bytes:
+    live, options = exchange.live, exchange.options
+    return cache_key(
+        live.scope,
+        provider=target.provider,
+        path=target.path,
+        model=model,
+        provider_auth=authorization or "",
+        gateway_auth=(options.gateway_authorization or "") if live.settings.authentication else "",
+        body=body,
+        custom_key=options.cache_key,
+    )
+
+
+def _cache_hit(hit: CachedReply) -> Reply:
+    return Reply(
+        hit.status,
+        hit.body,
+        hit.content_type,
+        cached=True,
+        tokens_in=hit.tokens_in,
+        tokens_out=hit.tokens_out,
+    )
+
+
+def _cache_entry(
+    exchange: Exchange, body: bytes, completion: Completion, expires_at: float
+) -> CachedReply:
+    return CachedReply(
+        body,
+        200,
+        JSON,
+        completion.prompt_tokens,
+        completion.completion_tokens,
+        exchange.live.scope,
+        expires_at,
+    )
+
+
+async def _upstream(call: Awaitable[T]) -> T:
+    """The upstream's answer; its failure as the gateway's error reply."""
+    try:
+        return await call
+    except UpstreamError as error:
+        raise _upstream_error(error) from None
 
 
 __all__ = ["DataPlane"]

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from aigateway_sdk._json import dumps, loads
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.records import GatewayRecord, LogRecord
 
 R = TypeVar("R")

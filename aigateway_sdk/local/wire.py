@@ -124,20 +124,25 @@ def parse_native(
         messages = (Message("user", prompt),)
     else:
         raise _invalid("prompt", "is required (or messages)")
-    params = []
-    for name, bounds in _NATIVE_NUMBERS.items():
-        value = _number(body, name, bounds)
-        if value is not None:
-            params.append((name, value))
     return ChatRequest(
         provider=provider,
         model=model,
         messages=messages,
         max_tokens=_max_tokens(body, "max_tokens"),
         stream=_stream_flag(body),
-        params=tuple(params),
+        params=tuple(_numbers(body, _NATIVE_NUMBERS)),
         authorization=authorization,
     )
+
+
+def _numbers(body: dict[str, Any], bounds: dict[str, tuple[float, float]]) -> list[tuple[str, Any]]:
+    """The numeric parameters given, each checked against its bounds, in the table's order."""
+    params: list[tuple[str, Any]] = []
+    for name, limits in bounds.items():
+        value = _number(body, name, limits)
+        if value is not None:
+            params.append((name, value))
+    return params
 
 
 def parse_openai(
@@ -152,34 +157,11 @@ def parse_openai(
     raw_model = body.get("model")
     if not isinstance(raw_model, str) or not raw_model:
         raise _invalid("model", "is required and must be a string")
-    if provider is None:
-        provider, slash, model = raw_model.partition("/")
-        if not slash or not provider or not model:
-            raise _invalid("model", "must be {provider}/{model}, e.g. workers-ai/@cf/meta/...")
-    else:
-        model = raw_model
+    provider, model = _provider_model(raw_model, provider)
     messages = _messages(body.get("messages"))
-    n = body.get("n")
-    if n is not None and n != 1:
-        raise _invalid("n", "only n=1 is supported")
-    params: list[tuple[str, Any]] = []
-    for name, bounds in _OPENAI_NUMBERS.items():
-        value = _number(body, name, bounds)
-        if value is not None:
-            params.append((name, value))
-    for name in _OPENAI_PASSTHROUGH:
-        if body.get(name) is not None:
-            params.append((name, body[name]))
+    params = _openai_params(body)
     stream = _stream_flag(body)
-    include_usage = False
-    options = body.get("stream_options")
-    if options is not None:
-        if not isinstance(options, dict):
-            raise _invalid("stream_options", "must be an object")
-        flag = options.get("include_usage", False)
-        if not isinstance(flag, bool):
-            raise _invalid("stream_options.include_usage", "must be a boolean")
-        include_usage = flag
+    include_usage = _include_usage(body.get("stream_options"))
     request = ChatRequest(
         provider=provider,
         model=model,
@@ -190,6 +172,40 @@ def parse_openai(
         authorization=authorization,
     )
     return request, raw_model, include_usage
+
+
+def _provider_model(raw_model: str, provider: str | None) -> tuple[str, str]:
+    """The provider and model: the route's provider, else the model's `{provider}/` prefix."""
+    if provider is not None:
+        return provider, raw_model
+    provider, slash, model = raw_model.partition("/")
+    if not slash or not provider or not model:
+        raise _invalid("model", "must be {provider}/{model}, e.g. workers-ai/@cf/meta/...")
+    return provider, model
+
+
+def _openai_params(body: dict[str, Any]) -> list[tuple[str, Any]]:
+    """`n` (1 only), the numeric parameters checked, the others passed through as given."""
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise _invalid("n", "only n=1 is supported")
+    params = _numbers(body, _OPENAI_NUMBERS)
+    for name in _OPENAI_PASSTHROUGH:
+        if body.get(name) is not None:
+            params.append((name, body[name]))
+    return params
+
+
+def _include_usage(options: object) -> bool:
+    """`stream_options.include_usage`: whether a stream ends with a usage chunk."""
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise _invalid("stream_options", "must be an object")
+    flag = options.get("include_usage", False)
+    if not isinstance(flag, bool):
+        raise _invalid("stream_options.include_usage", "must be a boolean")
+    return flag
 
 
 # --- replies -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.records import GatewayRecord, LogCap, LogRecord
 from aigateway_sdk.local.schema import GATEWAYS, LOGS
 from aigateway_sdk.local.store import Store

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import attrs
 import httpx
 
 from aigateway_sdk._json import dumps, loads
@@ -122,16 +123,17 @@ class OpenAIForwarder:
             reason = choice.get("finish_reason") or "stop"
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
             raise UpstreamError(502, "upstream sent a malformed reply") from error
-        prompt = usage.get("prompt_tokens")
-        completion = usage.get("completion_tokens")
+        prompt, completion = _tokens(usage, request, str(text))
         return Completion(
             self.redactor.text(str(text)),
-            int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
-            int(completion) if isinstance(completion, int) else count_tokens(str(text)),
+            prompt,
+            completion,
             self.redactor.text(str(reason)),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        tally = _Tally()
+        redacting = self.redactor.stream()
         try:
             async with self._client.stream(
                 "POST",
@@ -144,48 +146,71 @@ class OpenAIForwarder:
                     raise self._failure(
                         response.status_code, _error_message(body, response.status_code)
                     )
-                usage: dict[str, Any] = {}
-                reason = "stop"
-                produced: list[str] = []
-                redacting = self.redactor.stream()
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        break
-                    try:
-                        chunk = loads(payload)
-                    except ValueError:
-                        continue
-                    if not isinstance(chunk, dict):
-                        continue
-                    if isinstance(chunk.get("usage"), dict):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or ():
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            produced.append(str(delta))
-                            text = redacting.feed(str(delta))
-                            if text:
-                                yield Delta(text)
-                        if choice.get("finish_reason"):
-                            reason = self.redactor.text(str(choice["finish_reason"]))
+                async for chunk in _chunks(response.aiter_lines()):
+                    for delta in tally.take(chunk, self.redactor):
+                        text = redacting.feed(delta)
+                        if text:
+                            yield Delta(text)
         except httpx.HTTPError as error:
             raise self._failure(502, f"upstream unreachable: {error!r}") from error
         rest = redacting.flush()
         if rest:
             yield Delta(rest)
-        prompt = usage.get("prompt_tokens")
-        completion = usage.get("completion_tokens")
-        yield Finish(
-            int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
-            int(completion) if isinstance(completion, int) else count_tokens("".join(produced)),
-            reason,
-        )
+        prompt, completion = _tokens(tally.usage, request, "".join(tally.produced))
+        yield Finish(prompt, completion, tally.reason)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """The JSON objects of an event stream's `data:` lines, up to `[DONE]` (others skipped)."""
+    async for line in lines:
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            return
+        try:
+            chunk = loads(payload)
+        except ValueError:
+            continue
+        if isinstance(chunk, dict):
+            yield chunk
+
+
+@attrs.define
+class _Tally:
+    """What a stream has said so far: its usage, its finish reason (redacted) and its text
+    (as sent, to count tokens if it gives no usage)."""
+
+    usage: dict[str, Any] = attrs.Factory(dict)
+    reason: str = "stop"
+    produced: list[str] = attrs.Factory(list)
+
+    def take(self, chunk: dict[str, Any], redactor: Redactor) -> list[str]:
+        """Note a chunk's usage and finish reason; its text pieces, in order (unredacted)."""
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        pieces: list[str] = []
+        for choice in chunk.get("choices") or ():
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                pieces.append(str(delta))
+            if choice.get("finish_reason"):
+                self.reason = redactor.text(str(choice["finish_reason"]))
+        self.produced += pieces
+        return pieces
+
+
+def _tokens(usage: dict[str, Any], request: ChatRequest, text: str) -> tuple[int, int]:
+    """Prompt and completion tokens: the upstream's usage, else estimates."""
+    prompt = usage.get("prompt_tokens")
+    completion = usage.get("completion_tokens")
+    return (
+        int(prompt) if isinstance(prompt, int) else _prompt_estimate(request),
+        int(completion) if isinstance(completion, int) else count_tokens(text),
+    )
 
 
 def _prompt_estimate(request: ChatRequest) -> int:
