@@ -86,14 +86,18 @@ def check_metadata(value: object, where: str) -> str:
     return dumps(value).decode()
 
 
-def _metadata(option: HeaderOption, value: str) -> str:
+def _json_object(option: HeaderOption, value: str) -> dict[str, Any]:
     try:
         parsed = loads(value)
     except ValueError:
-        raise _bad(option.header, "must be a JSON object") from None
+        parsed = None
     if not isinstance(parsed, dict):
         raise _bad(option.header, "must be a JSON object")
-    return check_metadata(parsed, option.header)
+    return parsed
+
+
+def _metadata(option: HeaderOption, value: str) -> str:
+    return check_metadata(_json_object(option, value), option.header)
 
 
 def _backoff(option: HeaderOption, value: str) -> str:
@@ -104,12 +108,7 @@ def _backoff(option: HeaderOption, value: str) -> str:
 
 
 def _custom_cost(option: HeaderOption, value: str) -> CustomCost:
-    try:
-        data = loads(value)
-    except ValueError:
-        raise _bad(option.header, "must be JSON") from None
-    if not isinstance(data, dict):
-        raise _bad(option.header, "must be a JSON object")
+    data = _json_object(option, value)
     numbers: dict[str, float] = {}
     for key in COST_FIELDS:
         if key in data:
