@@ -16,7 +16,7 @@ from collections import deque
 
 import attrs
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings
 
 
 @attrs.frozen(slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import anyio
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.auth import TokenCheck
 from aigateway_sdk.local.cache import ResponseCache
 from aigateway_sdk.local.config import LocalGatewayConfig

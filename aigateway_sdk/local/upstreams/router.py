@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import anyio
 import attrs
 
-from aigateway_sdk.control.spec import GatewaySettings
+from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.config import LocalGatewayConfig, UpstreamRoute
 from aigateway_sdk.local.headers import RequestOptions
 from aigateway_sdk.local.upstreams.base import (
