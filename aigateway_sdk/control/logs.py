@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
-from aigateway_sdk.contract.headers import MetadataValue, metadata_problem
+from aigateway_sdk.contract.headers import BODY_TRUNCATED, MetadataValue, metadata_problem
 from aigateway_sdk.contract.logs import (
     DIRECTIONS,
     OPERATORS,
@@ -119,6 +119,12 @@ def _order_query(order_by: str | None, direction: str | None) -> QueryPairs:
     return pairs
 
 
+def _check_limit(limit: object) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        problem = FieldError(("limit",), f"must be an integer >= 0, got {limit!r}")
+        raise ValidationError([problem], what="log query")
+
+
 class LogsClient:
     """The request log of one gateway. Get it from `GatewayAdmin.logs(gateway)`."""
 
@@ -145,9 +151,9 @@ class LogsClient:
         if search is not None:
             query.append(("search", search))
         if limit is not None:
-            if limit < 0:
-                raise ValidationError([FieldError(("limit",), "must be >= 0")], what="log query")
-            per_page = max(1, min(per_page, limit))
+            _check_limit(limit)
+            if type(per_page) is int:  # a bad one is refused by iterate_pages
+                per_page = max(1, min(per_page, limit))
         entries = iterate_pages(
             self._api,
             self._path,
@@ -176,7 +182,7 @@ class LogsClient:
         return LogBody(
             content,
             headers.get("content-type"),
-            headers.get("cf-aig-body-truncated", "").lower() == "true",
+            headers.get(BODY_TRUNCATED, "").lower() == "true",
         )
 
     async def patch(
@@ -218,6 +224,7 @@ class LogsClient:
         server says (the local gateway does; Cloudflare answers only `success`)."""
         query = [*filter_query(filters), *_order_query(order_by, direction)]
         if limit is not None:
+            _check_limit(limit)
             query.append(("limit", limit))
         envelope = await self._api.call("DELETE", self._path, query=query)
         result = envelope.result

@@ -91,6 +91,7 @@ CALLED: list[tuple[str, Callable[[], Any], str]] = [
     ("a page size of 0", lambda: admin().list(per_page=0), "per_page"),
     ("a page size that is not a number", lambda: admin().list(per_page="9"), "per_page"),
     ("a negative log limit", lambda: admin().logs("gw").list(limit=-1), "limit"),
+    ("a log limit that is not a number", lambda: admin().logs("gw").list(limit="9"), "limit"),
     ("an unknown order", lambda: admin().logs("gw").list(order_by="size"), "order_by"),
 ]
 
@@ -102,6 +103,13 @@ def test_a_bad_argument_is_refused_by_the_method_it_was_given_to(
     with pytest.raises(ValidationError) as caught:
         call()  # not awaited, not iterated: the method itself refuses it
     assert field in caught.value.fields
+
+
+async def test_a_bad_delete_limit_is_refused_before_sending() -> None:
+    async with admin() as control:
+        with pytest.raises(ValidationError) as caught:
+            await control.logs("gw").delete(limit=-1)
+    assert caught.value.fields == ("limit",)
 
 
 async def test_bad_feedback_is_refused_before_sending() -> None:
