@@ -16,17 +16,19 @@ import attrs
 
 from aigateway_sdk.contract.gateway import (
     GATEWAY_ID_MAX_LENGTH,
-    GATEWAY_ID_PATTERN,
-    READ_ONLY_FIELDS,
     SETTINGS_RULES,
-    FieldRule,
     GatewaySettings,
-    LogManagementStrategy,
-    RateLimitingTechnique,
-    RetryBackoff,
     check_gateway_id,
     check_settings_json,
 )
+from aigateway_sdk.contract.gateway import (  # importable from here too; their home is the contract
+    GATEWAY_ID_PATTERN as GATEWAY_ID_PATTERN,
+)
+from aigateway_sdk.contract.gateway import READ_ONLY_FIELDS as READ_ONLY_FIELDS
+from aigateway_sdk.contract.gateway import FieldRule as FieldRule
+from aigateway_sdk.contract.gateway import LogManagementStrategy as LogManagementStrategy
+from aigateway_sdk.contract.gateway import RateLimitingTechnique as RateLimitingTechnique
+from aigateway_sdk.contract.gateway import RetryBackoff as RetryBackoff
 from aigateway_sdk.validation import FieldError
 
 _INVALID_ID_RUN = re.compile(r"[^a-z0-9_]+")
@@ -95,17 +97,9 @@ _DEFAULT_SETTINGS = GatewaySettings().settings_json()
 
 
 __all__ = [
-    "GATEWAY_ID_MAX_LENGTH",
-    "GATEWAY_ID_PATTERN",
-    "READ_ONLY_FIELDS",
     "SETTINGS_RULES",
     "AiGateway",
-    "FieldRule",
     "GatewaySettings",
-    "LogManagementStrategy",
-    "RateLimitingTechnique",
-    "RetryBackoff",
-    "check_gateway_id",
     "check_settings_json",
     "gateway_id_from_name",
 ]
