@@ -18,14 +18,17 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
-from aigateway_sdk.contract.gateway import SETTINGS_RULES
+from aigateway_sdk.contract.gateway import SETTINGS_RULES, GatewaySettings
 from aigateway_sdk.contract.headers import OPTION_BY_FIELD, OPTIONS, UNIVERSAL_CONFIG
 from aigateway_sdk.contract.logs import FILTER_FIELDS, LOG_FIELDS, OPERATORS
 from aigateway_sdk.control import AiGateway, GatewayAdmin, LogEntry, LogFilter
@@ -86,6 +89,40 @@ def mismatch(row: object, sdk_refuses: bool, gateway_refuses: bool) -> str | Non
         return None
     side = "SDK" if sdk_refuses else "local gateway"
     return f"{row!r}: only the {side} refuses it"
+
+
+# -- the contract itself ---------------------------------------------------------------------------
+
+
+def test_the_contract_imports_neither_side_nor_httpx() -> None:
+    code = (
+        "import sys\n"
+        "import aigateway_sdk.contract.cost, aigateway_sdk.contract.gateway\n"
+        "import aigateway_sdk.contract.headers, aigateway_sdk.contract.logs\n"
+        "bad = [m for m in sys.modules if m.startswith(('aigateway_sdk.control',"
+        " 'aigateway_sdk.local', 'httpx', 'anyio'))]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_custom_cost_is_one_value_for_both_sides() -> None:
+    per_token = CustomCost(per_token_in=0.5, per_token_out=2)
+    assert per_token.to_json() == {"per_token_in": 0.5, "per_token_out": 2}
+    assert per_token.cost(tokens_in=4, tokens_out=3) == 8.0
+    assert CustomCost(total_cost=0.25).cost(tokens_in=100, tokens_out=None) == 0.25
+    with pytest.raises(ValidationError) as empty:
+        CustomCost()
+    assert empty.value.fields == ("custom_cost",)
+    with pytest.raises(ValidationError) as negative:
+        CustomCost(per_token_out=-1)
+    assert negative.value.fields == ("per_token_out",)
+
+
+def test_each_setting_rule_is_its_fields_metadata() -> None:
+    fields = attrs.fields(GatewaySettings)
+    assert list(SETTINGS_RULES) == [field.name for field in fields]
+    assert all(SETTINGS_RULES[field.name] in field.metadata.values() for field in fields)
 
 
 # -- cf-aig-* request options ------------------------------------------------------------------
