@@ -10,182 +10,101 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from aigateway_sdk.binding import (
-        DEFAULT_API_URL,
-        DEFAULT_DATA_URL,
-        GatewayBinding,
-    )
-    from aigateway_sdk.container import (
-        AiGatewayBinding,
-        AiGatewayContainer,
-        BindingProvider,
-    )
-    from aigateway_sdk.control import (
-        AiGateway,
-        ApplyResult,
-        Create,
-        FieldChange,
-        Gateway,
-        GatewayAdmin,
-        GatewaySettings,
-        LogBody,
-        LogEntry,
-        LogFilter,
-        LogsClient,
-        NoChange,
-        Plan,
-        SpecLoadError,
-        Update,
-        ensure_gateway,
-        gateway_id_from_name,
-        load_specs,
-    )
-    from aigateway_sdk.errors import (
-        AiError,
-        AuthenticationFailed,
-        Conflict,
-        Defect,
-        ErrorDetail,
-        InvalidRequest,
-        MalformedOutput,
-        NetworkError,
-        NotFound,
-        PermissionDenied,
-        ProviderError,
-        RateLimited,
-        Reason,
-        Timeout,
-        UnexpectedStatus,
-    )
-    from aigateway_sdk.gateway_model import (
-        GatewayLanguageModel,
-        Route,
-    )
-    from aigateway_sdk.model import (
-        LanguageModel,
-    )
-    from aigateway_sdk.options import (
-        CustomCost,
-        GatewayOptions,
-    )
-    from aigateway_sdk.parameters import (
-        ModelParameters,
-    )
-    from aigateway_sdk.parts import (
-        Finish,
-        ResponseMetadata,
-        StreamPart,
-        TextDelta,
-        TextEnd,
-        TextStart,
-    )
-    from aigateway_sdk.prompt import (
-        Message,
-        PromptInput,
-    )
-    from aigateway_sdk.response import (
-        FinishReason,
-        GenerateTextResponse,
-        InputTokens,
-        OutputTokens,
-        Usage,
-    )
-    from aigateway_sdk.result import (
-        AiCall,
-        AiStream,
-        Err,
-        Ok,
-    )
-    from aigateway_sdk.sse_response import (
-        SSE_HEADERS,
-        sse_encode,
-    )
-    from aigateway_sdk.transport.pool import PooledTransport
-    from aigateway_sdk.transport.retry import (
-        NO_RETRY,
-        RetryPolicy,
-    )
-    from aigateway_sdk.validation import (
-        FieldError,
-        ValidationError,
-    )
-
 __version__ = "0.1.0"
 
-# Names resolve on first use (PEP 562), so `import aigateway_sdk` stays cheap: the container
-# (dependency-injector), the control plane and httpx load only when a program needs them.
-_LAZY: dict[str, str] = {
-    "AiCall": "aigateway_sdk.result",
-    "AiError": "aigateway_sdk.errors",
-    "AiGateway": "aigateway_sdk.control",
-    "AiGatewayBinding": "aigateway_sdk.container",
-    "AiGatewayContainer": "aigateway_sdk.container",
-    "AiStream": "aigateway_sdk.result",
-    "ApplyResult": "aigateway_sdk.control",
-    "AuthenticationFailed": "aigateway_sdk.errors",
-    "BindingProvider": "aigateway_sdk.container",
-    "Conflict": "aigateway_sdk.errors",
-    "Create": "aigateway_sdk.control",
-    "CustomCost": "aigateway_sdk.options",
-    "DEFAULT_API_URL": "aigateway_sdk.binding",
-    "DEFAULT_DATA_URL": "aigateway_sdk.binding",
-    "Defect": "aigateway_sdk.errors",
-    "Err": "aigateway_sdk.result",
-    "ErrorDetail": "aigateway_sdk.errors",
-    "FieldChange": "aigateway_sdk.control",
-    "FieldError": "aigateway_sdk.validation",
-    "Finish": "aigateway_sdk.parts",
-    "FinishReason": "aigateway_sdk.response",
-    "Gateway": "aigateway_sdk.control",
-    "GatewayAdmin": "aigateway_sdk.control",
-    "GatewayBinding": "aigateway_sdk.binding",
-    "GatewayLanguageModel": "aigateway_sdk.gateway_model",
-    "GatewayOptions": "aigateway_sdk.options",
-    "GatewaySettings": "aigateway_sdk.control",
-    "GenerateTextResponse": "aigateway_sdk.response",
-    "InputTokens": "aigateway_sdk.response",
-    "InvalidRequest": "aigateway_sdk.errors",
-    "LanguageModel": "aigateway_sdk.model",
-    "LogBody": "aigateway_sdk.control",
-    "LogEntry": "aigateway_sdk.control",
-    "LogFilter": "aigateway_sdk.control",
-    "LogsClient": "aigateway_sdk.control",
-    "MalformedOutput": "aigateway_sdk.errors",
-    "Message": "aigateway_sdk.prompt",
-    "ModelParameters": "aigateway_sdk.parameters",
-    "NO_RETRY": "aigateway_sdk.transport.retry",
-    "NetworkError": "aigateway_sdk.errors",
-    "NoChange": "aigateway_sdk.control",
-    "NotFound": "aigateway_sdk.errors",
-    "Ok": "aigateway_sdk.result",
-    "OutputTokens": "aigateway_sdk.response",
-    "PermissionDenied": "aigateway_sdk.errors",
-    "PooledTransport": "aigateway_sdk.transport.pool",
-    "Plan": "aigateway_sdk.control",
-    "PromptInput": "aigateway_sdk.prompt",
-    "ProviderError": "aigateway_sdk.errors",
-    "RateLimited": "aigateway_sdk.errors",
-    "Reason": "aigateway_sdk.errors",
-    "ResponseMetadata": "aigateway_sdk.parts",
-    "RetryPolicy": "aigateway_sdk.transport.retry",
-    "Route": "aigateway_sdk.gateway_model",
-    "SSE_HEADERS": "aigateway_sdk.sse_response",
-    "SpecLoadError": "aigateway_sdk.control",
-    "StreamPart": "aigateway_sdk.parts",
-    "TextDelta": "aigateway_sdk.parts",
-    "TextEnd": "aigateway_sdk.parts",
-    "TextStart": "aigateway_sdk.parts",
-    "Timeout": "aigateway_sdk.errors",
-    "UnexpectedStatus": "aigateway_sdk.errors",
-    "Update": "aigateway_sdk.control",
-    "Usage": "aigateway_sdk.response",
-    "ValidationError": "aigateway_sdk.validation",
-    "ensure_gateway": "aigateway_sdk.control",
-    "gateway_id_from_name": "aigateway_sdk.control",
-    "load_specs": "aigateway_sdk.control",
-    "sse_encode": "aigateway_sdk.sse_response",
+# The public API, each name once, under the module that defines it. `__all__`, the names
+# imported with the package and the names resolved on first use all derive from this table.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "aigateway_sdk.errors": (
+        "AiError",
+        "AuthenticationFailed",
+        "Conflict",
+        "Defect",
+        "ErrorDetail",
+        "InvalidRequest",
+        "MalformedOutput",
+        "NetworkError",
+        "NotFound",
+        "PermissionDenied",
+        "ProviderError",
+        "RateLimited",
+        "Reason",
+        "Timeout",
+        "UnexpectedStatus",
+    ),
+    "aigateway_sdk.validation": ("FieldError", "ValidationError"),
+    "aigateway_sdk.options": ("CustomCost", "GatewayOptions"),
+    "aigateway_sdk.parameters": ("ModelParameters",),
+    "aigateway_sdk.prompt": ("Message", "PromptInput"),
+    "aigateway_sdk.response": (
+        "FinishReason",
+        "GenerateTextResponse",
+        "InputTokens",
+        "OutputTokens",
+        "Usage",
+    ),
+    "aigateway_sdk.parts": (
+        "Finish",
+        "ResponseMetadata",
+        "StreamPart",
+        "TextDelta",
+        "TextEnd",
+        "TextStart",
+    ),
+    "aigateway_sdk.result": ("AiCall", "AiStream", "Err", "Ok"),
+    "aigateway_sdk.model": ("LanguageModel",),
+    "aigateway_sdk.sse_response": ("SSE_HEADERS", "sse_encode"),
+    # These import httpx (the container also dependency-injector): most of the SDK's import
+    # time, paid only by a program that uses one of their names (see _ON_FIRST_USE).
+    "aigateway_sdk.binding": ("DEFAULT_API_URL", "DEFAULT_DATA_URL", "GatewayBinding"),
+    "aigateway_sdk.gateway_model": ("GatewayLanguageModel", "Route"),
+    "aigateway_sdk.transport.pool": ("PooledTransport",),
+    "aigateway_sdk.transport.retry": ("NO_RETRY", "RetryPolicy"),
+    "aigateway_sdk.container": ("AiGatewayBinding", "AiGatewayContainer", "BindingProvider"),
+    "aigateway_sdk.control": (
+        "AiGateway",
+        "ApplyResult",
+        "Create",
+        "FieldChange",
+        "Gateway",
+        "GatewayAdmin",
+        "GatewaySettings",
+        "LogBody",
+        "LogEntry",
+        "LogFilter",
+        "LogsClient",
+        "NoChange",
+        "Plan",
+        "SpecLoadError",
+        "Update",
+        "ensure_gateway",
+        "gateway_id_from_name",
+        "load_specs",
+    ),
 }
+
+_ON_FIRST_USE = frozenset(
+    {
+        "aigateway_sdk.binding",
+        "aigateway_sdk.container",
+        "aigateway_sdk.control",
+        "aigateway_sdk.gateway_model",
+        "aigateway_sdk.transport.pool",
+        "aigateway_sdk.transport.retry",
+    }
+)
+"""The modules whose names resolve on first use (PEP 562) rather than with the package."""
+
+__all__ = ["__version__", *(name for names in _EXPORTS.values() for name in names)]
+
+_LAZY: dict[str, str] = {name: module for module in _ON_FIRST_USE for name in _EXPORTS[module]}
+"""Name -> the module that defines it, for the names resolved on first use."""
+
+for _module, _names in _EXPORTS.items():
+    if _module not in _ON_FIRST_USE:
+        _loaded = importlib.import_module(_module)
+        globals().update({name: getattr(_loaded, name) for name in _names})
+del _module, _names, _loaded
 
 
 def __getattr__(name: str) -> Any:
@@ -201,75 +120,75 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = [
-    "DEFAULT_API_URL",
-    "DEFAULT_DATA_URL",
-    "NO_RETRY",
-    "SSE_HEADERS",
-    "AiCall",
-    "AiError",
-    "AiGateway",
-    "AiGatewayBinding",
-    "AiGatewayContainer",
-    "AiStream",
-    "ApplyResult",
-    "AuthenticationFailed",
-    "BindingProvider",
-    "Conflict",
-    "Create",
-    "CustomCost",
-    "Defect",
-    "Err",
-    "ErrorDetail",
-    "FieldChange",
-    "FieldError",
-    "Finish",
-    "FinishReason",
-    "Gateway",
-    "GatewayAdmin",
-    "GatewayBinding",
-    "GatewayLanguageModel",
-    "GatewayOptions",
-    "GatewaySettings",
-    "GenerateTextResponse",
-    "InputTokens",
-    "InvalidRequest",
-    "LanguageModel",
-    "LogBody",
-    "LogEntry",
-    "LogFilter",
-    "LogsClient",
-    "MalformedOutput",
-    "Message",
-    "ModelParameters",
-    "NetworkError",
-    "NoChange",
-    "NotFound",
-    "Ok",
-    "OutputTokens",
-    "PermissionDenied",
-    "Plan",
-    "PooledTransport",
-    "PromptInput",
-    "ProviderError",
-    "RateLimited",
-    "Reason",
-    "ResponseMetadata",
-    "RetryPolicy",
-    "Route",
-    "SpecLoadError",
-    "StreamPart",
-    "TextDelta",
-    "TextEnd",
-    "TextStart",
-    "Timeout",
-    "UnexpectedStatus",
-    "Update",
-    "Usage",
-    "ValidationError",
-    "__version__",
-    "ensure_gateway",
-    "gateway_id_from_name",
-    "load_specs",
-    "sse_encode",
-]
+if TYPE_CHECKING:
+    # What type checkers see: the table above as imports (tests/sdk/test_public_api.py
+    # checks the two list the same names).
+    from aigateway_sdk.binding import DEFAULT_API_URL as DEFAULT_API_URL
+    from aigateway_sdk.binding import DEFAULT_DATA_URL as DEFAULT_DATA_URL
+    from aigateway_sdk.binding import GatewayBinding as GatewayBinding
+    from aigateway_sdk.container import AiGatewayBinding as AiGatewayBinding
+    from aigateway_sdk.container import AiGatewayContainer as AiGatewayContainer
+    from aigateway_sdk.container import BindingProvider as BindingProvider
+    from aigateway_sdk.control import AiGateway as AiGateway
+    from aigateway_sdk.control import ApplyResult as ApplyResult
+    from aigateway_sdk.control import Create as Create
+    from aigateway_sdk.control import FieldChange as FieldChange
+    from aigateway_sdk.control import Gateway as Gateway
+    from aigateway_sdk.control import GatewayAdmin as GatewayAdmin
+    from aigateway_sdk.control import GatewaySettings as GatewaySettings
+    from aigateway_sdk.control import LogBody as LogBody
+    from aigateway_sdk.control import LogEntry as LogEntry
+    from aigateway_sdk.control import LogFilter as LogFilter
+    from aigateway_sdk.control import LogsClient as LogsClient
+    from aigateway_sdk.control import NoChange as NoChange
+    from aigateway_sdk.control import Plan as Plan
+    from aigateway_sdk.control import SpecLoadError as SpecLoadError
+    from aigateway_sdk.control import Update as Update
+    from aigateway_sdk.control import ensure_gateway as ensure_gateway
+    from aigateway_sdk.control import gateway_id_from_name as gateway_id_from_name
+    from aigateway_sdk.control import load_specs as load_specs
+    from aigateway_sdk.errors import AiError as AiError
+    from aigateway_sdk.errors import AuthenticationFailed as AuthenticationFailed
+    from aigateway_sdk.errors import Conflict as Conflict
+    from aigateway_sdk.errors import Defect as Defect
+    from aigateway_sdk.errors import ErrorDetail as ErrorDetail
+    from aigateway_sdk.errors import InvalidRequest as InvalidRequest
+    from aigateway_sdk.errors import MalformedOutput as MalformedOutput
+    from aigateway_sdk.errors import NetworkError as NetworkError
+    from aigateway_sdk.errors import NotFound as NotFound
+    from aigateway_sdk.errors import PermissionDenied as PermissionDenied
+    from aigateway_sdk.errors import ProviderError as ProviderError
+    from aigateway_sdk.errors import RateLimited as RateLimited
+    from aigateway_sdk.errors import Reason as Reason
+    from aigateway_sdk.errors import Timeout as Timeout
+    from aigateway_sdk.errors import UnexpectedStatus as UnexpectedStatus
+    from aigateway_sdk.gateway_model import GatewayLanguageModel as GatewayLanguageModel
+    from aigateway_sdk.gateway_model import Route as Route
+    from aigateway_sdk.model import LanguageModel as LanguageModel
+    from aigateway_sdk.options import CustomCost as CustomCost
+    from aigateway_sdk.options import GatewayOptions as GatewayOptions
+    from aigateway_sdk.parameters import ModelParameters as ModelParameters
+    from aigateway_sdk.parts import Finish as Finish
+    from aigateway_sdk.parts import ResponseMetadata as ResponseMetadata
+    from aigateway_sdk.parts import StreamPart as StreamPart
+    from aigateway_sdk.parts import TextDelta as TextDelta
+    from aigateway_sdk.parts import TextEnd as TextEnd
+    from aigateway_sdk.parts import TextStart as TextStart
+    from aigateway_sdk.prompt import Message as Message
+    from aigateway_sdk.prompt import PromptInput as PromptInput
+    from aigateway_sdk.response import FinishReason as FinishReason
+    from aigateway_sdk.response import GenerateTextResponse as GenerateTextResponse
+    from aigateway_sdk.response import InputTokens as InputTokens
+    from aigateway_sdk.response import OutputTokens as OutputTokens
+    from aigateway_sdk.response import Usage as Usage
+    from aigateway_sdk.result import AiCall as AiCall
+    from aigateway_sdk.result import AiStream as AiStream
+    from aigateway_sdk.result import Err as Err
+    from aigateway_sdk.result import Ok as Ok
+    from aigateway_sdk.sse_response import SSE_HEADERS as SSE_HEADERS
+    from aigateway_sdk.sse_response import sse_encode as sse_encode
+    from aigateway_sdk.transport.pool import PooledTransport as PooledTransport
+    from aigateway_sdk.transport.retry import NO_RETRY as NO_RETRY
+    from aigateway_sdk.transport.retry import RetryPolicy as RetryPolicy
+    from aigateway_sdk.validation import FieldError as FieldError
+    from aigateway_sdk.validation import ValidationError as ValidationError
