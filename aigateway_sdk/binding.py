@@ -11,6 +11,14 @@ Lifecycle rules:
   another loop (a second `asyncio.run`, a new pytest event loop, a worker's own loop, trio)
   gets a new client; the old one is dropped, not awaited, since its loop is usually gone.
 - With `ensure_gateway=True` the spec is applied once: by `start()`, or else by the first call.
+
+Dependencies point one way. The binding builds models (`gateway_model`) and hands each an
+`Endpoint` (URL, credentials, client, defaults); the model never sees the binding. Routes and
+the choice of credential belong to the codecs. Applying the spec belongs to the spec: `spec=`
+is any `GatewaySpec` (an `id` and an `ensure(...)` coroutine); `AiGateway` implements `ensure`
+with the control plane's admin, which this module (and the rest of the core) never imports.
+A registry or a lazy import of `aigateway_sdk.control` here would keep the core depending on
+the control plane in disguise; a spec that knows how it is applied does not.
 """
 
 from __future__ import annotations
@@ -18,13 +26,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol
 
 import anyio
 import httpx
 
+from aigateway_sdk.codecs import Route
+from aigateway_sdk.endpoint import USER_AGENT, Credentials, Endpoint
+from aigateway_sdk.gateway_model import GatewayLanguageModel
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ParametersInput
 from aigateway_sdk.transport.http import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
@@ -32,17 +43,9 @@ from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.transport.sse import DEFAULT_MAX_EVENT_BYTES
 from aigateway_sdk.validation import FieldError, ValidationError
 
-if TYPE_CHECKING:
-    from aigateway_sdk.control.spec import AiGateway
-    from aigateway_sdk.gateway_model import GatewayLanguageModel, Route
-    from aigateway_sdk.parts import StreamPart
-
-T = TypeVar("T")
-
 DEFAULT_DATA_URL = "https://gateway.ai.cloudflare.com/v1"
 DEFAULT_API_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=30.0)
-USER_AGENT = "cf-aigateway-sdk/0.1 (python)"
 
 _ENV = {
     "account_id": "CLOUDFLARE_ACCOUNT_ID",
@@ -58,6 +61,22 @@ _CLOSED = (
     "this GatewayBinding is closed (aclose() or the end of `async with`); "
     "open it again with `async with binding:` or `await binding.start()`"
 )
+
+
+class GatewaySpec(Protocol):
+    """What `spec=` takes: a declared gateway (`AiGateway`) that can apply itself."""
+
+    @property
+    def id(self) -> str:
+        """The gateway id (the binding's `gateway_id` when none is given)."""
+        ...
+
+    async def ensure(
+        self, *, account_id: str, api_token: str, api_base_url: str, retry: RetryPolicy
+    ) -> object:
+        """Create the gateway, or update it in place, through the control plane at
+        `api_base_url`."""
+        ...
 
 
 def _running_loop() -> object | None:
@@ -77,26 +96,99 @@ def _running_loop() -> object | None:
     return None
 
 
-def _require(name: str, value: object) -> None:
+def _text_problem(name: str, value: object) -> FieldError | None:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError([FieldError((name,), "is required")], what="gateway binding")
+        return FieldError((name,), "is required")
     if any(c in value for c in "\r\n\0"):
-        raise ValidationError(
-            [FieldError((name,), "must not contain line breaks")], what="gateway binding"
-        )
+        return FieldError((name,), "must not contain line breaks")
+    return None
+
+
+_CLIENT_BRINGS = {"transport": "transport", "limits": "connection limits", "timeout": "timeouts"}
+"""What a `client=` brings of its own, so that `transport=`, `limits=`, `timeout=` beside it
+would be ignored: each is refused instead."""
+
+
+def _problems(
+    texts: Mapping[str, str | None],
+    with_client: Mapping[str, object],
+    spec: GatewaySpec | None,
+    ensure_gateway: bool,
+) -> list[FieldError]:
+    """Every problem with the arguments of a binding, each naming its argument."""
+    problems = [
+        problem
+        for name, value in texts.items()
+        if (value is not None or name in ("account_id", "gateway_id"))
+        and (problem := _text_problem(name, value)) is not None
+    ]
+    problems += [
+        FieldError((name,), f"cannot be combined with client=: the client brings its own {what}")
+        for name, what in _CLIENT_BRINGS.items()
+        if with_client.get(name) is not None
+    ]
+    if ensure_gateway and spec is None:
+        problems.append(FieldError(("ensure_gateway",), "needs spec=AiGateway(...) to apply"))
+    if ensure_gateway and texts["api_token"] is None:
+        problems.append(FieldError(("api_token",), "is required to ensure the gateway"))
+    return problems
+
+
+def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
 class GatewayBinding:
-    """The data plane of one gateway: `model(...)` builds `LanguageModel`s that call it."""
+    """The data plane of one gateway: `model(...)` builds `LanguageModel`s that call it.
+
+    **Parameters:**
+
+    * **account_id** - the Cloudflare account id.
+    * **gateway_id** - *(optional)* the gateway's id: `spec.id` when a `spec` is given, else
+      `"default"` (the gateway Cloudflare creates on first use).
+    * **api_token** - *(optional)* the Cloudflare API token: Workers AI's credential (sent as
+      `authorization`) and the control plane's (`ensure_gateway`).
+    * **gateway_token** - *(optional)* the token of an authenticated gateway, sent as
+      `cf-aig-authorization`.
+    * **base_url** - *(optional)* the data plane, default `DEFAULT_DATA_URL` (Cloudflare);
+      `http://127.0.0.1:8787/v1` for the local gateway.
+    * **api_base_url** - *(optional)* the control plane, used by `ensure_gateway`, default
+      `DEFAULT_API_URL`; `http://127.0.0.1:8787/client/v4` for the local gateway.
+    * **options** - *(optional)* `GatewayOptions` (`cf-aig-*` headers) for every call; a
+      model's and a call's options win field by field.
+    * **retry** - *(optional)* the `RetryPolicy` of every model, default `DEFAULT_RETRY`.
+    * **timeout** - *(optional)* httpx's timeouts for the client the binding makes: an
+      `httpx.Timeout` or seconds, default `DEFAULT_TIMEOUT` (connect 10 s, read 120 s).
+    * **total_timeout** - *(optional)* seconds one call may take in all, retries, waits and
+      the whole stream included (`AiError(Timeout)` past it); default no limit.
+    * **provider_api_keys** - *(optional)* a key per provider for `compat` models
+      (`{"openai": "sk-..."}`); a `workers-ai` key replaces `api_token` for Workers AI.
+    * **client** - *(optional)* an `httpx.AsyncClient` of yours, used as is and never closed
+      by the binding. It brings its own transport, limits and timeouts, so `transport`,
+      `limits` and `timeout` may not be given with it (`ValidationError`).
+    * **transport** - *(optional)* the transport of the client the binding makes, default
+      `PooledTransport` (httpx over httpcore2's pool).
+    * **limits** - *(optional)* `httpx.Limits` of that client, default `DEFAULT_LIMITS` (256
+      connections, 64 kept alive).
+    * **max_event_bytes** - *(optional)* the largest stream event read, default 4 MiB
+      (`AiError(MalformedOutput)` over it).
+    * **max_response_bytes** - *(optional)* the largest reply body read, after decompression,
+      default 32 MiB (`AiError(MalformedOutput)` over it).
+    * **spec** - *(optional)* the declared gateway (`AiGateway(...)`, any `GatewaySpec`).
+    * **ensure_gateway** - *(optional)* apply `spec` (create or update in place) once, on
+      `start()` or the first call; needs `spec` and `api_token`.
+
+    A missing or bad argument raises `ValidationError` naming each one, before any I/O.
+    """
 
     __slots__ = (
-        "_api_token",
         "_client",
         "_closed",
-        "_gateway_token",
+        "_credentials",
         "_loop",
         "_owns_client",
-        "_provider_keys",
         "_start_lock",
         "_start_lock_loop",
         "_started",
@@ -135,47 +227,40 @@ class GatewayBinding:
         limits: httpx.Limits | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        spec: AiGateway | None = None,
+        spec: GatewaySpec | None = None,
         ensure_gateway: bool = False,
     ) -> None:
         if gateway_id is None:
             gateway_id = spec.id if spec is not None else "default"
-        _require("account_id", account_id)
-        _require("gateway_id", gateway_id)
-        for name, token in (("api_token", api_token), ("gateway_token", gateway_token)):
-            if token is not None:
-                _require(name, token)
+        texts = {
+            "account_id": account_id,
+            "gateway_id": gateway_id,
+            "api_token": api_token,
+            "gateway_token": gateway_token,
+        }
+        with_client = {"transport": transport, "limits": limits, "timeout": timeout}
+        if client is None:
+            with_client = {}
+        problems = _problems(texts, with_client, spec, ensure_gateway)
+        if problems:
+            raise ValidationError(problems, what="gateway binding")
         self.account_id = account_id
         self.gateway_id = gateway_id
-        self._api_token = api_token
-        self._gateway_token = gateway_token
-        self._provider_keys = dict(provider_api_keys or {})
+        self._credentials = Credentials(
+            api_token=api_token,
+            gateway_token=gateway_token,
+            provider_keys=dict(provider_api_keys or {}),
+        )
         self.base_url = (base_url or DEFAULT_DATA_URL).rstrip("/")
         self.api_base_url = (api_base_url or DEFAULT_API_URL).rstrip("/")
         self.options = options or GatewayOptions()
         self.retry = retry or DEFAULT_RETRY
-        self.timeout = (
-            DEFAULT_TIMEOUT
-            if timeout is None
-            else timeout
-            if isinstance(timeout, httpx.Timeout)
-            else httpx.Timeout(timeout)
-        )
+        self.timeout = _timeout(timeout)
         self.total_timeout = total_timeout
         self.limits = limits or DEFAULT_LIMITS
         self.max_event_bytes = max_event_bytes
         self.max_response_bytes = max_response_bytes
         self.spec = spec
-        if ensure_gateway and spec is None:
-            raise ValidationError(
-                [FieldError(("ensure_gateway",), "needs spec=AiGateway(...) to apply")],
-                what="gateway binding",
-            )
-        if ensure_gateway and api_token is None:
-            raise ValidationError(
-                [FieldError(("api_token",), "is required to ensure the gateway")],
-                what="gateway binding",
-            )
         self.ensure_gateway = ensure_gateway
         self._started = False
         self._closed = False
@@ -226,10 +311,8 @@ class GatewayBinding:
         total_timeout: float | None = None,
     ) -> GatewayLanguageModel:
         """A `LanguageModel` for `model` (pure: no I/O)."""
-        from aigateway_sdk.gateway_model import GatewayLanguageModel
-
         return GatewayLanguageModel(
-            self,
+            self.endpoint(),
             model,
             parameters,
             options=options,
@@ -238,33 +321,25 @@ class GatewayBinding:
             total_timeout=total_timeout,
         )
 
-    # -- wire details used by the models ------------------------------------------------
+    def endpoint(self) -> Endpoint:
+        """What a model of this binding needs, as the binding is now: the gateway's URL, the
+        credentials, the client (through the binding, so a model follows it across event
+        loops and refuses calls once it is closed) and the defaults."""
+        return Endpoint(
+            url=self.gateway_url,
+            client=self._current_client,
+            credentials=self._credentials,
+            options=self.options,
+            retry=self.retry,
+            total_timeout=self.total_timeout,
+            max_event_bytes=self.max_event_bytes,
+            max_response_bytes=self.max_response_bytes,
+            startup=self if self.ensure_gateway else None,
+        )
 
     @property
     def gateway_url(self) -> str:
         return f"{self.base_url}/{self.account_id}/{self.gateway_id}"
-
-    def data_url(self, path: str) -> str:
-        return f"{self.gateway_url}/{path}"
-
-    def headers_for(self, route: str, model: str, options: GatewayOptions) -> dict[str, str]:
-        """Request headers for a call on `route`: content type, provider auth, gateway auth and
-        the `cf-aig-*` options."""
-        headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-        provider_key = self._provider_key(route, model)
-        if provider_key:
-            headers["authorization"] = f"Bearer {provider_key}"
-        if self._gateway_token:
-            headers["cf-aig-authorization"] = f"Bearer {self._gateway_token}"
-        headers.update(options.headers())
-        return headers
-
-    def _provider_key(self, route: str, model: str) -> str | None:
-        if route == "compat" and "/" in model:
-            provider = model.split("/", 1)[0]
-            if provider != "workers-ai":
-                return self._provider_keys.get(provider)
-        return self._provider_keys.get("workers-ai") or self._api_token
 
     # -- client lifecycle ---------------------------------------------------------------
 
@@ -272,6 +347,9 @@ class GatewayBinding:
     def client(self) -> httpx.AsyncClient:
         """The pooled client, created on first use, and again on first use from another event
         loop (see the module docstring). `RuntimeError` once the binding is closed."""
+        return self._current_client()
+
+    def _current_client(self) -> httpx.AsyncClient:
         if self._closed:
             raise RuntimeError(_CLOSED)
         if self._owns_client:
@@ -325,6 +403,13 @@ class GatewayBinding:
         """True while `ensure_gateway=True` and the spec has not been applied yet."""
         return self.ensure_gateway and not self._started
 
+    async def ensure_started(self) -> None:
+        """What a call does first while `needs_start`: refuse a closed binding
+        (`RuntimeError`), else apply the spec (once, even for concurrent first calls)."""
+        if self._closed:
+            raise RuntimeError(_CLOSED)
+        await self._ensure_gateway()
+
     async def _ensure_gateway(self) -> None:
         loop = _running_loop()
         lock = self._start_lock
@@ -332,42 +417,21 @@ class GatewayBinding:
             lock = self._start_lock = anyio.Lock()
             self._start_lock_loop = loop
         async with lock:
-            if self._started or self.spec is None:
+            spec, api_token = self.spec, self._credentials.api_token
+            if self._started or spec is None:
                 return
-            from aigateway_sdk.control.admin import GatewayAdmin, ensure_gateway
-
-            if self._api_token is None:
+            if api_token is None:
                 raise ValidationError(
                     [FieldError(("api_token",), "is required to ensure the gateway")],
                     what="gateway binding",
                 )
-            async with GatewayAdmin(
-                self.account_id, self._api_token, self.api_base_url, retry=self.retry
-            ) as admin:
-                await ensure_gateway(admin, self.spec)
+            await spec.ensure(
+                account_id=self.account_id,
+                api_token=api_token,
+                api_base_url=self.api_base_url,
+                retry=self.retry,
+            )
             self._started = True
-
-    async def _started_then(self, call: Callable[[], Awaitable[T]]) -> T:
-        """`call()` once the spec is applied: a call made before `start()` applies it."""
-        if self._closed:
-            raise RuntimeError(_CLOSED)
-        await self._ensure_gateway()
-        return await call()
-
-    async def _started_then_stream(
-        self, open_parts: Callable[[], AsyncIterator[StreamPart]]
-    ) -> AsyncIterator[StreamPart]:
-        if self._closed:
-            raise RuntimeError(_CLOSED)
-        await self._ensure_gateway()
-        parts = open_parts()
-        try:
-            async for part in parts:
-                yield part
-        finally:
-            aclose = getattr(parts, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
     async def __aenter__(self) -> GatewayBinding:
         await self.start()
@@ -382,11 +446,19 @@ class GatewayBinding:
         await self.aclose()
 
     def __repr__(self) -> str:
+        credentials = self._credentials
         return (
             f"GatewayBinding(account_id={self.account_id!r}, gateway_id={self.gateway_id!r}, "
-            f"base_url={self.base_url!r}, api_token={'***' if self._api_token else None}, "
-            f"gateway_token={'***' if self._gateway_token else None})"
+            f"base_url={self.base_url!r}, api_token={'***' if credentials.api_token else None}, "
+            f"gateway_token={'***' if credentials.gateway_token else None})"
         )
 
 
-__all__ = ["DEFAULT_API_URL", "DEFAULT_DATA_URL", "GatewayBinding"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_DATA_URL",
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "GatewayBinding",
+    "GatewaySpec",
+]

@@ -1,37 +1,34 @@
 """The gateway-backed `LanguageModel`: one model id, its route, parameters and options.
 
 Everything that does not change between calls (URL, headers, encoded parameters) is computed
-once when the model is built; building does no I/O.
+once when the model is built; building does no I/O. The model depends on an `Endpoint` (the
+gateway's URL, credentials, client and defaults), never on `GatewayBinding`, which builds the
+endpoint and imports this module, not the other way round.
+
+`stream_text` connects the stages of `aigateway_sdk.streaming` (chunk reader, SSE decoder,
+codec, assembler); `generate_text` and `stream_text` bound a call by the same `Deadline`.
 """
 
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
-import anyio
 import httpx
 
-from aigateway_sdk import _json
-from aigateway_sdk.codecs import Codec, OpenAICompatCodec, WorkersAiCodec
-from aigateway_sdk.codecs.base import DONE
-from aigateway_sdk.errors import AiError, MalformedOutput, NetworkError, ProviderError, Timeout
+from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
+from aigateway_sdk.endpoint import Endpoint, Startup
+from aigateway_sdk.errors import AiError
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ModelParameters, ParametersInput, to_parameters
-from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
+from aigateway_sdk.parts import StreamPart
 from aigateway_sdk.prompt import PromptInput, to_messages
-from aigateway_sdk.response import (
-    EMPTY_USAGE,
-    FinishReason,
-    GenerateTextResponse,
-    Usage,
-    cache_status_of,
-    step_of,
-)
+from aigateway_sdk.response import GenerateTextResponse, ReplyHead
 from aigateway_sdk.result import AiCall, AiStream
-from aigateway_sdk.transport.failures import error_details, reason_from_exception
+from aigateway_sdk.streaming import ChunkReader, Deadline, SseParts, StreamAssembler, deadline_at
+from aigateway_sdk.streaming.sse_parts import DECODE_ERRORS
+from aigateway_sdk.transport.failures import malformed, reason_from_exception
 from aigateway_sdk.transport.http import (
     SEND_ERRORS,
     decode_json,
@@ -40,28 +37,12 @@ from aigateway_sdk.transport.http import (
     request_json,
 )
 from aigateway_sdk.transport.retry import RetryPolicy
-from aigateway_sdk.transport.sse import SseDecoder, SseError, SseEvent
 from aigateway_sdk.validation import FieldError, ValidationError
 
-if TYPE_CHECKING:
-    from aigateway_sdk.binding import GatewayBinding
+T = TypeVar("T")
 
-Route = Literal["workers-ai", "compat", "workers-ai-openai"]
-"""`workers-ai`: native Workers AI API; `compat`: the OpenAI-compatible `compat` endpoint with
-`provider/model` ids; `workers-ai-openai`: Workers AI's own `/v1/chat/completions`."""
-
-_DECODE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, SseError)
-_READ_ERRORS = SEND_ERRORS
 _DRAIN_SECONDS = 0.25
 """How long a finished stream may take to deliver the rest of its body before it is closed."""
-
-
-def route_for(model: str) -> Route:
-    """`@cf/...` and `@hf/...` ids go to Workers AI; `provider/model` ids to `compat`."""
-    return "workers-ai" if model.startswith("@") else "compat"
-
-
-_ROUTES: tuple[Route, ...] = ("workers-ai", "compat", "workers-ai-openai")
 
 
 def _model_problem(model: object, route: object) -> FieldError | None:
@@ -72,8 +53,8 @@ def _model_problem(model: object, route: object) -> FieldError | None:
         )
     if any(c.isspace() for c in model):
         return FieldError(("model",), f"must not contain whitespace, got {model!r}")
-    if route not in _ROUTES:
-        return FieldError(("route",), f"must be one of {', '.join(_ROUTES)}, got {route!r}")
+    if route not in ROUTES:
+        return FieldError(("route",), f"must be one of {', '.join(ROUTES)}, got {route!r}")
     if route == "compat":
         provider, _, name = model.partition("/")
         if not provider or not name or provider.startswith("@"):
@@ -86,59 +67,45 @@ def _model_problem(model: object, route: object) -> FieldError | None:
     return None
 
 
-def _codec(route: Route) -> Codec:
-    if route == "workers-ai":
-        return WorkersAiCodec()
-    if route == "compat":
-        return OpenAICompatCodec()
-    return OpenAICompatCodec("workers-ai/v1/chat/completions")
-
-
-def _malformed(message: str, response: httpx.Response | None = None) -> AiError:
-    return AiError(
-        MalformedOutput(
-            message=message,
-            status=response.status_code if response is not None else None,
-            log_id=response.headers.get("cf-aig-log-id") if response is not None else None,
-        )
-    )
-
-
-def _stream_failure(event: SseEvent, log_id: str | None) -> AiError | None:
-    """The error a provider reported inside a stream (an `event: error`, or a frame that holds
-    only `error`/`errors`), as a `ProviderError`; None for any other event."""
+def _parsed(url: str) -> str | httpx.URL:
+    """`url` parsed once (httpx parses a str URL again on every request); a URL httpx refuses
+    stays a str, for the call to report."""
     try:
-        body = _json.loads(event.data)
-    except ValueError:
-        body = None
-    is_error_frame = isinstance(body, dict) and bool(body.get("error") or body.get("errors"))
-    if event.event != "error" and not is_error_frame:
-        return None
-    details = error_details(body)
-    message = "; ".join(d.message for d in details if d.message)
-    if not message and isinstance(body, dict) and isinstance(body.get("message"), str):
-        message = body["message"]
-    message = message or event.data.decode("utf-8", "replace")
-    return AiError(
-        ProviderError(
-            message=f"the stream failed: {message}"[:500],
-            code=details[0].code if details else None,
-            log_id=log_id,
-            details=details,
-        )
-    )
+        return httpx.URL(url)
+    except httpx.InvalidURL:
+        return url
+
+
+async def _started_then(startup: Startup, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()` once `startup` has run: a call made before `start()` runs it."""
+    await startup.ensure_started()
+    return await call()
+
+
+async def _started_then_stream(
+    startup: Startup, open_parts: Callable[[], AsyncIterator[StreamPart]]
+) -> AsyncIterator[StreamPart]:
+    await startup.ensure_started()
+    parts = open_parts()
+    try:
+        async for part in parts:
+            yield part
+    finally:
+        aclose = getattr(parts, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class GatewayLanguageModel:
-    """A `LanguageModel` that calls one model through a `GatewayBinding`."""
+    """A `LanguageModel` that calls one model through a gateway `Endpoint`."""
 
     __slots__ = (
-        "_binding",
         "_codec",
+        "_endpoint",
         "_headers",
-        "_max_event_bytes",
         "_max_tokens",
         "_params",
+        "_provider_key",
         "_retry",
         "_total_timeout",
         "_url",
@@ -150,7 +117,7 @@ class GatewayLanguageModel:
 
     def __init__(
         self,
-        binding: GatewayBinding,
+        endpoint: Endpoint,
         model: str,
         parameters: ParametersInput | None = None,
         *,
@@ -163,23 +130,19 @@ class GatewayLanguageModel:
         problem = _model_problem(model, chosen)
         if problem is not None:
             raise ValidationError([problem], what="language model")
-        self._binding = binding
+        self._endpoint = endpoint
         self.model = model
         self.route: Route = chosen  # checked above
         self.parameters = to_parameters(parameters) or ModelParameters()
-        self.options = binding.options.merged(options)
-        self._codec = _codec(self.route)
-        url = binding.data_url(self._codec.path(model))
-        try:  # parsed once here: httpx parses a str URL again on every request
-            self._url: str | httpx.URL = httpx.URL(url)
-        except httpx.InvalidURL:
-            self._url = url  # a call reports it, as before
-        self._headers = binding.headers_for(self.route, model, self.options)
+        self.options = endpoint.options.merged(options)
+        codec = self._codec = codec_for(self.route)
+        self._url = _parsed(endpoint.url_for(codec.path(model)))
+        self._provider_key = codec.provider_key(model, endpoint.credentials)
+        self._headers = endpoint.headers(self._provider_key, self.options)
         self._params = self.parameters.to_json()
         self._max_tokens = self.parameters.max_tokens
-        self._retry = retry or binding.retry
-        self._total_timeout = total_timeout if total_timeout is not None else binding.total_timeout
-        self._max_event_bytes = binding.max_event_bytes
+        self._retry = retry or endpoint.retry
+        self._total_timeout = total_timeout if total_timeout is not None else endpoint.total_timeout
 
     @property
     def model_id(self) -> str:
@@ -190,18 +153,23 @@ class GatewayLanguageModel:
 
     # -- per-call settings ---------------------------------------------------------------
 
-    def _call_settings(
-        self, parameters: ModelParameters | None, options: GatewayOptions | None
-    ) -> tuple[dict[str, Any], int | None, dict[str, str]]:
+    def _request(
+        self,
+        prompt: PromptInput,
+        parameters: ModelParameters | None,
+        options: GatewayOptions | None,
+        stream: bool,
+    ) -> tuple[bytes, dict[str, str], int | None]:
+        """The body and headers of a call, and its `max_tokens`: the model's, unless the call
+        brings parameters or options of its own."""
+        messages = to_messages(prompt)
         params, max_tokens, headers = self._params, self._max_tokens, self._headers
         if parameters is not None:
             merged = self.parameters.merged(parameters)
             params, max_tokens = merged.to_json(), merged.max_tokens
         if options is not None:
-            headers = self._binding.headers_for(
-                self.route, self.model, self.options.merged(options)
-            )
-        return params, max_tokens, headers
+            headers = self._endpoint.headers(self._provider_key, self.options.merged(options))
+        return self._codec.encode(self.model, messages, params, stream), headers, max_tokens
 
     # -- generate -----------------------------------------------------------------------
 
@@ -213,9 +181,9 @@ class GatewayLanguageModel:
         options: GatewayOptions | None = None,
     ) -> AiCall[GenerateTextResponse]:
         call = functools.partial(self._generate, prompt, to_parameters(parameters), options)
-        binding = self._binding
-        if binding.needs_start:  # ensure_gateway=True and not started: the first call applies it
-            return AiCall(functools.partial(binding._started_then, call))
+        startup = self._endpoint.startup
+        if startup is not None and startup.needs_start:  # the first call runs it
+            return AiCall(functools.partial(_started_then, startup, call))
         return AiCall(call)
 
     async def _generate(
@@ -224,40 +192,33 @@ class GatewayLanguageModel:
         parameters: ModelParameters | None,
         options: GatewayOptions | None,
     ) -> GenerateTextResponse:
-        messages = to_messages(prompt)
-        params, max_tokens, headers = self._call_settings(parameters, options)
-        content = self._codec.encode(self.model, messages, params, False)
-        binding, total_timeout = self._binding, self._total_timeout
+        content, headers, max_tokens = self._request(prompt, parameters, options, False)
+        endpoint = self._endpoint
         reply = await request_json(
-            binding.client,
+            endpoint.client(),
             "POST",
             self._url,
             content=content,
             headers=headers,
             retry=self._retry,
-            deadline=None if total_timeout is None else time.monotonic() + total_timeout,
-            max_response_bytes=binding.max_response_bytes,
+            deadline=deadline_at(Deadline.after(self._total_timeout)),
+            max_response_bytes=endpoint.max_response_bytes,
         )
-        reply_headers = reply.headers
         try:
             decoded = self._codec.decode(reply.body, max_tokens)
-        except _DECODE_ERRORS as error:
-            raise AiError(
-                MalformedOutput(
-                    message=f"unexpected reply shape ({type(error).__name__}: {error})"[:300],
-                    status=reply.status,
-                    log_id=reply_headers.get("cf-aig-log-id"),
-                )
-            ) from None
+        except DECODE_ERRORS as error:
+            message = f"unexpected reply shape ({type(error).__name__}: {error})"[:300]
+            raise AiError(malformed(message, status=reply.status, headers=reply.headers)) from None
+        head = ReplyHead.of(reply.headers)
         return GenerateTextResponse(
             text=decoded.text,
             usage=decoded.usage,
             finish_reason=decoded.finish_reason,
             model=decoded.model or self.model,
             response_id=decoded.response_id,
-            cache_status=cache_status_of(reply_headers.get("cf-aig-cache-status")),
-            log_id=reply_headers.get("cf-aig-log-id"),
-            step=step_of(reply_headers.get("cf-aig-step")),
+            cache_status=head.cache_status,
+            log_id=head.log_id,
+            step=head.step,
         )
 
     # -- stream -------------------------------------------------------------------------
@@ -270,9 +231,9 @@ class GatewayLanguageModel:
         options: GatewayOptions | None = None,
     ) -> AiStream:
         parts = functools.partial(self._stream, prompt, to_parameters(parameters), options)
-        binding = self._binding
-        if binding.needs_start:
-            return AiStream(functools.partial(binding._started_then_stream, parts))
+        startup = self._endpoint.startup
+        if startup is not None and startup.needs_start:
+            return AiStream(functools.partial(_started_then_stream, startup, parts))
         return AiStream(parts)
 
     async def _stream(
@@ -281,155 +242,77 @@ class GatewayLanguageModel:
         parameters: ModelParameters | None,
         options: GatewayOptions | None,
     ) -> AsyncIterator[StreamPart]:
-        messages = to_messages(prompt)
-        params, max_tokens, headers = self._call_settings(parameters, options)
-        content = self._codec.encode(self.model, messages, params, True)
-        deadline = None if self._total_timeout is None else time.monotonic() + self._total_timeout
+        content, headers, max_tokens = self._request(prompt, parameters, options, True)
+        endpoint = self._endpoint
+        deadline = Deadline.after(self._total_timeout)
         async with open_stream(
-            self._binding.client,
+            endpoint.client(),
             "POST",
             self._url,
             content=content,
             headers=headers,
             retry=self._retry,
-            deadline=deadline,
-            max_response_bytes=self._binding.max_response_bytes,
+            deadline=deadline_at(deadline),
+            max_response_bytes=endpoint.max_response_bytes,
         ) as response:
             reply_headers = response.headers
-            log_id = reply_headers.get("cf-aig-log-id")
-            yield ResponseMetadata(
-                model=self.model,
-                cache_status=cache_status_of(reply_headers.get("cf-aig-cache-status")),
-                log_id=log_id,
-                step=step_of(reply_headers.get("cf-aig-step")),
-            )
+            assembler = StreamAssembler(self.model, ReplyHead.of(reply_headers), max_tokens)
+            yield assembler.start()
             content_type = reply_headers.get("content-type", "")
-            if "json" in content_type:
-                # A provider (or a cached reply) that answered in one piece.
-                async for part in self._parts_from_json(response, max_tokens, deadline):
+            if "json" in content_type:  # a provider (or a cached reply) answered in one piece
+                reply = await self._whole_reply(response, max_tokens, deadline)
+                for part in assembler.whole(reply):
                     yield part
                 return
             if "event-stream" not in content_type:
-                raise _malformed(f"expected an event stream, got {content_type!r}", response)
-            codec = self._codec
-            decoder = SseDecoder(self._max_event_bytes)
-            chunks = response.aiter_bytes().__aiter__()
-            started = done = False
-            usage: Usage | None = None
-            finish: FinishReason | None = None
-            while not done:
-                try:
-                    if deadline is None:
-                        raw = await chunks.__anext__()
-                    else:
-                        with anyio.fail_after(max(0.0, deadline - time.monotonic())):
-                            raw = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    raise AiError(
-                        Timeout(
-                            message=f"stream not complete within {self._total_timeout} s",
-                            log_id=log_id,
-                        )
-                    ) from None
-                except _READ_ERRORS as error:
-                    reason = reason_from_exception(error)
-                    raise AiError(
-                        type(reason)(message=f"stream interrupted: {reason.message}", log_id=log_id)
-                    ) from error
-                try:
-                    events = decoder.feed(raw)
-                    decoded = [
-                        None if event.event == "error" else codec.decode_chunk(event.data)
-                        for event in events
-                    ]
-                except _DECODE_ERRORS as error:
-                    raise _malformed(
-                        f"bad stream event ({type(error).__name__}: {error})"[:300], response
-                    ) from None
-                for event, chunk in zip(events, decoded, strict=True):
-                    if chunk is None:
-                        if event.event == "error" or b'"error' in event.data:
-                            failure = _stream_failure(event, log_id)
-                            if failure is not None:
-                                raise failure
-                        continue
-                    if chunk is DONE:
-                        done = True
-                        break
-                    if chunk.delta is not None:
-                        if not started:
-                            started = True
-                            yield TextStart()
-                        yield TextDelta(chunk.delta)
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    if chunk.finish_reason is not None:
-                        finish = chunk.finish_reason
-            if done:
-                # Read the rest of the body (usually just the chunked terminator) so that the
-                # connection goes back to the pool; a body left unread makes httpx close it.
-                with anyio.move_on_after(_DRAIN_SECONDS):
-                    try:
-                        async for _rest in chunks:
-                            pass
-                    except _READ_ERRORS:
-                        pass
-            if not done:
-                if decoder.has_partial:
-                    raise _malformed("the stream ended in the middle of an event", response)
-                if finish is None and usage is None:
-                    raise AiError(
-                        NetworkError(
-                            message="the stream ended before it was complete", log_id=log_id
-                        )
-                    )
-            if started:
-                yield TextEnd()
-            yield Finish(
-                reason=finish or _finish_from_usage(usage, max_tokens),
-                usage=usage or EMPTY_USAGE,
+                message = f"expected an event stream, got {content_type!r}"
+                raise AiError(
+                    malformed(message, status=response.status_code, headers=reply_headers)
+                )
+            events = SseParts(
+                self._codec,
+                assembler,
+                endpoint.max_event_bytes,
+                status=response.status_code,
+                headers=reply_headers,
             )
+            chunks = ChunkReader(response.aiter_bytes(), deadline, assembler.head.log_id)
+            async for raw in chunks:
+                for part in events.feed(raw):
+                    yield part
+                if events.stopped:
+                    break
+            if events.done:
+                await chunks.drain(_DRAIN_SECONDS)
+            for part in events.end():
+                yield part
 
-    async def _parts_from_json(
-        self, response: httpx.Response, max_tokens: int | None, deadline: float | None
-    ) -> AsyncIterator[StreamPart]:
+    async def _whole_reply(
+        self, response: httpx.Response, max_tokens: int | None, deadline: Deadline | None
+    ) -> Decoded:
         """A stream answered with one JSON reply: read it whole, within the size limit and the
-        same `total_timeout` deadline as the SSE path."""
-        limit = self._binding.max_response_bytes
-        content: bytes | None = None
+        same deadline as the SSE path, and decode it."""
+        limit = self._endpoint.max_response_bytes
         try:
             if deadline is None:
                 content = await read_body(response, limit)
             else:
-                with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                with deadline.within():
                     content = await read_body(response, limit)
-        except _READ_ERRORS as error:
+        except TimeoutError as error:  # before SEND_ERRORS: TimeoutError is an OSError
+            if deadline is None:
+                raise AiError(reason_from_exception(error)) from error
+            raise AiError(deadline.passed(response.headers.get("cf-aig-log-id"))) from None
+        except SEND_ERRORS as error:
             raise AiError(reason_from_exception(error)) from error
-        if content is None:
-            raise AiError(
-                Timeout(
-                    message=f"stream not complete within {self._total_timeout} s",
-                    log_id=response.headers.get("cf-aig-log-id"),
-                )
-            )
         body = decode_json(response, content)
         try:
-            decoded = self._codec.decode(body, max_tokens)
-        except _DECODE_ERRORS as error:
-            raise _malformed(f"unexpected reply shape ({type(error).__name__})", response) from None
-        if decoded.text:
-            yield TextStart()
-            yield TextDelta(decoded.text)
-            yield TextEnd()
-        yield Finish(reason=decoded.finish_reason, usage=decoded.usage)
-
-
-def _finish_from_usage(usage: Usage | None, max_tokens: int | None) -> FinishReason:
-    if usage is not None and max_tokens is not None and usage.output_tokens.total >= max_tokens:
-        return "length"
-    return "stop"
+            return self._codec.decode(body, max_tokens)
+        except DECODE_ERRORS as error:
+            message = f"unexpected reply shape ({type(error).__name__})"
+            raise AiError(
+                malformed(message, status=response.status_code, headers=response.headers)
+            ) from None
 
 
 __all__ = ["GatewayLanguageModel", "Route", "route_for"]

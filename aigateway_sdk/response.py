@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -65,6 +66,24 @@ class GenerateTextResponse:
         return self.cache_status == "HIT"
 
 
+@attrs.frozen(slots=True)
+class ReplyHead:
+    """What the gateway says about a reply in its headers (`cf-aig-*`)."""
+
+    cache_status: CacheStatus | None = None
+    log_id: str | None = None
+    step: int | None = None
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> ReplyHead:
+        get = headers.get
+        return cls(
+            cache_status_of(get("cf-aig-cache-status")),
+            get("cf-aig-log-id"),
+            step_of(get("cf-aig-step")),
+        )
+
+
 def cache_status_of(value: str | None) -> CacheStatus | None:
     if value is None:
         return None
@@ -88,5 +107,6 @@ __all__ = [
     "GenerateTextResponse",
     "InputTokens",
     "OutputTokens",
+    "ReplyHead",
     "Usage",
 ]

@@ -1,4 +1,10 @@
-"""What every codec provides."""
+"""What every codec provides, and the parts they share.
+
+A codec knows one upstream API: the path below the gateway, which credential a request for a
+model carries, how a request body is written, and how a reply or a stream event is read. Stream
+events go through `decode_event`: a chunk of the reply, `DONE`, None (nothing to use), or the
+failure the provider reported inside the stream.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,15 @@ from typing import Any, Protocol
 
 import attrs
 
+from aigateway_sdk.endpoint import Credentials
+from aigateway_sdk.errors import Reason
 from aigateway_sdk.prompt import Message
 from aigateway_sdk.response import FinishReason, InputTokens, OutputTokens, Usage
+from aigateway_sdk.transport.failures import reason_from_error_frame
+from aigateway_sdk.transport.sse import SseEvent
+
+WORKERS_AI = "workers-ai"
+"""The provider name of Workers AI (in `compat` ids and `provider_api_keys`)."""
 
 
 @attrs.frozen(slots=True)
@@ -42,6 +55,10 @@ class Codec(Protocol):
 
     def path(self, model: str) -> str: ...
 
+    def provider_key(self, model: str, credentials: Credentials) -> str | None:
+        """The key a request for `model` carries as `authorization` (None: none)."""
+        ...
+
     def encode(
         self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
     ) -> bytes: ...
@@ -51,6 +68,42 @@ class Codec(Protocol):
     def decode_chunk(self, data: bytes) -> Chunk | None:
         """A stream event's data; `DONE` for the end sentinel, None for an event to ignore."""
         ...
+
+    def decode_event(self, event: SseEvent) -> Chunk | Reason | None:
+        """A stream event: a `Chunk` (`DONE` for the end sentinel), None for an event to ignore,
+        or the failure it reports (a `Reason` without a log id). A frame of the wrong shape
+        raises `ValueError`/`KeyError`/`TypeError`."""
+        ...
+
+
+class EventStreamCodec:
+    """The stream events of APIs that send JSON frames and report failures as an `error`
+    event or an error frame (`{"error": ...}` / `{"errors": [...]}`)."""
+
+    __slots__ = ()
+
+    def decode_chunk(self, data: bytes) -> Chunk | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def decode_event(self, event: SseEvent) -> Chunk | Reason | None:
+        if event.event == "error":
+            return reason_from_error_frame(event.data, event.event)
+        chunk = self.decode_chunk(event.data)
+        if chunk is None and b'"error' in event.data:
+            return reason_from_error_frame(event.data, event.event)
+        return chunk
+
+
+def workers_ai_key(credentials: Credentials) -> str | None:
+    """Workers AI's credential: a `workers-ai` provider key, else the Cloudflare API token."""
+    return credentials.provider_key(WORKERS_AI) or credentials.api_token
+
+
+def finish_from_usage(usage: Usage | None, max_tokens: int | None) -> FinishReason:
+    """The finish reason of a reply that did not say: "length" when it used `max_tokens`."""
+    if usage is not None and max_tokens is not None and usage.output_tokens.total >= max_tokens:
+        return "length"
+    return "stop"
 
 
 def int_or_zero(value: Any) -> int:
@@ -68,4 +121,14 @@ def usage_from(prompt: Any, completion: Any, cached: Any = None, reasoning: Any 
     )
 
 
-__all__ = ["DONE", "Chunk", "Codec", "Decoded", "usage_from"]
+__all__ = [
+    "DONE",
+    "WORKERS_AI",
+    "Chunk",
+    "Codec",
+    "Decoded",
+    "EventStreamCodec",
+    "finish_from_usage",
+    "usage_from",
+    "workers_ai_key",
+]

@@ -1,6 +1,7 @@
 """The OpenAI-compatible API: `POST {gateway}/compat/chat/completions` with `provider/model`.
 
-Also serves `workers-ai/v1/chat/completions` (the same shapes, model without a provider).
+Also serves `workers-ai/v1/chat/completions` (the same shapes, model without a provider):
+`OpenAICompatCodec("workers-ai/v1/chat/completions", provider="workers-ai")`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from aigateway_sdk import _json
-from aigateway_sdk.codecs.base import DONE, Chunk, Decoded, usage_from
+from aigateway_sdk.codecs.base import (
+    DONE,
+    WORKERS_AI,
+    Chunk,
+    Decoded,
+    EventStreamCodec,
+    usage_from,
+    workers_ai_key,
+)
+from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.prompt import Message
 from aigateway_sdk.response import FinishReason, Usage
 
@@ -47,12 +57,23 @@ def _finish(raw: Any) -> FinishReason | None:
     return _FINISH.get(raw, "other") if isinstance(raw, str) else "other"
 
 
-class OpenAICompatCodec:
-    def __init__(self, route: str = "compat/chat/completions") -> None:
+class OpenAICompatCodec(EventStreamCodec):
+    """`provider`: the one provider behind `route`; None when ids name it (`openai/gpt-4o`)."""
+
+    __slots__ = ("provider", "route")
+
+    def __init__(self, route: str = "compat/chat/completions", provider: str | None = None) -> None:
         self.route = route
+        self.provider = provider
 
     def path(self, model: str) -> str:
         return self.route
+
+    def provider_key(self, model: str, credentials: Credentials) -> str | None:
+        provider = self.provider or model.partition("/")[0]
+        if provider in (WORKERS_AI, model):  # no provider named: Workers AI's
+            return workers_ai_key(credentials)
+        return credentials.provider_key(provider)
 
     def encode(
         self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool

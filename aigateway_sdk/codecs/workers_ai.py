@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from aigateway_sdk import _json
-from aigateway_sdk.codecs.base import DONE, Chunk, Decoded, usage_from
+from aigateway_sdk.codecs.base import (
+    DONE,
+    Chunk,
+    Decoded,
+    EventStreamCodec,
+    finish_from_usage,
+    usage_from,
+    workers_ai_key,
+)
+from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.prompt import Message
 from aigateway_sdk.response import FinishReason, Usage
 
@@ -32,16 +41,19 @@ def _usage(raw: Any) -> Usage | None:
 def _finish(raw: Any, usage: Usage | None, max_tokens: int | None) -> FinishReason:
     if isinstance(raw, str):
         return _FINISH.get(raw, "other")
-    if usage is not None and max_tokens is not None and usage.output_tokens.total >= max_tokens:
-        return "length"
-    return "stop"
+    return finish_from_usage(usage, max_tokens)
 
 
-class WorkersAiCodec:
+class WorkersAiCodec(EventStreamCodec):
+    __slots__ = ()
+
     route = "workers-ai"
 
     def path(self, model: str) -> str:
         return f"workers-ai/{model}"
+
+    def provider_key(self, model: str, credentials: Credentials) -> str | None:
+        return workers_ai_key(credentials)
 
     def encode(
         self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
@@ -76,9 +88,6 @@ class WorkersAiCodec:
         if usage is None:
             return Chunk(delta or None) if delta else None
         return Chunk(delta or None, usage)
-
-    def finish_reason(self, usage: Usage | None, max_tokens: int | None) -> FinishReason:
-        return _finish(None, usage, max_tokens)
 
 
 __all__ = ["WorkersAiCodec"]

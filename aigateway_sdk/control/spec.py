@@ -10,7 +10,7 @@ and the gateway id derived from it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,10 @@ from aigateway_sdk.contract.gateway import LogManagementStrategy as LogManagemen
 from aigateway_sdk.contract.gateway import RateLimitingTechnique as RateLimitingTechnique
 from aigateway_sdk.contract.gateway import RetryBackoff as RetryBackoff
 from aigateway_sdk.validation import FieldError
+
+if TYPE_CHECKING:
+    from aigateway_sdk.control.models import Gateway
+    from aigateway_sdk.transport.retry import RetryPolicy
 
 _INVALID_ID_RUN = re.compile(r"[^a-z0-9_]+")
 
@@ -80,6 +84,17 @@ class AiGateway(GatewaySettings):
     def create_json(self) -> dict[str, Any]:
         """The body of `POST .../gateways`: `id` and every setting."""
         return {"id": self.id, **self.settings_json()}
+
+    async def ensure(
+        self, *, account_id: str, api_token: str, api_base_url: str, retry: RetryPolicy
+    ) -> Gateway:
+        """Apply this spec through the control plane at `api_base_url` (create, or update in
+        place) and return the gateway: what `GatewayBinding(spec=..., ensure_gateway=True)`
+        runs once. The binding only calls this; the admin stays on the control plane's side."""
+        from aigateway_sdk.control import admin  # admin imports this module
+
+        async with admin.GatewayAdmin(account_id, api_token, api_base_url, retry=retry) as api:
+            return await admin.ensure_gateway(api, self)
 
     def __repr__(self) -> str:
         """Like the call that builds it: name, id, then the settings that differ from the

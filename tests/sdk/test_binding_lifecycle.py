@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from aigateway_sdk import GatewayBinding, ValidationError
+from aigateway_sdk import DEFAULT_DATA_URL, GatewayBinding, ValidationError
 
-from .helpers import MODEL, Recorder, binding_for, workers_ai_reply
+from .helpers import FAST_RETRY, MODEL, Recorder, binding_for, sse, workers_ai_reply
 
 pytestmark = pytest.mark.anyio
 
@@ -77,7 +77,8 @@ def test_from_env_names_the_variable_of_a_bad_value() -> None:
     assert "x-injected" not in str(caught.value)  # the value itself (a secret) is not echoed
 
 
-def test_from_env_reads_every_variable() -> None:
+async def test_from_env_reads_every_variable() -> None:
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("hi")))
     binding = GatewayBinding.from_env(
         {
             "CLOUDFLARE_ACCOUNT_ID": "acct",
@@ -86,13 +87,17 @@ def test_from_env_reads_every_variable() -> None:
             "CLOUDFLARE_GATEWAY_TOKEN": "gw-token",
             "AIGATEWAY_BASE_URL": "http://127.0.0.1:8787/v1/",
             "AIGATEWAY_API_BASE_URL": "http://127.0.0.1:8787/client/v4",
-        }
+        },
+        transport=httpx.MockTransport(recorder),
     )
     assert binding.gateway_url == "http://127.0.0.1:8787/v1/acct/gw"
     assert binding.api_base_url == "http://127.0.0.1:8787/client/v4"
-    headers = binding.headers_for("workers-ai", MODEL, binding.options)
-    assert headers["authorization"] == "Bearer api-token"
-    assert headers["cf-aig-authorization"] == "Bearer gw-token"
+    async with binding:
+        await binding.model(MODEL).generate_text("hi")
+    (sent,) = recorder.requests
+    assert str(sent.url) == f"http://127.0.0.1:8787/v1/acct/gw/workers-ai/{MODEL}"
+    assert sent.headers["authorization"] == "Bearer api-token"
+    assert sent.headers["cf-aig-authorization"] == "Bearer gw-token"
 
 
 def test_ensure_gateway_without_an_api_token_is_refused_when_built() -> None:
@@ -101,3 +106,79 @@ def test_ensure_gateway_without_an_api_token_is_refused_when_built() -> None:
     with pytest.raises(ValidationError) as caught:
         GatewayBinding(account_id="acct", spec=AiGateway("G", id="g"), ensure_gateway=True)
     assert caught.value.fields == ("api_token",)
+
+
+@pytest.mark.parametrize("name", ["transport", "limits", "timeout"])
+def test_client_with_transport_limits_or_timeout_is_refused(name: str) -> None:
+    given = {"transport": httpx.MockTransport(Recorder()), "limits": httpx.Limits(), "timeout": 5}
+    client = httpx.AsyncClient()
+    with pytest.raises(ValidationError) as caught:
+        GatewayBinding(account_id="acct", client=client, **{name: given[name]})  # type: ignore[arg-type]
+    assert caught.value.fields == (name,)
+    assert "client=" in str(caught.value)
+    with pytest.raises(ValidationError) as all_three:
+        GatewayBinding(account_id="acct", client=client, **given)  # type: ignore[arg-type]
+    assert all_three.value.fields == ("transport", "limits", "timeout")
+    # without client= each of them is the binding's own client's
+    assert GatewayBinding(account_id="acct", **given).limits is given["limits"]  # type: ignore[arg-type]
+
+
+class RecordingSpec:
+    """Any spec that can apply itself: the binding needs nothing else of the control plane."""
+
+    id = "declared"
+
+    def __init__(self) -> None:
+        self.applied: list[dict[str, object]] = []
+
+    async def ensure(self, **where: object) -> None:
+        self.applied.append(where)
+
+
+async def test_any_spec_that_applies_itself_is_applied_once_by_the_first_calls() -> None:
+    recorder = Recorder(
+        httpx.Response(200, json=workers_ai_reply("hi")),
+        httpx.Response(200, content=sse({"response": "hi"}, "[DONE]"), headers=SSE_HEADERS),
+    )
+    spec = RecordingSpec()
+    binding = GatewayBinding(
+        account_id="acct",
+        api_token="cf-token",
+        api_base_url="http://control.invalid/client/v4",
+        retry=FAST_RETRY,
+        transport=httpx.MockTransport(recorder),
+        spec=spec,
+        ensure_gateway=True,
+    )
+    assert binding.gateway_id == "declared"
+    lm = binding.model(MODEL)
+    assert (await lm.generate_text("one")).text == "hi"
+    assert (await binding.model(MODEL).stream_text("two").collect()).text == "hi"
+    assert spec.applied == [
+        {
+            "account_id": "acct",
+            "api_token": "cf-token",
+            "api_base_url": "http://control.invalid/client/v4",
+            "retry": FAST_RETRY,
+        }
+    ]
+    assert not binding.needs_start
+    assert str(recorder.requests[0].url) == f"{DEFAULT_DATA_URL}/acct/declared/workers-ai/{MODEL}"
+    await binding.aclose()
+
+
+async def test_a_closed_binding_refuses_a_call_before_applying_its_spec() -> None:
+    spec = RecordingSpec()
+    recorder = Recorder(httpx.Response(200, json=workers_ai_reply("hi")))
+    binding = binding_for(recorder, spec=spec, ensure_gateway=True)
+    lm = binding.model(MODEL)
+    await binding.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await lm.generate_text("after close")
+    with pytest.raises(RuntimeError, match="closed"):
+        await lm.stream_text("after close").collect()
+    assert spec.applied == []
+    assert recorder.requests == []
+
+
+SSE_HEADERS = {"content-type": "text/event-stream"}
