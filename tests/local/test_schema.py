@@ -7,10 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import attrs
+import pytest
 
 from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.records import GatewayRecord, LogCap, LogRecord
-from aigateway_sdk.local.schema import GATEWAYS, LOGS
+from aigateway_sdk.local.schema import GATEWAYS, LOGS, Table, column
 from aigateway_sdk.local.store import Store
 
 
@@ -134,3 +135,8 @@ def test_a_database_of_an_earlier_version_opens_reads_and_writes(tmp_path: Path)
     with sqlite3.connect(path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(logs)")]
     assert columns == [column.name for column in LOGS.columns]
+
+
+def test_a_column_must_name_an_attribute() -> None:
+    with pytest.raises(ValueError, match="not an attribute name"):
+        Table("t", dict, [column("a", "TEXT", attribute="a) or (1")])
