@@ -14,6 +14,7 @@ queued, so every job still runs after every log written before it was submitted.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
 import sqlite3
@@ -86,8 +87,8 @@ class Store:
             for row in conn.execute(f"SELECT {GATEWAYS.names} FROM {GATEWAYS.name}")
         ]
         self._counts = {
-            (row[0], row[1]): row[2]
-            for row in conn.execute(
+            (account_id, gateway_id): count
+            for account_id, gateway_id, count in conn.execute(
                 "SELECT account_id, gateway_id, COUNT(*) FROM logs GROUP BY account_id, gateway_id"
             )
         }
@@ -114,7 +115,7 @@ class Store:
         return self._writer.submit(job, hook=hook)
 
     async def call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._writer.call(job)
+        return await asyncio.wrap_future(self._writer.submit(job))
 
     def _checkpoint(self) -> Undo:
         """Before each batch (on the writer): how to put the counts back if it is rolled back."""

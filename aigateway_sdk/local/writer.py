@@ -13,7 +13,6 @@ other job is queued, and before the writer stops, so nothing is reordered or los
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import queue
 import sqlite3
@@ -89,9 +88,6 @@ class Writer:
                 return future
             self._queue.put((job, future))
         return future
-
-    async def call(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.wrap_future(self.submit(job))
 
     # the thread ------------------------------------------------------------------------------
 
