@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# The public API, each name once, under the module that defines it. `__all__`, the names
-# imported with the package and the names resolved on first use all derive from this table.
+# The public API, each name once, under the module that defines it. `__all__` and the names
+# resolved on first use (`_LAZY`) derive from this table.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "aigateway_sdk.errors": (
         "AiError",
@@ -54,8 +54,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "aigateway_sdk.result": ("AiCall", "AiStream", "Err", "Ok"),
     "aigateway_sdk.model": ("LanguageModel",),
     "aigateway_sdk.sse_response": ("SSE_HEADERS", "sse_encode"),
-    # These import httpx (the container also dependency-injector): most of the SDK's import
-    # time, paid only by a program that uses one of their names (see _ON_FIRST_USE).
+    # These import httpx (the container also dependency-injector).
     "aigateway_sdk.binding": ("DEFAULT_API_URL", "DEFAULT_DATA_URL", "GatewayBinding"),
     "aigateway_sdk.gateway_model": ("GatewayLanguageModel", "Route"),
     "aigateway_sdk.transport.pool": ("PooledTransport",),
@@ -83,28 +82,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_ON_FIRST_USE = frozenset(
-    {
-        "aigateway_sdk.binding",
-        "aigateway_sdk.container",
-        "aigateway_sdk.control",
-        "aigateway_sdk.gateway_model",
-        "aigateway_sdk.transport.pool",
-        "aigateway_sdk.transport.retry",
-    }
-)
-"""The modules whose names resolve on first use (PEP 562) rather than with the package."""
-
 __all__ = ["__version__", *(name for names in _EXPORTS.values() for name in names)]
 
-_LAZY: dict[str, str] = {name: module for module in _ON_FIRST_USE for name in _EXPORTS[module]}
-"""Name -> the module that defines it, for the names resolved on first use."""
-
-for _module, _names in _EXPORTS.items():
-    if _module not in _ON_FIRST_USE:
-        _loaded = importlib.import_module(_module)
-        globals().update({name: getattr(_loaded, name) for name in _names})
-del _module, _names, _loaded
+_LAZY: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+"""Name -> the module that defines it. Every name resolves on first use (PEP 562): the modules
+that import httpx or dependency-injector are most of the SDK's import time, and the value
+modules are not free either (building their attrs classes and importing attrs took ~60 of
+~80 ms when they were loaded with the package), so `import aigateway_sdk` alone loads none."""
 
 
 def __getattr__(name: str) -> Any:
