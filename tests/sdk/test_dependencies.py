@@ -57,3 +57,17 @@ def test_the_core_never_imports_the_control_planes_admin() -> None:
     }
     assert {path: names for path, names in offenders.items() if names} == {}
     assert len(offenders) > 20  # the walk found the core
+
+
+def test_the_core_never_imports_the_local_gateway_or_the_command_line() -> None:
+    entry_point = PACKAGE / "__main__.py"  # `python -m aigateway_sdk` is the command line
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name
+            for name in imported_by(path)
+            if name.startswith(("aigateway_sdk.local", "aigateway_sdk.cli"))
+        )
+        for path in core_modules()
+        if path != entry_point
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
