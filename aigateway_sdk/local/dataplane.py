@@ -34,14 +34,24 @@ from aigateway_sdk.local.headers import RequestOptions, header_map, parse_option
 from aigateway_sdk.local.responder import Responder, error_response
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.universal import parse_step, step_list, without_headers
-from aigateway_sdk.local.upstreams.base import ChatRequest, Completion, UpstreamError
-from aigateway_sdk.local.upstreams.router import CallPolicy, Choice, complete, open_stream
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    EmbedRequest,
+    UpstreamError,
+)
+from aigateway_sdk.local.upstreams.builtin import is_embedding_model
+from aigateway_sdk.local.upstreams.router import CallPolicy, Choice, complete, embed, open_stream
 from aigateway_sdk.local.wire import (
     OpenAIChunks,
     native_body,
+    native_embed_body,
     openai_body,
+    openai_embed_body,
     parse_native,
+    parse_native_embed,
     parse_openai,
+    parse_openai_embed,
 )
 
 T = TypeVar("T")
@@ -72,6 +82,9 @@ class DataPlane:
             ),
             Route(base + "/workers-ai/{model:path}", self.workers_ai, methods=["POST"]),
             Route(f"{base}/compat/chat/completions", self.compat, methods=["POST"]),
+            Route(f"{base}/compat/embeddings", self.compat_embeddings, methods=["POST"]),
+            Route(base + "/{provider}/embeddings", self.provider_embeddings, methods=["POST"]),
+            Route(base + "/{provider}/v1/embeddings", self.provider_embeddings, methods=["POST"]),
             Route(base + "/{provider}/chat/completions", self.provider_openai, methods=["POST"]),
             Route(base + "/{provider}/v1/chat/completions", self.provider_openai, methods=["POST"]),
         ]
@@ -91,6 +104,14 @@ class DataPlane:
 
     async def compat(self, request: Request) -> Response:
         return await self._single(request, Target("openai", "compat", "compat/chat/completions"))
+
+    async def compat_embeddings(self, request: Request) -> Response:
+        return await self._single(request, Target("openai", "compat", "compat/embeddings"))
+
+    async def provider_embeddings(self, request: Request) -> Response:
+        provider = request.path_params["provider"]
+        target = Target("openai", provider, f"{provider}/embeddings", fixed_provider=provider)
+        return await self._single(request, target)
 
     async def provider_openai(self, request: Request) -> Response:
         provider = request.path_params["provider"]
@@ -206,6 +227,8 @@ class DataPlane:
         authorization: str | None,
         policy: CallPolicy,
     ) -> Reply | StreamReply:
+        if _embeddings(target):
+            return await self._embed(exchange, target, body, authorization, policy)
         chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
         choice = self.state.router.choose(chat.provider, chat.model)
@@ -239,6 +262,38 @@ class DataPlane:
             tokens_out=completion.completion_tokens,
         )
 
+    async def _embed(
+        self,
+        exchange: Exchange,
+        target: Target,
+        body: bytes,
+        authorization: str | None,
+        policy: CallPolicy,
+    ) -> Reply:
+        """An embeddings call: checked, cached and logged like a chat call."""
+        request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
+        exchange.provider, exchange.model = request.provider, request.model
+        choice = self.state.router.choose(request.provider, request.model)
+        self._check_provider_key(choice, request.provider, authorization)
+        ttl = _cache_ttl(exchange.options, exchange.live.settings)
+        now = self.state.clock.now()
+        key: bytes | None = None
+        if ttl > 0 and not exchange.options.skip_cache:
+            key = _cache_key(exchange, target, request.model, authorization, body)
+            hit = self.state.cache.get(key, now)
+            if hit is not None:
+                return _cache_hit(hit)
+        embeddings = await _upstream(embed(choice.upstream, request, policy))
+        if target.shape == "native":
+            reply_body = native_embed_body(embeddings)
+        else:
+            reply_body = openai_embed_body(label, embeddings, as_base64)
+        tokens = embeddings.prompt_tokens
+        if key is not None:
+            entry = CachedReply(reply_body, 200, JSON, tokens, 0, exchange.live.scope, now + ttl)
+            self.state.cache.put(key, entry)
+        return Reply(200, reply_body, tokens_in=tokens, tokens_out=0)
+
     def _check_provider_key(self, choice: Choice, provider: str, authorization: str | None) -> None:
         """On the upstream chosen: a call that would use a key the server holds must carry the
         API token as its provider `Authorization` (unless the server is open)."""
@@ -259,6 +314,27 @@ def _parse_chat(
         )
         return chat, chat.model, False
     return parse_openai(payload, provider=target.fixed_provider, authorization=authorization)
+
+
+def _embeddings(target: Target) -> bool:
+    """Whether a call asks for embeddings: an OpenAI `.../embeddings` path, or a native call
+    to an embedding model (see `builtin.is_embedding_model`)."""
+    if target.shape == "openai":
+        return target.path.endswith("embeddings")
+    return is_embedding_model(target.model)
+
+
+def _parse_embed(
+    target: Target, payload: object, authorization: str | None
+) -> tuple[EmbedRequest, str, bool]:
+    """The embeddings call in the route's shape, the model as the reply names it, and
+    whether the vectors go back as base64."""
+    if target.shape == "native":
+        request = parse_native_embed(
+            payload, provider=target.provider, model=target.model, authorization=authorization
+        )
+        return request, request.model, False
+    return parse_openai_embed(payload, provider=target.fixed_provider, authorization=authorization)
 
 
 def _cache_ttl(options: RequestOptions, settings: GatewaySettings) -> int:

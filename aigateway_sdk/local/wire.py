@@ -4,12 +4,21 @@ field; rendering produces the exact bytes sent (and cached)."""
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
 from typing import Any
 
 from aigateway_sdk._json import dumps
 from aigateway_sdk.local.errors import ApiError
-from aigateway_sdk.local.upstreams.base import ChatRequest, Completion, Finish, Message
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    Embeddings,
+    EmbedRequest,
+    Finish,
+    Message,
+)
 from aigateway_sdk.validation import FieldError
 
 DONE_FRAME = b"data: [DONE]\n\n"
@@ -32,7 +41,8 @@ _OPENAI_NUMBERS = {
     "frequency_penalty": (-2.0, 2.0),
     "presence_penalty": (-2.0, 2.0),
 }
-_OPENAI_PASSTHROUGH = ("stop", "response_format", "user")
+_OPENAI_PASSTHROUGH = ("response_format", "user")
+_MAX_STOP = 4  # OpenAI's limit on stop sequences
 
 
 def _invalid(field: str, message: str) -> ApiError:
@@ -190,10 +200,26 @@ def _openai_params(body: dict[str, Any]) -> list[tuple[str, Any]]:
     if n is not None and n != 1:
         raise _invalid("n", "only n=1 is supported")
     params = _numbers(body, _OPENAI_NUMBERS)
+    stop = _stop(body.get("stop"))
+    if stop is not None:
+        params.append(("stop", stop))
     for name in _OPENAI_PASSTHROUGH:
         if body.get(name) is not None:
             params.append((name, body[name]))
     return params
+
+
+def _stop(value: object) -> str | list[str] | None:
+    """`stop`: a string or a list of up to 4 strings, as OpenAI takes it."""
+    if value is None or isinstance(value, str):
+        return value
+    if (
+        not isinstance(value, list)
+        or len(value) > _MAX_STOP
+        or not all(isinstance(item, str) for item in value)
+    ):
+        raise _invalid("stop", f"must be a string or a list of at most {_MAX_STOP} strings")
+    return value or None
 
 
 def _include_usage(options: object) -> bool:
@@ -206,6 +232,93 @@ def _include_usage(options: object) -> bool:
     if not isinstance(flag, bool):
         raise _invalid("stream_options.include_usage", "must be a boolean")
     return flag
+
+
+# --- embeddings ----------------------------------------------------------------------------
+
+MAX_NATIVE_TEXTS = 100
+"""Workers AI's embedding models (`@cf/baai/bge-*`) take at most 100 texts per request (the
+`text` array's `maxItems` in their input schema)."""
+MAX_OPENAI_INPUTS = 2048
+"""OpenAI's `/embeddings` takes at most 2048 inputs per request (its API reference)."""
+
+
+def _texts(value: object, field: str, limit: int) -> tuple[str, ...]:
+    """A string or a non-empty list of at most `limit` strings."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not value:
+        raise _invalid(field, "must be a string or a non-empty array of strings")
+    if len(value) > limit:
+        raise _invalid(field, f"must have at most {limit} items, got {len(value)}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _invalid(f"{field}[{index}]", "must be a string")
+    return tuple(value)
+
+
+def parse_native_embed(
+    payload: object, *, provider: str, model: str, authorization: str | None
+) -> EmbedRequest:
+    """A Workers AI embeddings body: `{"text": "..." | ["...", ...]}`."""
+    body = _object(payload)
+    if "text" not in body:
+        raise _invalid("text", "is required")
+    texts = _texts(body["text"], "text", MAX_NATIVE_TEXTS)
+    return EmbedRequest(provider, model, texts, authorization=authorization)
+
+
+def parse_openai_embed(
+    payload: object, *, provider: str | None, authorization: str | None
+) -> tuple[EmbedRequest, str, bool]:
+    """An OpenAI `/embeddings` body. Returns the request, the model as the caller wrote it,
+    and whether the vectors go back as base64 (`encoding_format: "base64"`)."""
+    body = _object(payload)
+    raw_model = body.get("model")
+    if not isinstance(raw_model, str) or not raw_model:
+        raise _invalid("model", "is required and must be a string")
+    provider, model = _provider_model(raw_model, provider)
+    texts = _texts(body.get("input"), "input", MAX_OPENAI_INPUTS)
+    encoding = body.get("encoding_format") or "float"
+    if encoding not in ("float", "base64"):
+        raise _invalid("encoding_format", "must be 'float' or 'base64'")
+    dimensions = body.get("dimensions")
+    if dimensions is not None and (
+        isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1
+    ):
+        raise _invalid("dimensions", "must be an integer >= 1")
+    request = EmbedRequest(provider, model, texts, dimensions, authorization)
+    return request, raw_model, encoding == "base64"
+
+
+def native_embed_body(embeddings: Embeddings) -> bytes:
+    """Workers AI's embeddings reply: `{"result": {"shape": [n, d], "data": [[...]], "pooling"},
+    "success": true, ...}`."""
+    vectors = embeddings.vectors
+    shape = [len(vectors), len(vectors[0]) if vectors else 0]
+    result = {"shape": shape, "data": [list(v) for v in vectors], "pooling": "cls"}
+    return dumps({"result": result, "success": True, "errors": [], "messages": []})
+
+
+def _base64(vector: tuple[float, ...]) -> str:
+    """OpenAI's `encoding_format: "base64"`: the little-endian float32 values, base64."""
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+
+
+def openai_embed_body(model: str, embeddings: Embeddings, as_base64: bool) -> bytes:
+    """OpenAI's embeddings reply: `{"object": "list", "data": [{"object": "embedding",
+    "index", "embedding"}], "model", "usage": {"prompt_tokens", "total_tokens"}}`."""
+    data = [
+        {
+            "object": "embedding",
+            "index": index,
+            "embedding": _base64(vector) if as_base64 else list(vector),
+        }
+        for index, vector in enumerate(embeddings.vectors)
+    ]
+    tokens = embeddings.prompt_tokens
+    usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+    return dumps({"object": "list", "data": data, "model": model, "usage": usage})
 
 
 # --- replies -------------------------------------------------------------------------------
@@ -301,12 +414,18 @@ class OpenAIChunks:
 
 __all__ = [
     "DONE_FRAME",
+    "MAX_NATIVE_TEXTS",
+    "MAX_OPENAI_INPUTS",
     "SSE",
     "OpenAIChunks",
     "native_body",
     "native_delta",
+    "native_embed_body",
     "native_finish",
     "openai_body",
+    "openai_embed_body",
     "parse_native",
+    "parse_native_embed",
     "parse_openai",
+    "parse_openai_embed",
 ]

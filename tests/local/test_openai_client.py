@@ -71,3 +71,21 @@ async def test_errors_map_to_openai_exceptions(gw: LocalGateway, account: str) -
             await ai.chat.completions.create(
                 model=f"workers-ai/{MODEL}", messages=[{"role": "user", "content": "x"}]
             )
+
+
+async def test_embeddings_create(gw: LocalGateway, account: str) -> None:
+    """The client's default (`encoding_format` base64) and `float` give the same unit vectors,
+    of the model's dimension, the same for the same text."""
+    model = "workers-ai/@cf/baai/bge-small-en-v1.5"
+    async with client(gw, account) as ai:
+        packed = await ai.embeddings.create(model=model, input=["a cat", "a dog", "a cat"])
+        floats = await ai.embeddings.create(model=model, input="a dog", encoding_format="float")
+    assert [item.index for item in packed.data] == [0, 1, 2]
+    vectors = [item.embedding for item in packed.data]
+    assert {len(v) for v in vectors} == {384}
+    assert all(abs(sum(x * x for x in v) - 1) < 1e-5 for v in vectors)
+    assert vectors[0] == vectors[2] != vectors[1]
+    assert floats.data[0].embedding == pytest.approx(vectors[1], abs=1e-6)
+    assert packed.model == model
+    assert packed.usage.prompt_tokens == 6
+    assert packed.usage.total_tokens == 6

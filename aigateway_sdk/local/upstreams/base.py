@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -42,6 +42,26 @@ class Completion:
 
 
 @attrs.frozen(slots=True)
+class EmbedRequest:
+    """An embeddings call, whatever wire shape it arrived in: one vector per text.
+    `dimensions` asks for vectors of that length (OpenAI's `dimensions`; None: the model's)."""
+
+    provider: str
+    model: str
+    texts: tuple[str, ...]
+    dimensions: int | None = None
+    authorization: str | None = None
+
+
+@attrs.frozen(slots=True)
+class Embeddings:
+    """One vector per text, in the request's order, and the tokens the texts counted."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    prompt_tokens: int
+
+
+@attrs.frozen(slots=True)
 class Delta:
     text: str
 
@@ -77,10 +97,20 @@ class Upstream(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class Embedder(Protocol):
+    """An upstream that also serves embeddings (the built-in model, the forwarder)."""
+
+    async def embed(self, request: EmbedRequest) -> Embeddings: ...
+
+
 __all__ = [
     "ChatRequest",
     "Completion",
     "Delta",
+    "EmbedRequest",
+    "Embedder",
+    "Embeddings",
     "Finish",
     "Message",
     "StreamEvent",

@@ -5,11 +5,16 @@ tokens of every message's content. The reply starts by quoting the start of the 
 message (so different conversations get different replies), then adds 8-40 words picked by a
 PRNG seeded with sha256(model, messages, parameters). It stops at `max_tokens`
 (`finish_reason` "length") and streams one token per event.
+
+Embeddings: a model id containing `bge` or `embed` (any case) is an embedding model. Each text
+gets a unit-length vector drawn from a PRNG seeded with sha256(model, text), so the same text
+always gets the same vector; its dimension is fixed per model id (`embedding_dimension`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
 from collections.abc import AsyncIterator
@@ -21,6 +26,8 @@ from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
     Delta,
+    Embeddings,
+    EmbedRequest,
     Finish,
     StreamEvent,
 )
@@ -77,6 +84,42 @@ _WORDS = (
     "record",
     "detail",
 )
+
+
+EMBEDDING_DIMENSIONS = (
+    ("bge-small", 384),
+    ("bge-base", 768),
+    ("bge-large", 1024),
+    ("bge-m3", 1024),
+    ("text-embedding-3-small", 1536),
+    ("text-embedding-3-large", 3072),
+    ("text-embedding-ada-002", 1536),
+)
+"""The vector length of a model id containing the name (first match); else 768."""
+DEFAULT_EMBEDDING_DIMENSION = 768
+
+
+def is_embedding_model(model: str) -> bool:
+    """Whether the built-in model answers embeddings for `model` (`bge` or `embed` in it)."""
+    lowered = model.lower()
+    return "bge" in lowered or "embed" in lowered
+
+
+def embedding_dimension(model: str) -> int:
+    lowered = model.lower()
+    return next(
+        (size for name, size in EMBEDDING_DIMENSIONS if name in lowered),
+        DEFAULT_EMBEDDING_DIMENSION,
+    )
+
+
+def embedding_vector(model: str, text: str, dimension: int) -> tuple[float, ...]:
+    """The unit-length vector of `text` under `model`: the same inputs, the same vector."""
+    digest = hashlib.sha256(model.encode() + b"\x00" + text.encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    values = [rng.gauss(0.0, 1.0) for _ in range(dimension)]
+    norm = math.sqrt(math.fsum(v * v for v in values)) or 1.0
+    return tuple(v / norm for v in values)
 
 
 def tokenize(text: str) -> list[str]:
@@ -168,8 +211,22 @@ class BuiltinModel:
             yield Delta(piece)
         yield Finish(prompt, len(pieces), reason)
 
+    async def embed(self, request: EmbedRequest) -> Embeddings:
+        dimension = request.dimensions or embedding_dimension(request.model)
+        if self.latency:
+            await anyio.sleep(self.latency)
+        vectors = tuple(embedding_vector(request.model, t, dimension) for t in request.texts)
+        return Embeddings(vectors, sum(count_tokens(t) for t in request.texts))
+
     async def aclose(self) -> None:
         return None
 
 
-__all__ = ["BuiltinModel", "count_tokens", "tokenize"]
+__all__ = [
+    "BuiltinModel",
+    "count_tokens",
+    "embedding_dimension",
+    "embedding_vector",
+    "is_embedding_model",
+    "tokenize",
+]

@@ -16,6 +16,9 @@ from aigateway_sdk.local.headers import RequestOptions
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
+    Embedder,
+    Embeddings,
+    EmbedRequest,
     StreamEvent,
     Upstream,
     UpstreamError,
@@ -158,6 +161,28 @@ async def complete(upstream: Upstream, request: ChatRequest, policy: CallPolicy)
         attempt += 1
 
 
+async def embed(upstream: Upstream, request: EmbedRequest, policy: CallPolicy) -> Embeddings:
+    """An embeddings call with retries, like `complete`; an upstream that serves no
+    embeddings answers 400."""
+    if not isinstance(upstream, Embedder):
+        raise UpstreamError(400, f"{request.model} does not serve embeddings here", retryable=False)
+    attempt = 1
+    while True:
+        try:
+            if policy.timeout_ms is None:
+                return await upstream.embed(request)
+            with anyio.fail_after(policy.timeout_ms / 1000):
+                return await upstream.embed(request)
+        except TimeoutError:
+            error = _timeout_error(policy)
+        except UpstreamError as failure:
+            error = failure
+        if not error.retryable or attempt >= policy.max_attempts:
+            raise error
+        await anyio.sleep(policy.delay(attempt))
+        attempt += 1
+
+
 async def open_stream(
     upstream: Upstream, request: ChatRequest, policy: CallPolicy
 ) -> AsyncIterator[StreamEvent]:
@@ -206,6 +231,7 @@ __all__ = [
     "Choice",
     "Router",
     "complete",
+    "embed",
     "is_workers_ai",
     "open_stream",
 ]

@@ -1,0 +1,117 @@
+"""Embeddings at the local gateway: Workers AI's native shape, OpenAI's `/embeddings` on the
+compat and provider routes, the per-request limits, caching and logs."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.local.helpers import AUTH, GW_AUTH, Api
+
+pytestmark = pytest.mark.anyio
+
+BGE = "@cf/baai/bge-base-en-v1.5"
+
+
+async def post(api: Api, path: str, body: Any, gateway_id: str = "default") -> httpx.Response:
+    return await api.http.post(api.data(gateway_id, path), json=body, headers={**AUTH, **GW_AUTH})
+
+
+def norm(vector: list[float]) -> float:
+    return math.sqrt(sum(x * x for x in vector))
+
+
+async def test_native_shape(api: Api) -> None:
+    response = await post(api, f"workers-ai/{BGE}", {"text": ["one", "two words"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True
+    result = body["result"]
+    assert result["shape"] == [2, 768]
+    assert [len(v) for v in result["data"]] == [768, 768]
+    assert all(abs(norm(v) - 1) < 1e-9 for v in result["data"])
+    single = await post(api, f"workers-ai/{BGE}", {"text": "two words"})
+    assert single.json()["result"]["shape"] == [1, 768]
+    assert single.json()["result"]["data"][0] == result["data"][1]  # deterministic
+
+
+@pytest.mark.parametrize(
+    ("model", "dimension"),
+    [
+        ("@cf/baai/bge-small-en-v1.5", 384),
+        ("@cf/baai/bge-large-en-v1.5", 1024),
+        ("@cf/some/embedder", 768),
+    ],
+)
+async def test_dimension_per_model(api: Api, model: str, dimension: int) -> None:
+    response = await post(api, f"workers-ai/{model}", {"text": ["x"]})
+    assert response.json()["result"]["shape"] == [1, dimension]
+
+
+async def test_chat_models_still_chat(api: Api) -> None:
+    response = await api.run(prompt="hello")
+    assert "response" in response.json()["result"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": ["x"] * 101}, "text"),
+        ({"text": []}, "text"),
+        ({"text": ["ok", 3]}, "text[1]"),
+        ({"prompt": "no text"}, "text"),
+    ],
+)
+async def test_native_bad_input(api: Api, body: Any, field: str) -> None:
+    response = await post(api, f"workers-ai/{BGE}", body)
+    assert response.status_code == 400
+    assert field in response.text
+
+
+async def test_openai_shape_on_compat_and_provider_routes(api: Api) -> None:
+    compat = await post(
+        api, "compat/embeddings", {"model": "openai/text-embedding-3-small", "input": ["hi there"]}
+    )
+    assert compat.status_code == 200, compat.text
+    body = compat.json()
+    assert body["object"] == "list"
+    assert body["model"] == "openai/text-embedding-3-small"
+    assert body["data"][0]["object"] == "embedding"
+    assert body["data"][0]["index"] == 0
+    assert len(body["data"][0]["embedding"]) == 1536
+    assert body["usage"] == {"prompt_tokens": 2, "total_tokens": 2}
+    direct = await post(
+        api, "openai/embeddings", {"model": "text-embedding-3-small", "input": "hi there"}
+    )
+    assert direct.json()["data"][0]["embedding"] == body["data"][0]["embedding"]
+    shorter = await post(
+        api,
+        "openai/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "hi there", "dimensions": 8},
+    )
+    assert len(shorter.json()["data"][0]["embedding"]) == 8
+
+
+async def test_openai_input_limit(api: Api) -> None:
+    response = await post(
+        api, "compat/embeddings", {"model": "openai/text-embedding-3-small", "input": ["x"] * 2049}
+    )
+    assert response.status_code == 400
+    assert "2048" in response.text
+
+
+async def test_cached_and_logged(api: Api) -> None:
+    await api.create("cached", cache_ttl=300)
+    body = {"text": ["cache me", "and me"]}
+    first = await post(api, f"workers-ai/{BGE}", body, "cached")
+    second = await post(api, f"workers-ai/{BGE}", body, "cached")
+    assert first.headers["cf-aig-cache-status"] == "MISS"
+    assert second.headers["cf-aig-cache-status"] == "HIT"
+    assert second.content == first.content
+    logs = await api.logs("cached")
+    assert [log["cached"] for log in logs] == [True, False]
+    assert [log["model"] for log in logs] == [BGE, BGE]
+    assert [log["tokens_in"] for log in logs] == [4, 4]
