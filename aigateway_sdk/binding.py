@@ -309,8 +309,11 @@ class GatewayBinding:
         route: Route | None = None,
         retry: RetryPolicy | None = None,
         total_timeout: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> GatewayLanguageModel:
-        """A `LanguageModel` for `model` (pure: no I/O)."""
+        """A `LanguageModel` for `model` (pure: no I/O). `extra_body` / `extra_headers` go on
+        every request of the model (a call's own merge over them)."""
         return GatewayLanguageModel(
             self.endpoint(),
             model,
@@ -319,6 +322,8 @@ class GatewayBinding:
             route=route,
             retry=retry,
             total_timeout=total_timeout,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
         )
 
     def endpoint(self) -> Endpoint:

@@ -12,8 +12,9 @@ codec, assembler); `generate_text` and `stream_text` bound a call by the same `D
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import httpx
 
@@ -21,10 +22,16 @@ from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
 from aigateway_sdk.endpoint import Endpoint, Startup
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters, ParametersInput, to_parameters
+from aigateway_sdk.parameters import (
+    ModelParameters,
+    ParametersInput,
+    to_extra_body,
+    to_extra_headers,
+    to_parameters,
+)
 from aigateway_sdk.parts import StreamPart
 from aigateway_sdk.prompt import PromptInput, to_messages
-from aigateway_sdk.response import GenerateTextResponse, ReplyHead
+from aigateway_sdk.response import GenerateTextResponse, RawReply, ReplyHead
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.streaming import ChunkReader, Deadline, SseParts, StreamAssembler, deadline_at
 from aigateway_sdk.streaming.sse_parts import DECODE_ERRORS
@@ -43,6 +50,14 @@ T = TypeVar("T")
 
 _DRAIN_SECONDS = 0.25
 """How long a finished stream may take to deliver the rest of its body before it is closed."""
+
+_CallSettings = tuple[
+    ModelParameters | None, GatewayOptions | None, dict[str, Any] | None, dict[str, str] | None
+]
+"""A call's own parameters, options, extra_body and extra_headers (checked)."""
+_NO_SETTINGS: _CallSettings = (None, None, None, None)
+"""A call that brings none: the model's precomputed body parts and headers serve as they are."""
+_Request = tuple[bytes, dict[str, str], int | None]
 
 
 def _model_problem(model: object, route: object) -> FieldError | None:
@@ -65,6 +80,19 @@ def _model_problem(model: object, route: object) -> FieldError | None:
                 "Workers AI ids start with '@cf/' or '@hf/'",
             )
     return None
+
+
+def _refused(route: Route, refused: frozenset[str], params: Mapping[str, object]) -> None:
+    """ValidationError naming each parameter the route's API has no place for."""
+    names = [name for name in params if name in refused]
+    if names:
+        raise ValidationError(
+            [
+                FieldError((name,), f"is not a parameter of the {route!r} route's API")
+                for name in names
+            ],
+            what="model parameters",
+        )
 
 
 def _parsed(url: str) -> str | httpx.URL:
@@ -102,6 +130,8 @@ class GatewayLanguageModel:
     __slots__ = (
         "_codec",
         "_endpoint",
+        "_extra_body",
+        "_extra_headers",
         "_headers",
         "_max_tokens",
         "_params",
@@ -125,6 +155,8 @@ class GatewayLanguageModel:
         route: Route | None = None,
         retry: RetryPolicy | None = None,
         total_timeout: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         chosen = route or (route_for(model) if isinstance(model, str) else None)
         problem = _model_problem(model, chosen)
@@ -136,10 +168,13 @@ class GatewayLanguageModel:
         self.parameters = to_parameters(parameters) or ModelParameters()
         self.options = endpoint.options.merged(options)
         codec = self._codec = codec_for(self.route)
+        self._params = self.parameters.to_json()
+        _refused(self.route, codec.refused_parameters, self._params)
+        self._extra_body = to_extra_body(extra_body)
+        self._extra_headers = to_extra_headers(extra_headers)
         self._url = _parsed(endpoint.url_for(codec.path(model)))
         self._provider_key = codec.provider_key(model, endpoint.credentials)
-        self._headers = endpoint.headers(self._provider_key, self.options)
-        self._params = self.parameters.to_json()
+        self._headers = self._headers_for(self.options)
         self._max_tokens = self.parameters.max_tokens
         self._retry = retry or endpoint.retry
         self._total_timeout = total_timeout if total_timeout is not None else endpoint.total_timeout
@@ -151,25 +186,61 @@ class GatewayLanguageModel:
     def __repr__(self) -> str:
         return f"GatewayLanguageModel(model={self.model!r}, route={self.route!r})"
 
+    @property
+    def extra_body(self) -> Mapping[str, Any]:
+        """Fields every request of this model adds to its body (`extra_body=`)."""
+        return MappingProxyType(self._extra_body or {})
+
+    @property
+    def extra_headers(self) -> Mapping[str, str]:
+        """Headers every request of this model carries besides the SDK's (`extra_headers=`)."""
+        return MappingProxyType(self._extra_headers or {})
+
     # -- per-call settings ---------------------------------------------------------------
 
-    def _request(
-        self,
-        prompt: PromptInput,
-        parameters: ModelParameters | None,
-        options: GatewayOptions | None,
-        stream: bool,
-    ) -> tuple[bytes, dict[str, str], int | None]:
+    def _headers_for(self, options: GatewayOptions) -> dict[str, str]:
+        headers = self._endpoint.headers(self._provider_key, options)
+        if self._extra_headers:
+            headers.update(self._extra_headers)
+        return headers
+
+    def _request(self, prompt: PromptInput, call: _CallSettings, stream: bool) -> _Request:
         """The body and headers of a call, and its `max_tokens`: the model's, unless the call
-        brings parameters or options of its own."""
+        brings settings of its own (which merge over the model's)."""
         messages = to_messages(prompt)
         params, max_tokens, headers = self._params, self._max_tokens, self._headers
-        if parameters is not None:
-            merged = self.parameters.merged(parameters)
-            params, max_tokens = merged.to_json(), merged.max_tokens
-        if options is not None:
-            headers = self._endpoint.headers(self._provider_key, self.options.merged(options))
-        return self._codec.encode(self.model, messages, params, stream), headers, max_tokens
+        extra = self._extra_body
+        if call is not _NO_SETTINGS:
+            parameters, options, extra_body, extra_headers = call
+            if parameters is not None:
+                merged = self.parameters.merged(parameters)
+                params, max_tokens = merged.to_json(), merged.max_tokens
+                _refused(self.route, self._codec.refused_parameters, params)
+            if options is not None:
+                headers = self._headers_for(self.options.merged(options))
+            if extra_headers:
+                headers = {**headers, **extra_headers}
+            if extra_body:
+                extra = {**extra, **extra_body} if extra else extra_body
+        content = self._codec.encode(self.model, messages, params, stream, extra)
+        return content, headers, max_tokens
+
+    def _settings(
+        self,
+        parameters: ParametersInput | None,
+        options: GatewayOptions | None,
+        extra_body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> _CallSettings:
+        """A call's own settings, checked now (a bad one raises before anything is sent)."""
+        if parameters is None and options is None and extra_body is None and extra_headers is None:
+            return _NO_SETTINGS
+        return (
+            to_parameters(parameters),
+            options,
+            to_extra_body(extra_body),
+            to_extra_headers(extra_headers),
+        )
 
     # -- generate -----------------------------------------------------------------------
 
@@ -179,20 +250,18 @@ class GatewayLanguageModel:
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiCall[GenerateTextResponse]:
-        call = functools.partial(self._generate, prompt, to_parameters(parameters), options)
+        settings = self._settings(parameters, options, extra_body, extra_headers)
+        call = functools.partial(self._generate, prompt, settings)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:  # the first call runs it
             return AiCall(functools.partial(_started_then, startup, call))
         return AiCall(call)
 
-    async def _generate(
-        self,
-        prompt: PromptInput,
-        parameters: ModelParameters | None,
-        options: GatewayOptions | None,
-    ) -> GenerateTextResponse:
-        content, headers, max_tokens = self._request(prompt, parameters, options, False)
+    async def _generate(self, prompt: PromptInput, settings: _CallSettings) -> GenerateTextResponse:
+        content, headers, max_tokens = self._request(prompt, settings, False)
         endpoint = self._endpoint
         reply = await request_json(
             endpoint.client(),
@@ -219,6 +288,7 @@ class GatewayLanguageModel:
             cache_status=head.cache_status,
             log_id=head.log_id,
             step=head.step,
+            raw=RawReply(reply.status, MappingProxyType(reply.headers), reply.body),
         )
 
     # -- stream -------------------------------------------------------------------------
@@ -229,20 +299,20 @@ class GatewayLanguageModel:
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiStream:
-        parts = functools.partial(self._stream, prompt, to_parameters(parameters), options)
+        settings = self._settings(parameters, options, extra_body, extra_headers)
+        parts = functools.partial(self._stream, prompt, settings)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:
             return AiStream(functools.partial(_started_then_stream, startup, parts))
         return AiStream(parts)
 
     async def _stream(
-        self,
-        prompt: PromptInput,
-        parameters: ModelParameters | None,
-        options: GatewayOptions | None,
+        self, prompt: PromptInput, settings: _CallSettings
     ) -> AsyncIterator[StreamPart]:
-        content, headers, max_tokens = self._request(prompt, parameters, options, True)
+        content, headers, max_tokens = self._request(prompt, settings, True)
         endpoint = self._endpoint
         deadline = Deadline.after(self._total_timeout)
         async with open_stream(
@@ -257,7 +327,7 @@ class GatewayLanguageModel:
         ) as response:
             reply_headers = response.headers
             assembler = StreamAssembler(self.model, ReplyHead.of(reply_headers), max_tokens)
-            yield assembler.start()
+            yield assembler.start(response.status_code, MappingProxyType(reply_headers))
             content_type = reply_headers.get("content-type", "")
             if "json" in content_type:  # a provider (or a cached reply) answered in one piece
                 reply = await self._whole_reply(response, max_tokens, deadline)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ParametersInput
@@ -16,7 +17,8 @@ class LanguageModel(Protocol):
     """Generate or stream text. Implemented by the gateway model and by the testing fakes.
 
     `prompt` may be given by position or by name; `parameters` may be a dict of
-    `ModelParameters` fields."""
+    `ModelParameters` fields; `extra_body` / `extra_headers` add body fields and headers the
+    SDK does not model (merged over the model's own)."""
 
     @property
     def model_id(self) -> str: ...
@@ -27,6 +29,8 @@ class LanguageModel(Protocol):
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiCall[GenerateTextResponse]: ...
 
     def stream_text(
@@ -35,6 +39,8 @@ class LanguageModel(Protocol):
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiStream: ...
 
 

@@ -7,6 +7,7 @@ Every part has a `type` tag (Effect AI's names) and `to_json()` for SSE re-encod
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, TypeAlias
 
 import attrs
@@ -24,6 +25,10 @@ class ResponseMetadata:
     cache_status: CacheStatus | None = None
     log_id: str | None = None
     step: int | None = None
+    status: int | None = attrs.field(default=None, eq=False)
+    """The HTTP status of the reply (None for parts not read off the wire)."""
+    headers: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False)
+    """A read-only, case-insensitive view of the reply's headers."""
 
     def to_json(self) -> dict[str, Any]:
         return {

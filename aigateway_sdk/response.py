@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -44,6 +44,19 @@ class Usage:
 EMPTY_USAGE = Usage()
 
 
+@attrs.frozen(slots=True)
+class RawReply:
+    """The HTTP reply a response was read from, for what the SDK does not model.
+
+    `headers` is a read-only, case-insensitive view of the reply's headers; `body` the decoded
+    JSON body as received (None when there is none to give, as for a stream). Treat both as
+    read-only."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: Any = attrs.field(default=None, repr=False)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class GenerateTextResponse:
     """The reply to `generate_text`."""
@@ -60,6 +73,9 @@ class GenerateTextResponse:
     """`cf-aig-log-id`: the id of this request in the gateway's log."""
     step: int | None = None
     """`cf-aig-step`: which Universal-endpoint step answered."""
+    raw: RawReply | None = attrs.field(default=None, eq=False, repr=False)
+    """The HTTP reply (status, headers, JSON body); None for a response not read off the wire
+    (a test double's)."""
 
     @property
     def cached(self) -> bool:
@@ -107,6 +123,7 @@ __all__ = [
     "GenerateTextResponse",
     "InputTokens",
     "OutputTokens",
+    "RawReply",
     "ReplyHead",
     "Usage",
 ]

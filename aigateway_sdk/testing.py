@@ -8,7 +8,8 @@
 `override_model` takes the class provider (`Container.language_model`) or a container's
 (`container.language_model`); for providers made by `AiGatewayBinding(...).model(...)` the class
 override also reaches containers built before it. The fake checks its input like the real model
-(a blank prompt raises `AiError(InvalidRequest)`, a bad `parameters` dict `ValidationError`).
+(a blank prompt raises `AiError(InvalidRequest)`, a bad `parameters` dict, `extra_body` or
+`extra_headers` `ValidationError`) and records `extra_body` / `extra_headers` as checked.
 
 A script entry is text (a reply), a `GenerateTextResponse`, a list of stream parts, or an
 `AiError` (raised). Entries are used in order; the last one repeats.
@@ -16,7 +17,7 @@ A script entry is text (a reply), a `GenerateTextResponse`, a list of stream par
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeAlias
 
@@ -25,7 +26,13 @@ from dependency_injector import providers
 
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.options import GatewayOptions
-from aigateway_sdk.parameters import ModelParameters, ParametersInput, to_parameters
+from aigateway_sdk.parameters import (
+    ModelParameters,
+    ParametersInput,
+    to_extra_body,
+    to_extra_headers,
+    to_parameters,
+)
 from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
 from aigateway_sdk.prompt import Message, PromptInput, to_messages
 from aigateway_sdk.response import GenerateTextResponse, InputTokens, OutputTokens, Usage
@@ -43,6 +50,8 @@ class FakeCall:
     prompt: tuple[Message, ...]
     parameters: ModelParameters | None
     options: GatewayOptions | None
+    extra_body: Mapping[str, Any] | None = None
+    extra_headers: Mapping[str, str] | None = None
 
 
 def _words(text: str) -> int:
@@ -105,8 +114,9 @@ class FakeLanguageModel:
         prompt: PromptInput,
         parameters: ModelParameters | None,
         options: GatewayOptions | None,
+        extra: tuple[dict[str, Any] | None, dict[str, str] | None] = (None, None),
     ) -> None:
-        self.calls.append(FakeCall(kind, to_messages(prompt), parameters, options))
+        self.calls.append(FakeCall(kind, to_messages(prompt), parameters, options, *extra))
 
     def generate_text(
         self,
@@ -114,11 +124,14 @@ class FakeLanguageModel:
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiCall[GenerateTextResponse]:
         parameters = to_parameters(parameters)
+        extra = (to_extra_body(extra_body), to_extra_headers(extra_headers))
 
         async def run() -> GenerateTextResponse:
-            self._record("generate", prompt, parameters, options)
+            self._record("generate", prompt, parameters, options, extra)
             entry = self._take()
             if isinstance(entry, AiError):
                 raise entry
@@ -146,11 +159,14 @@ class FakeLanguageModel:
         *,
         parameters: ParametersInput | None = None,
         options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AiStream:
         parameters = to_parameters(parameters)
+        extra = (to_extra_body(extra_body), to_extra_headers(extra_headers))
 
         async def run() -> AsyncIterator[StreamPart]:
-            self._record("stream", prompt, parameters, options)
+            self._record("stream", prompt, parameters, options, extra)
             entry = self._take()
             if isinstance(entry, AiError):
                 raise entry

@@ -8,7 +8,7 @@ failure the provider reported inside the stream.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -52,6 +52,9 @@ DONE = Chunk()
 class Codec(Protocol):
     route: str
     """Path below `{account}/{gateway}/`, e.g. "compat/chat/completions"."""
+    refused_parameters: frozenset[str]
+    """`ModelParameters` fields this API has no place for: a model refuses them when built
+    (or called) with one, rather than drop it silently."""
 
     def path(self, model: str) -> str: ...
 
@@ -60,8 +63,16 @@ class Codec(Protocol):
         ...
 
     def encode(
-        self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
-    ) -> bytes: ...
+        self,
+        model: str,
+        messages: Sequence[Message],
+        parameters: dict[str, Any],
+        stream: bool,
+        extra: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """The request body; `extra` (the caller's `extra_body`) is merged in last, over the
+        parameters."""
+        ...
 
     def decode(self, body: Any, max_tokens: int | None) -> Decoded: ...
 

@@ -6,7 +6,7 @@ Also serves `workers-ai/v1/chat/completions` (the same shapes, model without a p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigateway_sdk import _json
@@ -23,9 +23,10 @@ from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.prompt import Message
 from aigateway_sdk.response import FinishReason, Usage
 
-# Parameters OpenAI's API knows; the others (top_k, repetition_penalty) are Workers AI's own.
+# Parameters OpenAI's API knows; the others (top_k, repetition_penalty) are Workers AI's own
+# and are left out of the body (send them with `extra_body` where a provider takes them).
 _OPENAI_PARAMETERS = frozenset(
-    ("temperature", "max_tokens", "top_p", "seed", "frequency_penalty", "presence_penalty")
+    ("temperature", "max_tokens", "top_p", "seed", "frequency_penalty", "presence_penalty", "stop")
 )
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -62,6 +63,8 @@ class OpenAICompatCodec(EventStreamCodec):
 
     __slots__ = ("provider", "route")
 
+    refused_parameters: frozenset[str] = frozenset()
+
     def __init__(self, route: str = "compat/chat/completions", provider: str | None = None) -> None:
         self.route = route
         self.provider = provider
@@ -76,12 +79,19 @@ class OpenAICompatCodec(EventStreamCodec):
         return credentials.provider_key(provider)
 
     def encode(
-        self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
+        self,
+        model: str,
+        messages: Sequence[Message],
+        parameters: dict[str, Any],
+        stream: bool,
+        extra: Mapping[str, Any] | None = None,
     ) -> bytes:
         body: dict[str, Any] = {"model": model, "messages": [m.to_json() for m in messages]}
         for name, value in parameters.items():
             if name in _OPENAI_PARAMETERS:
                 body[name] = value
+        if extra:
+            body.update(extra)
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}

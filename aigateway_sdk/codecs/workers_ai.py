@@ -7,7 +7,7 @@ Request `{"messages": [...], "max_tokens", "temperature", ..., "stream"}`; reply
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aigateway_sdk import _json
@@ -48,6 +48,7 @@ class WorkersAiCodec(EventStreamCodec):
     __slots__ = ()
 
     route = "workers-ai"
+    refused_parameters = frozenset(("stop",))  # the native text-generation schema has none
 
     def path(self, model: str) -> str:
         return f"workers-ai/{model}"
@@ -56,9 +57,16 @@ class WorkersAiCodec(EventStreamCodec):
         return workers_ai_key(credentials)
 
     def encode(
-        self, model: str, messages: Sequence[Message], parameters: dict[str, Any], stream: bool
+        self,
+        model: str,
+        messages: Sequence[Message],
+        parameters: dict[str, Any],
+        stream: bool,
+        extra: Mapping[str, Any] | None = None,
     ) -> bytes:
         body: dict[str, Any] = {"messages": [m.to_json() for m in messages], **parameters}
+        if extra:
+            body.update(extra)
         if stream:
             body["stream"] = True
         return _json.dumps(body)

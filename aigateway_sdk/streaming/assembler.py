@@ -13,6 +13,8 @@ and `end()` raises `AiError(NetworkError)`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aigateway_sdk.codecs.base import Chunk, Decoded, finish_from_usage
 from aigateway_sdk.errors import AiError, NetworkError
 from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
@@ -32,11 +34,18 @@ class StreamAssembler:
         self._usage: Usage | None = None
         self._finish: FinishReason | None = None
 
-    def start(self) -> ResponseMetadata:
-        """The first part: what the gateway said about the reply."""
+    def start(
+        self, status: int | None = None, headers: Mapping[str, str] | None = None
+    ) -> ResponseMetadata:
+        """The first part: what the gateway said about the reply (its status and headers)."""
         head = self.head
         return ResponseMetadata(
-            model=self.model, cache_status=head.cache_status, log_id=head.log_id, step=head.step
+            model=self.model,
+            cache_status=head.cache_status,
+            log_id=head.log_id,
+            step=head.step,
+            status=status,
+            headers=headers,
         )
 
     def add(self, chunk: Chunk, out: list[StreamPart]) -> None:

@@ -89,3 +89,29 @@ async def test_embeddings_create(gw: LocalGateway, account: str) -> None:
     assert packed.model == model
     assert packed.usage.prompt_tokens == 6
     assert packed.usage.total_tokens == 6
+
+
+async def test_sampling_parameters_and_stop_are_accepted(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+
+        async def ask(stop: str | list[str] | None = None) -> str:
+            completion = await ai.chat.completions.create(
+                model=f"workers-ai/{MODEL}",
+                messages=[{"role": "user", "content": "tell me about rivers"}],
+                seed=7,
+                frequency_penalty=0.5,
+                presence_penalty=-0.5,
+                temperature=0.2,
+                stop=stop,
+                extra_headers={"cf-aig-skip-cache": "true"},
+            )
+            assert completion.choices[0].finish_reason == "stop"
+            return completion.choices[0].message.content or ""
+
+        full = await ask()
+        cut = await ask(stop=["rivers"])
+        single = await ask(stop="about")
+    assert cut == 'You said: "tell me about '
+    assert single == 'You said: "tell me '
+    assert full.startswith(cut)
+    assert full != cut

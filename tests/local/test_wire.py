@@ -70,3 +70,18 @@ def test_include_usage_must_be_a_boolean() -> None:
     with pytest.raises(ApiError) as caught:
         parse_openai(body, provider="openai", authorization=None)
     assert [item.path for item in caught.value.items] == [("stream_options.include_usage",)]
+
+
+@pytest.mark.parametrize("stop", ["END", ["a", "b", "c", "d"]])
+def test_stop_is_a_string_or_up_to_four(stop: object) -> None:
+    body = {"model": "m", "messages": MESSAGES, "stop": stop}
+    request, _, _ = parse_openai(body, provider="openai", authorization=None)
+    assert request.params == (("stop", stop),)
+
+
+@pytest.mark.parametrize("stop", [["a", "b", "c", "d", "e"], [1], {"a": 1}, 3])
+def test_a_bad_stop_is_refused_by_name(stop: object) -> None:
+    body = {"model": "m", "messages": MESSAGES, "stop": stop}
+    with pytest.raises(ApiError) as caught:
+        parse_openai(body, provider="openai", authorization=None)
+    assert [item.path for item in caught.value.items] == [("stop",)]

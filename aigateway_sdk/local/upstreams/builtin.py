@@ -3,8 +3,12 @@
 Tokens are words and single punctuation marks (`\\w+|[^\\w\\s]`). The prompt's tokens are the
 tokens of every message's content. The reply starts by quoting the start of the last user
 message (so different conversations get different replies), then adds 8-40 words picked by a
-PRNG seeded with sha256(model, messages, parameters). It stops at `max_tokens`
-(`finish_reason` "length") and streams one token per event.
+PRNG seeded with sha256(model, messages, parameters), so the same `seed` (like every other
+parameter) gives the same reply and another `seed` another one. `stop` is not part of that
+hash: the reply ends just before the first occurrence of any stop sequence in the uncut text
+(the sequence itself left out, `finish_reason` "stop"), so a reply with `stop` is a prefix of
+the same reply without. It stops at `max_tokens` (`finish_reason` "length") when that comes
+first, and streams one token per event (a token a stop sequence cuts is sent cut).
 
 Embeddings: a model id containing `bge` or `embed` (any case) is an embedding model. Each text
 gets a unit-length vector drawn from a PRNG seeded with sha256(model, text), so the same text
@@ -147,7 +151,7 @@ def seed_of(request: ChatRequest) -> int:
     digest.update(request.model.encode())
     for message in request.messages:
         digest.update(b"\x00" + message.role.encode() + b"\x00" + message.content.encode())
-    digest.update(dumps([list(p) for p in request.params]))
+    digest.update(dumps([list(p) for p in request.params if p[0] != "stop"]))
     digest.update(str(request.max_tokens).encode())
     return int.from_bytes(digest.digest()[:8], "big")
 
@@ -175,6 +179,25 @@ def reply_pieces(request: ChatRequest) -> list[str]:
     ]
 
 
+def cut_at_stop(pieces: list[str], stops: list[str]) -> list[str]:
+    """`pieces` up to (not including) the first occurrence of any of `stops` in their text."""
+    text = "".join(pieces)
+    found = [index for index in (text.find(s) for s in stops if s) if index >= 0]
+    if not found:
+        return pieces
+    end = min(found)
+    kept: list[str] = []
+    length = 0
+    for piece in pieces:
+        if length + len(piece) > end:
+            if end > length:
+                kept.append(piece[: end - length])
+            break
+        kept.append(piece)
+        length += len(piece)
+    return kept
+
+
 def prompt_tokens(request: ChatRequest) -> int:
     return sum(count_tokens(m.content) for m in request.messages)
 
@@ -189,6 +212,9 @@ class BuiltinModel:
 
     def _plan(self, request: ChatRequest) -> tuple[list[str], int, str]:
         pieces = reply_pieces(request)
+        stop = next((value for name, value in request.params if name == "stop"), None)
+        if stop:
+            pieces = cut_at_stop(pieces, [stop] if isinstance(stop, str) else stop)
         limit = DEFAULT_MAX_TOKENS if request.max_tokens is None else request.max_tokens
         reason = "stop"
         if len(pieces) > limit:
