@@ -57,6 +57,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     # These import httpx (the container also dependency-injector).
     "aigateway_sdk.binding": ("DEFAULT_API_URL", "DEFAULT_DATA_URL", "GatewayBinding"),
     "aigateway_sdk.gateway_model": ("GatewayLanguageModel", "Route"),
+    "aigateway_sdk.embedding": (
+        "EmbedResponse",
+        "EmbeddingModel",
+        "EmbeddingRoute",
+        "GatewayEmbeddingModel",
+    ),
     "aigateway_sdk.transport.pool": ("PooledTransport",),
     "aigateway_sdk.transport.retry": ("NO_RETRY", "RetryPolicy"),
     "aigateway_sdk.container": ("AiGatewayBinding", "AiGatewayContainer", "BindingProvider"),
@@ -131,6 +137,10 @@ if TYPE_CHECKING:
     from aigateway_sdk.control import ensure_gateway as ensure_gateway
     from aigateway_sdk.control import gateway_id_from_name as gateway_id_from_name
     from aigateway_sdk.control import load_specs as load_specs
+    from aigateway_sdk.embedding import EmbeddingModel as EmbeddingModel
+    from aigateway_sdk.embedding import EmbeddingRoute as EmbeddingRoute
+    from aigateway_sdk.embedding import EmbedResponse as EmbedResponse
+    from aigateway_sdk.embedding import GatewayEmbeddingModel as GatewayEmbeddingModel
     from aigateway_sdk.errors import AiError as AiError
     from aigateway_sdk.errors import AuthenticationFailed as AuthenticationFailed
     from aigateway_sdk.errors import Conflict as Conflict

@@ -34,6 +34,7 @@ import anyio
 import httpx
 
 from aigateway_sdk.codecs import Route
+from aigateway_sdk.embedding import EmbeddingRoute, GatewayEmbeddingModel
 from aigateway_sdk.endpoint import USER_AGENT, Credentials, Endpoint
 from aigateway_sdk.gateway_model import GatewayLanguageModel
 from aigateway_sdk.options import GatewayOptions
@@ -324,6 +325,27 @@ class GatewayBinding:
             total_timeout=total_timeout,
             extra_body=extra_body,
             extra_headers=extra_headers,
+        )
+
+    def embedding_model(
+        self,
+        model: str,
+        *,
+        options: GatewayOptions | None = None,
+        route: EmbeddingRoute | None = None,
+        batch_size: int | None = None,
+        retry: RetryPolicy | None = None,
+        total_timeout: float | None = None,
+    ) -> GatewayEmbeddingModel:
+        """An `EmbeddingModel` for `model` (pure: no I/O); see `aigateway_sdk.embedding`."""
+        return GatewayEmbeddingModel(
+            self.endpoint(),
+            model,
+            options=options,
+            route=route,
+            batch_size=batch_size,
+            retry=retry,
+            total_timeout=total_timeout,
         )
 
     def endpoint(self) -> Endpoint:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dependency_injector import containers, providers
 
 from aigateway_sdk.binding import GatewayBinding
+from aigateway_sdk.embedding import GatewayEmbeddingModel
 from aigateway_sdk.gateway_model import GatewayLanguageModel
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 
 def _build_model(binding: GatewayBinding, model: str, **kwargs: Any) -> GatewayLanguageModel:
     return binding.model(model, **kwargs)
+
+
+def _build_embedding_model(
+    binding: GatewayBinding, model: str, **kwargs: Any
+) -> GatewayEmbeddingModel:
+    return binding.embedding_model(model, **kwargs)
 
 
 _SOURCE = "_aigateway_source"
@@ -71,6 +78,19 @@ class ModelProvider(providers.Singleton[GatewayLanguageModel]):
         return cast(Any, super())._provide(args, kwargs)
 
 
+class EmbeddingModelProvider(providers.Singleton[GatewayEmbeddingModel]):
+    """A Singleton of `GatewayEmbeddingModel`; follows overrides like `ModelProvider`."""
+
+    def __deepcopy__(self, memo: dict[Any, Any] | None) -> EmbeddingModelProvider:
+        return cast(EmbeddingModelProvider, _copied(self, super().__deepcopy__(memo)))
+
+    def _provide(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        overriding = _source_override(self)
+        if overriding is not None:
+            return overriding(*args, **kwargs)
+        return cast(Any, super())._provide(args, kwargs)
+
+
 class BindingProvider(providers.Singleton[GatewayBinding]):
     """A Singleton of `GatewayBinding` that can build model providers; like `ModelProvider`,
     it follows overrides of the class provider it was copied from."""
@@ -87,6 +107,10 @@ class BindingProvider(providers.Singleton[GatewayBinding]):
     def model(self, model: Any, parameters: Any = None, **kwargs: Any) -> ModelProvider:
         """A provider of the `LanguageModel` for `model`; arguments may be providers too."""
         return ModelProvider(_build_model, self, model, parameters=parameters, **kwargs)
+
+    def embedding_model(self, model: Any, **kwargs: Any) -> EmbeddingModelProvider:
+        """A provider of the `EmbeddingModel` for `model`; arguments may be providers too."""
+        return EmbeddingModelProvider(_build_embedding_model, self, model, **kwargs)
 
 
 def AiGatewayBinding(spec: AiGateway | None = None, /, **kwargs: Any) -> BindingProvider:
@@ -114,4 +138,10 @@ class AiGatewayContainer(containers.DeclarativeContainer):
     language_model = binding.model(config.model)
 
 
-__all__ = ["AiGatewayBinding", "AiGatewayContainer", "BindingProvider", "ModelProvider"]
+__all__ = [
+    "AiGatewayBinding",
+    "AiGatewayContainer",
+    "BindingProvider",
+    "EmbeddingModelProvider",
+    "ModelProvider",
+]

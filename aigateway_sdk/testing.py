@@ -17,6 +17,8 @@ A script entry is text (a reply), a `GenerateTextResponse`, a list of stream par
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeAlias
@@ -24,6 +26,7 @@ from typing import Any, Literal, TypeAlias
 import attrs
 from dependency_injector import providers
 
+from aigateway_sdk.embedding import EmbedInput, EmbedResponse, to_texts
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import (
@@ -193,4 +196,68 @@ def override_model(provider: Any, model: Any) -> Iterator[Any]:
         yield model
 
 
-__all__ = ["FakeCall", "FakeLanguageModel", "ScriptEntry", "override_model", "text_parts"]
+def fake_vector(model: str, text: str, dimensions: int) -> tuple[float, ...]:
+    """A deterministic unit-length vector for `text` under `model`."""
+    values: list[float] = []
+    counter = 0
+    while len(values) < dimensions:
+        block = hashlib.sha256(f"{model}\x00{text}\x00{counter}".encode()).digest()
+        values.extend(byte / 127.5 - 1.0 for byte in block)
+        counter += 1
+    values = values[:dimensions]
+    norm = math.sqrt(math.fsum(v * v for v in values)) or 1.0
+    return tuple(v / norm for v in values)
+
+
+@attrs.frozen(slots=True)
+class FakeEmbedCall:
+    """One recorded `embed` call: the texts as checked, and the call's options."""
+
+    texts: tuple[str, ...]
+    options: GatewayOptions | None
+
+
+class FakeEmbeddingModel:
+    """An `EmbeddingModel` that answers `fake_vector`s of `dimensions` (same text, same
+    vector) and records its calls; with `error`, every call raises it. It checks texts like
+    the real model (an empty text raises `AiError(InvalidRequest)`)."""
+
+    def __init__(
+        self, model: str = "fake-embedding", *, dimensions: int = 8, error: AiError | None = None
+    ) -> None:
+        self.model = model
+        self.dimensions = dimensions
+        self.error = error
+        self.calls: list[FakeEmbedCall] = []
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    def embed(
+        self, texts: EmbedInput, *, options: GatewayOptions | None = None
+    ) -> AiCall[EmbedResponse]:
+        async def run() -> EmbedResponse:
+            items = to_texts(texts)
+            self.calls.append(FakeEmbedCall(items, options))
+            if self.error is not None:
+                raise self.error
+            return EmbedResponse(
+                vectors=tuple(fake_vector(self.model, t, self.dimensions) for t in items),
+                usage=Usage(InputTokens(sum(_words(t) for t in items))),
+                model=self.model,
+            )
+
+        return AiCall(run)
+
+
+__all__ = [
+    "FakeCall",
+    "FakeEmbedCall",
+    "FakeEmbeddingModel",
+    "FakeLanguageModel",
+    "ScriptEntry",
+    "fake_vector",
+    "override_model",
+    "text_parts",
+]
