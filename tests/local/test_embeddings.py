@@ -4,11 +4,16 @@ compat and provider routes, the per-request limits, caching and logs."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
+from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, UpstreamRoute
+from aigateway_sdk.local.upstreams.builtin import embedding_vector
 from tests.local.helpers import AUTH, GW_AUTH, Api
 
 pytestmark = pytest.mark.anyio
@@ -115,3 +120,52 @@ async def test_cached_and_logged(api: Api) -> None:
     assert [log["cached"] for log in logs] == [True, False]
     assert [log["model"] for log in logs] == [BGE, BGE]
     assert [log["tokens_in"] for log in logs] == [4, 4]
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[LocalGateway]:
+    """A second gateway acting as an OpenAI-compatible server (no token: accepts any key)."""
+    with LocalGateway(LocalGatewayConfig(db_path=tmp_path / "upstream.db")) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def front(
+    config: LocalGatewayConfig, upstream: LocalGateway, http: httpx.AsyncClient
+) -> Iterator[Api]:
+    base = f"{upstream.data_url}/up/default/compat"
+    routes = (
+        UpstreamRoute("@cf/baai/bge-forwarded", kind="openai", base_url=base, model=UP_MODEL),
+        UpstreamRoute("@cf/baai/bge-flaky", kind="fault", status=503, fail_times=2),
+    )
+    with LocalGateway(attrs.evolve(config, upstreams=routes)) as gateway:
+        yield Api(gateway, http)
+
+
+UP_MODEL = "openai/text-embedding-3-small"
+
+
+async def test_forwarded_to_an_openai_compatible_server(
+    front: Api, upstream: LocalGateway, http: httpx.AsyncClient
+) -> None:
+    response = await post(front, "workers-ai/@cf/baai/bge-forwarded", {"text": ["a", "b c"]})
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["shape"] == [2, 1536]
+    expected = [embedding_vector("text-embedding-3-small", t, 1536) for t in ("a", "b c")]
+    assert result["data"] == [list(v) for v in expected]  # the upstream's vectors, unchanged
+    upstream_logs = await Api(upstream, http, account="up").logs()
+    assert [log["path"] for log in upstream_logs] == ["compat/embeddings"]
+    assert [log["tokens_in"] for log in await front.logs()] == [3]
+
+
+async def test_retried_like_chat(front: Api) -> None:
+    path = "workers-ai/@cf/baai/bge-flaky"
+    once = await post(front, path, {"text": ["x"]})
+    assert once.status_code == 503
+    retried = await front.http.post(
+        front.data("default", path),
+        json={"text": ["x"]},
+        headers={**AUTH, **GW_AUTH, "cf-aig-max-attempts": "3"},
+    )
+    assert retried.status_code == 200, retried.text

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aigateway_sdk.local.upstreams.base import ChatRequest, Completion, StreamEvent, UpstreamError
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    Embeddings,
+    EmbedRequest,
+    StreamEvent,
+    UpstreamError,
+)
 from aigateway_sdk.local.upstreams.builtin import BuiltinModel
 
 
@@ -33,6 +40,10 @@ class FaultUpstream:
         self._maybe_fail()
         async for event in self._model.stream(request):
             yield event
+
+    async def embed(self, request: EmbedRequest) -> Embeddings:
+        self._maybe_fail()
+        return await self._model.embed(request)
 
     async def aclose(self) -> None:
         return None

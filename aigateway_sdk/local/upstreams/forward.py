@@ -19,6 +19,8 @@ from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
     Delta,
+    Embeddings,
+    EmbedRequest,
     Finish,
     StreamEvent,
     UpstreamError,
@@ -79,7 +81,7 @@ class OpenAIForwarder:
     def _failure(self, status: int, message: str) -> UpstreamError:
         return UpstreamError(status, self.redactor.text(message), retryable=_retryable(status))
 
-    def _headers(self, request: ChatRequest) -> dict[str, str]:
+    def _headers(self, request: ChatRequest | EmbedRequest) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         if self.route.api_key:
             headers["authorization"] = f"Bearer {self.route.api_key}"
@@ -159,8 +161,44 @@ class OpenAIForwarder:
         prompt, completion = _tokens(tally.usage, request, "".join(tally.produced))
         yield Finish(prompt, completion, tally.reason)
 
+    async def embed(self, request: EmbedRequest) -> Embeddings:
+        """OpenAI's `/embeddings` at the server: the texts as sent, the vectors as answered."""
+        body: dict[str, Any] = {
+            "model": self.route.model or request.model,
+            "input": list(request.texts),
+            "encoding_format": "float",
+        }
+        if request.dimensions is not None:
+            body["dimensions"] = request.dimensions
+        try:
+            response = await self._client.post(
+                "embeddings", content=dumps(body), headers=self._headers(request)
+            )
+        except httpx.HTTPError as error:
+            raise self._failure(502, f"upstream unreachable: {error!r}") from error
+        if response.status_code >= 400:
+            raise self._failure(
+                response.status_code, _error_message(response.content, response.status_code)
+            )
+        try:
+            return _embeddings(loads(response.content), request)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise UpstreamError(502, "upstream sent a malformed reply") from error
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _embeddings(data: Any, request: EmbedRequest) -> Embeddings:
+    """An OpenAI embeddings reply, in `index` order; one vector of numbers per text sent."""
+    items = sorted(data["data"], key=lambda item: item["index"])
+    vectors = tuple(tuple(float(x) for x in item["embedding"]) for item in items)
+    if len(vectors) != len(request.texts):
+        raise ValueError("one vector per text expected")
+    tokens = (data.get("usage") or {}).get("prompt_tokens")
+    if not isinstance(tokens, int):
+        tokens = sum(count_tokens(t) for t in request.texts)
+    return Embeddings(vectors, tokens)
 
 
 async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
