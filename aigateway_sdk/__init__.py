@@ -41,6 +41,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "GenerateTextResponse",
         "InputTokens",
         "OutputTokens",
+        "RawReply",
         "Usage",
     ),
     "aigateway_sdk.parts": (
@@ -174,6 +175,7 @@ if TYPE_CHECKING:
     from aigateway_sdk.response import GenerateTextResponse as GenerateTextResponse
     from aigateway_sdk.response import InputTokens as InputTokens
     from aigateway_sdk.response import OutputTokens as OutputTokens
+    from aigateway_sdk.response import RawReply as RawReply
     from aigateway_sdk.response import Usage as Usage
     from aigateway_sdk.result import AiCall as AiCall
     from aigateway_sdk.result import AiStream as AiStream

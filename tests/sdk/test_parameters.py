@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from aigateway_sdk import GatewayBinding, GatewayOptions, ModelParameters, ValidationError
+from aigateway_sdk import (
+    GatewayBinding,
+    GatewayOptions,
+    ModelParameters,
+    RawReply,
+    ValidationError,
+)
 from aigateway_sdk.codecs import Route
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
 from aigateway_sdk.parts import ResponseMetadata, TextDelta
@@ -218,7 +224,7 @@ async def test_generate_gives_the_raw_status_headers_and_body() -> None:
     reply = workers_ai_reply("Hi", 1, 1)
     recorder = Recorder(httpx.Response(200, json=reply, headers={"X-Request-Id": "r1"}))
     response = await binding_for(recorder).model(MODEL).generate_text("hi")
-    assert response.raw is not None
+    assert isinstance(response.raw, RawReply)
     assert response.raw.status == 200
     assert response.raw.headers["x-request-id"] == "r1"  # any case
     assert response.raw.headers["X-Request-Id"] == "r1"
