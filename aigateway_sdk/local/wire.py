@@ -244,16 +244,20 @@ MAX_OPENAI_INPUTS = 2048
 
 
 def _texts(value: object, field: str, limit: int) -> tuple[str, ...]:
-    """A string or a non-empty list of at most `limit` strings."""
+    """A non-empty string or a non-empty list of at most `limit` non-empty strings (both
+    schemas refuse empty texts: Workers AI's `minLength: 1`, OpenAI's "cannot be an empty
+    string")."""
     if isinstance(value, str):
+        if not value:
+            raise _invalid(field, "must not be empty")
         return (value,)
     if not isinstance(value, list) or not value:
         raise _invalid(field, "must be a string or a non-empty array of strings")
     if len(value) > limit:
         raise _invalid(field, f"must have at most {limit} items, got {len(value)}")
     for index, item in enumerate(value):
-        if not isinstance(item, str):
-            raise _invalid(f"{field}[{index}]", "must be a string")
+        if not isinstance(item, str) or not item:
+            raise _invalid(f"{field}[{index}]", "must be a non-empty string")
     return tuple(value)
 
 

@@ -67,6 +67,8 @@ async def test_chat_models_still_chat(api: Api) -> None:
         ({"text": ["x"] * 101}, "text"),
         ({"text": []}, "text"),
         ({"text": ["ok", 3]}, "text[1]"),
+        ({"text": ["ok", ""]}, "text[1]"),
+        ({"text": ""}, "text"),
         ({"prompt": "no text"}, "text"),
     ],
 )
