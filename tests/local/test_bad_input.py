@@ -132,7 +132,7 @@ async def test_log_bodies_are_capped(tmp_path: Path, config: LocalGatewayConfig)
         ("GET", "/client/v4/accounts/a/ai-gateway/unknown", 404),
         ("GET", "/v1/a/default/workers-ai/@cf/x", 405),
         ("PATCH", "/client/v4/accounts/a/ai-gateway/gateways", 405),
-        ("POST", "/v1/a/default/unknown-provider/embeddings", 404),
+        ("POST", "/v1/a/default/unknown-provider/images/generations", 404),
     ],
 )
 async def test_unknown_routes_and_methods(
