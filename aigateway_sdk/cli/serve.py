@@ -103,20 +103,14 @@ def run(args: argparse.Namespace) -> int:
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything is announced: a port in use is one line."""
     from aigateway_sdk.cli._output import CliError
+    from aigateway_sdk.local.server import listening_socket
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
+        return listening_socket(host, port)
     except OSError as error:
-        sock.close()
         raise CliError(
             f"cannot listen on {host}:{port}: {error.strerror or error}", kind="StartupError"
         ) from error
-    sock.setblocking(False)
-    return sock
 
 
 def _banner(args: argparse.Namespace, port: int, token: str | None) -> None:
