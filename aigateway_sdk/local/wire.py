@@ -241,6 +241,10 @@ MAX_NATIVE_TEXTS = 100
 `text` array's `maxItems` in their input schema)."""
 MAX_OPENAI_INPUTS = 2048
 """OpenAI's `/embeddings` takes at most 2048 inputs per request (its API reference)."""
+MAX_EMBEDDING_DIMENSIONS = 3072
+"""The largest `dimensions` asked of `/embeddings`: the native size of OpenAI's largest
+embedding model (`text-embedding-3-large`, its API reference); `dimensions` may only shorten a
+model's vectors. Without a bound, 2048 inputs x `dimensions: 10**9` would fill memory."""
 
 
 def _texts(value: object, field: str, limit: int) -> tuple[str, ...]:
@@ -288,9 +292,11 @@ def parse_openai_embed(
         raise _invalid("encoding_format", "must be 'float' or 'base64'")
     dimensions = body.get("dimensions")
     if dimensions is not None and (
-        isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1
+        isinstance(dimensions, bool)
+        or not isinstance(dimensions, int)
+        or not 1 <= dimensions <= MAX_EMBEDDING_DIMENSIONS
     ):
-        raise _invalid("dimensions", "must be an integer >= 1")
+        raise _invalid("dimensions", f"must be an integer from 1 to {MAX_EMBEDDING_DIMENSIONS}")
     request = EmbedRequest(provider, model, texts, dimensions, authorization)
     return request, raw_model, encoding == "base64"
 

@@ -110,6 +110,21 @@ async def test_openai_input_limit(api: Api) -> None:
     assert "2048" in response.text
 
 
+@pytest.mark.parametrize("dimensions", [0, 3073, 10**9, 2**64])
+async def test_dimensions_out_of_range_are_400(api: Api, dimensions: int) -> None:
+    body = {"model": "openai/text-embedding-3-large", "input": ["x"] * 8, "dimensions": dimensions}
+    response = await post(api, "compat/embeddings", body)
+    assert response.status_code == 400
+    assert "dimensions" in response.text
+
+
+async def test_the_largest_dimensions_are_served(api: Api) -> None:
+    body = {"model": "openai/text-embedding-3-large", "input": "x", "dimensions": 3072}
+    response = await post(api, "compat/embeddings", body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"][0]["embedding"]) == 3072
+
+
 async def test_cached_and_logged(api: Api) -> None:
     await api.create("cached", cache_ttl=300)
     body = {"text": ["cache me", "and me"]}
