@@ -53,7 +53,7 @@ floors:
 	rm -rf $(FLOORS)
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
-	$(FLOORS)/bin/python -m pip install --quiet $$($(PYTHON) .ci/floors.py) pytest trio
+	$(FLOORS)/bin/python -m pip install --quiet $$($(PYTHON) .ci/floors.py) pytest trio hypothesis
 	$(FLOORS)/bin/python -m pip install --quiet --no-deps -e .
 	$(FLOORS)/bin/python -m pip list 2>/dev/null | grep -iE '^(anyio|httpx|httpcore2|attrs|dependency-injector|starlette|uvicorn|orjson) '
 	$(FLOORS)/bin/python -m pytest tests/sdk
