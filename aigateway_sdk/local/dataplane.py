@@ -235,12 +235,11 @@ class DataPlane:
         self._check_provider_key(choice, chat.provider, authorization)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
-        key: bytes | None = None
-        if ttl > 0 and not chat.stream and not exchange.options.skip_cache:
-            key = _cache_key(exchange, target, chat.model, authorization, body)
-            hit = self.state.cache.get(key, now)
-            if hit is not None:
-                return _cache_hit(hit)
+        cacheable = ttl > 0 and not chat.stream
+        key = self._cache_key(exchange, target, chat.model, authorization, body, cacheable)
+        hit = self._cache_lookup(key, now)
+        if hit is not None:
+            return hit
         reply_id = f"chatcmpl-{exchange.log_id}"
         if chat.stream:
             events = await _upstream(open_stream(choice.upstream, chat, policy))
@@ -277,12 +276,10 @@ class DataPlane:
         self._check_provider_key(choice, request.provider, authorization)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
-        key: bytes | None = None
-        if ttl > 0 and not exchange.options.skip_cache:
-            key = _cache_key(exchange, target, request.model, authorization, body)
-            hit = self.state.cache.get(key, now)
-            if hit is not None:
-                return _cache_hit(hit)
+        key = self._cache_key(exchange, target, request.model, authorization, body, ttl > 0)
+        hit = self._cache_lookup(key, now)
+        if hit is not None:
+            return hit
         embeddings = await _upstream(embed(choice.upstream, request, policy))
         if target.shape == "native":
             reply_body = native_embed_body(embeddings)
@@ -293,6 +290,24 @@ class DataPlane:
             entry = CachedReply(reply_body, 200, JSON, tokens, 0, exchange.live.scope, now + ttl)
             self.state.cache.put(key, entry)
         return Reply(200, reply_body, tokens_in=tokens, tokens_out=0)
+
+    @staticmethod
+    def _cache_key(
+        exchange: Exchange,
+        target: Target,
+        model: str,
+        authorization: str | None,
+        body: bytes,
+        cacheable: bool,
+    ) -> bytes | None:
+        """The cache key of a reply that may be cached and was not asked to skip the cache."""
+        if not cacheable or exchange.options.skip_cache:
+            return None
+        return _cache_key(exchange, target, model, authorization, body)
+
+    def _cache_lookup(self, key: bytes | None, now: float) -> Reply | None:
+        hit = self.state.cache.get(key, now) if key is not None else None
+        return _cache_hit(hit) if hit is not None else None
 
     def _check_provider_key(self, choice: Choice, provider: str, authorization: str | None) -> None:
         """On the upstream chosen: a call that would use a key the server holds must carry the

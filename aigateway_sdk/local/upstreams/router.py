@@ -5,7 +5,8 @@ and calling it with the request's timeout and retry policy (`cf-aig-request-time
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 import attrs
@@ -138,19 +139,23 @@ class Router:
             await choice.upstream.aclose()
 
 
+T = TypeVar("T")
+
+
 def _timeout_error(policy: CallPolicy) -> UpstreamError:
     return UpstreamError(504, f"upstream did not answer within {policy.timeout_ms} ms")
 
 
-async def complete(upstream: Upstream, request: ChatRequest, policy: CallPolicy) -> Completion:
-    """One call with retries; raises the last UpstreamError when every attempt failed."""
+async def _with_retries(call: Callable[[], Awaitable[T]], policy: CallPolicy) -> T:
+    """`call` with the policy's timeout per attempt and its retries; raises the last
+    UpstreamError when every attempt failed."""
     attempt = 1
     while True:
         try:
             if policy.timeout_ms is None:
-                return await upstream.complete(request)
+                return await call()
             with anyio.fail_after(policy.timeout_ms / 1000):
-                return await upstream.complete(request)
+                return await call()
         except TimeoutError:
             error = _timeout_error(policy)
         except UpstreamError as failure:
@@ -159,6 +164,11 @@ async def complete(upstream: Upstream, request: ChatRequest, policy: CallPolicy)
             raise error
         await anyio.sleep(policy.delay(attempt))
         attempt += 1
+
+
+async def complete(upstream: Upstream, request: ChatRequest, policy: CallPolicy) -> Completion:
+    """One call with retries; raises the last UpstreamError when every attempt failed."""
+    return await _with_retries(lambda: upstream.complete(request), policy)
 
 
 async def embed(upstream: Upstream, request: EmbedRequest, policy: CallPolicy) -> Embeddings:
@@ -166,21 +176,8 @@ async def embed(upstream: Upstream, request: EmbedRequest, policy: CallPolicy) -
     embeddings answers 400."""
     if not isinstance(upstream, Embedder):
         raise UpstreamError(400, f"{request.model} does not serve embeddings here", retryable=False)
-    attempt = 1
-    while True:
-        try:
-            if policy.timeout_ms is None:
-                return await upstream.embed(request)
-            with anyio.fail_after(policy.timeout_ms / 1000):
-                return await upstream.embed(request)
-        except TimeoutError:
-            error = _timeout_error(policy)
-        except UpstreamError as failure:
-            error = failure
-        if not error.retryable or attempt >= policy.max_attempts:
-            raise error
-        await anyio.sleep(policy.delay(attempt))
-        attempt += 1
+    embedder = upstream
+    return await _with_retries(lambda: embedder.embed(request), policy)
 
 
 async def open_stream(
