@@ -13,9 +13,12 @@ Every failure of a model call ends here; no httpx exception, `KeyError` or
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
+
+if TYPE_CHECKING:
+    from aigateway_sdk.response import Step
 
 GATEWAY_UNAUTHORIZED_CODE = 2009
 """Cloudflare's code on a 401 from the gateway's own authentication (`cf-aig-authorization`)."""
@@ -124,6 +127,55 @@ class UnexpectedStatus(Reason):
     """Any other non-success HTTP status."""
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class ToolLoopReason(Reason):
+    """A failure of a tool loop or of structured output. `steps` keeps every step done
+    before it (model replies, tool calls and results): nothing is lost."""
+
+    steps: tuple[Step, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class UnknownTool(ToolLoopReason):
+    """The model asked for a tool the toolkit does not have."""
+
+    tool: str
+    call_id: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class InvalidToolArguments(ToolLoopReason):
+    """A tool call's arguments were not JSON or did not match the tool's schema; `details`
+    name each failing path."""
+
+    tool: str
+    call_id: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ToolFailed(ToolLoopReason):
+    """A tool's handler raised (the exception is the `AiError`'s `__cause__`), or did not
+    finish within the tool timeout."""
+
+    tool: str
+    call_id: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class MaxStepsExceeded(ToolLoopReason):
+    """The model still asked for tools after `max_steps` model calls."""
+
+    max_steps: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class InvalidOutput(ToolLoopReason):
+    """Structured output (`generate_object`) was not JSON or did not match the schema, after
+    every repair attempt; `details` name each failing path and `text` is the last reply."""
+
+    text: str = attrs.field(default="", repr=False)
+
+
 class AiError(Exception):
     """A model or gateway call failed; `reason` says why."""
 
@@ -210,8 +262,11 @@ __all__ = [
     "Conflict",
     "Defect",
     "ErrorDetail",
+    "InvalidOutput",
     "InvalidRequest",
+    "InvalidToolArguments",
     "MalformedOutput",
+    "MaxStepsExceeded",
     "NetworkError",
     "NotFound",
     "PermissionDenied",
@@ -219,6 +274,9 @@ __all__ = [
     "RateLimited",
     "Reason",
     "Timeout",
+    "ToolFailed",
+    "ToolLoopReason",
     "UnexpectedStatus",
+    "UnknownTool",
     "reason_for_status",
 ]

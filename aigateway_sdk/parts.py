@@ -2,6 +2,12 @@
 
     ResponseMetadata -> TextStart -> TextDelta* -> TextEnd -> Finish
 
+A reply that calls tools adds, for each call, `ToolParamsStart -> ToolParamsDelta* ->
+ToolParamsEnd` as its arguments arrive, then `ToolCallPart` (the whole call, parsed) before
+`Finish` (reason "tool-calls"). In a tool loop (`stream_text(toolkit=...)`) every model call is
+such a sequence, and the handlers' `ToolResultPart`s follow the `Finish` of the step that asked
+for them; the stream ends with the last step's `Finish`.
+
 Every part has a `type` tag (Effect AI's names) and `to_json()` for SSE re-encoding.
 """
 
@@ -12,6 +18,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
+from aigateway_sdk.content import ToolCall, ToolResult
 from aigateway_sdk.response import CacheStatus, FinishReason, Usage
 
 
@@ -93,6 +100,99 @@ class Finish:
         }
 
 
-StreamPart: TypeAlias = ResponseMetadata | TextStart | TextDelta | TextEnd | Finish
+@attrs.frozen(slots=True, kw_only=True)
+class ToolParamsStart:
+    """A tool call begins: its id and the tool's name; the arguments follow as deltas."""
 
-__all__ = ["Finish", "ResponseMetadata", "StreamPart", "TextDelta", "TextEnd", "TextStart"]
+    type: ClassVar[str] = "tool-params-start"
+    id: str
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "name": self.name}
+
+
+@attrs.frozen(slots=True)
+class ToolParamsDelta:
+    """More of a tool call's arguments (JSON text): append `delta`."""
+
+    type: ClassVar[str] = "tool-params-delta"
+    id: str
+    delta: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "delta": self.delta}
+
+
+@attrs.frozen(slots=True)
+class ToolParamsEnd:
+    """A tool call's arguments are complete."""
+
+    type: ClassVar[str] = "tool-params-end"
+    id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id}
+
+
+@attrs.frozen(slots=True)
+class ToolCallPart:
+    """A whole tool call, arguments parsed (`call.parse_error` when they were not JSON)."""
+
+    type: ClassVar[str] = "tool-call"
+    call: ToolCall
+
+    def to_json(self) -> dict[str, Any]:
+        call = self.call
+        return {
+            "type": self.type,
+            "id": call.id,
+            "name": call.name,
+            "params": call.arguments if call.parse_error is None else call.arguments_json,
+        }
+
+
+@attrs.frozen(slots=True)
+class ToolResultPart:
+    """A handler's result for a tool call (in a tool loop)."""
+
+    type: ClassVar[str] = "tool-result"
+    result: ToolResult
+
+    def to_json(self) -> dict[str, Any]:
+        result = self.result
+        return {
+            "type": self.type,
+            "id": result.call_id,
+            "name": result.name,
+            "result": result.content,
+            "isFailure": result.is_error,
+        }
+
+
+StreamPart: TypeAlias = (
+    ResponseMetadata
+    | TextStart
+    | TextDelta
+    | TextEnd
+    | ToolParamsStart
+    | ToolParamsDelta
+    | ToolParamsEnd
+    | ToolCallPart
+    | ToolResultPart
+    | Finish
+)
+
+__all__ = [
+    "Finish",
+    "ResponseMetadata",
+    "StreamPart",
+    "TextDelta",
+    "TextEnd",
+    "TextStart",
+    "ToolCallPart",
+    "ToolParamsDelta",
+    "ToolParamsEnd",
+    "ToolParamsStart",
+    "ToolResultPart",
+]

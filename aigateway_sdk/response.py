@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
+
+from aigateway_sdk.content import ToolCall, ToolResult
+
+T = TypeVar("T")
 
 FinishReason = Literal[
     "stop", "length", "content-filter", "tool-calls", "error", "other", "unknown"
@@ -57,6 +61,40 @@ class RawReply:
     body: Any = attrs.field(default=None, repr=False)
 
 
+def add_usage(a: Usage, b: Usage) -> Usage:
+    """The usage of two calls together (a detail count known on either side is summed)."""
+
+    def plus(x: int | None, y: int | None) -> int | None:
+        return None if x is None and y is None else (x or 0) + (y or 0)
+
+    return Usage(
+        InputTokens(
+            a.input_tokens.total + b.input_tokens.total,
+            plus(a.input_tokens.cached, b.input_tokens.cached),
+        ),
+        OutputTokens(
+            a.output_tokens.total + b.output_tokens.total,
+            plus(a.output_tokens.reasoning, b.output_tokens.reasoning),
+        ),
+    )
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Step:
+    """One model call of a multi-step `generate_text` (a tool loop): what the model said, the
+    tools it called, what they returned, and its usage."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_results: tuple[ToolResult, ...] = ()
+    usage: Usage = EMPTY_USAGE
+    finish_reason: FinishReason = "unknown"
+    model: str = ""
+    response_id: str | None = None
+    log_id: str | None = None
+    cache_status: CacheStatus | None = None
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class GenerateTextResponse:
     """The reply to `generate_text`."""
@@ -76,10 +114,38 @@ class GenerateTextResponse:
     raw: RawReply | None = attrs.field(default=None, eq=False, repr=False)
     """The HTTP reply (status, headers, JSON body); None for a response not read off the wire
     (a test double's)."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The tools the (last) model reply asked for: the caller's to run when no handler ran
+    them (no handlers, or `max_steps` reached); `finish_reason` is then "tool-calls"."""
+    tool_results: tuple[ToolResult, ...] = ()
+    """The results of the last step's calls, when handlers ran them."""
+    steps: tuple[Step, ...] = ()
+    """Every model call of a tool loop, in order (empty for a single call); `usage` is then
+    their total."""
 
     @property
     def cached(self) -> bool:
         return self.cache_status == "HIT"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class GenerateObjectResponse(Generic[T]):
+    """The reply to `generate_object`: `value` is the model's JSON, validated against the
+    schema and decoded to its type."""
+
+    value: T
+    text: str
+    """The JSON text the model sent."""
+    usage: Usage = EMPTY_USAGE
+    """All attempts together (a repaired reply took more than one)."""
+    finish_reason: FinishReason = "unknown"
+    model: str
+    response_id: str | None = None
+    cache_status: CacheStatus | None = None
+    log_id: str | None = None
+    attempts: int = 1
+    """How many model calls it took: 1, plus one per repair."""
+    raw: RawReply | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -120,10 +186,13 @@ __all__ = [
     "EMPTY_USAGE",
     "CacheStatus",
     "FinishReason",
+    "GenerateObjectResponse",
     "GenerateTextResponse",
     "InputTokens",
     "OutputTokens",
     "RawReply",
     "ReplyHead",
+    "Step",
     "Usage",
+    "add_usage",
 ]

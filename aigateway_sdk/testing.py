@@ -142,7 +142,7 @@ class FakeLanguageModel:
                 return entry
             if isinstance(entry, str):
                 usage = Usage(
-                    InputTokens(sum(_words(m.content) for m in to_messages(prompt))),
+                    InputTokens(sum(_words(m.text) for m in to_messages(prompt))),
                     OutputTokens(_words(entry)),
                 )
                 return GenerateTextResponse(
