@@ -14,7 +14,8 @@ against the schema for the keywords below.
 - `array`: `prefixItems` (or a draft-4 `items` list) first, then `items`; the length is drawn
   from [max(minItems, 1), that + 2] within `maxItems` (the shortest of those below
   `WIDE_DEPTH` levels, `minItems` past `MAX_DEPTH`);
-  `uniqueItems` drops repeats; `contains` puts one matching item first.
+  `uniqueItems` drops repeats (an enum item then takes the enum's next values); `contains`
+  puts one matching item first.
 - `string`: 1-3 words, padded with words to `minLength` and cut to `maxLength`; `format`
   `date-time`, `date`, `time`, `email`, `uri`/`url`, `uuid`, `hostname`, `ipv4`, `ipv6` get a
   value of that form. `pattern` is not honoured.
@@ -259,14 +260,16 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
         values.append(gen.value(schema["contains"], depth + 1))
     seen = {dumps(v) for v in values}
     unique = schema.get("uniqueItems") is True
+    repeats = 0
     for _attempt in range(count * 10):
         if len(values) >= count:
             break
         position = len(values)
         item_schema = prefix[position] if position < len(prefix) else items
-        value = gen.value(item_schema, depth + 1)
+        value = gen.value(item_schema, depth + 1, pick=repeats)
         key = dumps(value)
         if unique and key in seen:
+            repeats += 1  # an enum's next value next time
             continue
         seen.add(key)
         values.append(value)
@@ -342,7 +345,9 @@ class _Generator:
                 return {}
         return target
 
-    def value(self, schema: object, depth: int = 0) -> Any:
+    def value(self, schema: object, depth: int = 0, pick: int = 0) -> Any:
+        """A value of `schema`; `pick` chooses an enum's value (0: its first non-null one;
+        a unique array asks for the next ones after a repeat)."""
         schema = self.resolve(schema)
         if schema is False:
             return None
@@ -352,7 +357,8 @@ class _Generator:
             return schema["const"]
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
-            return next((v for v in enum if v is not None), enum[0])
+            choices = [v for v in enum if v is not None] or enum
+            return choices[pick % len(choices)]
         for keyword in ("anyOf", "oneOf"):
             branches = schema.get(keyword)
             if isinstance(branches, list) and branches:

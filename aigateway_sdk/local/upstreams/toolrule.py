@@ -27,7 +27,9 @@ from aigateway_sdk.local.upstreams.schema_value import generate
 RESULT_CHARS = 200
 """The most characters of one tool result quoted in the reply after tool results."""
 
-_PAIR = re.compile(r"""(?<![\w-])([A-Za-z_][\w-]*)\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s,]+))""")
+_PAIR = re.compile(  # a lookahead, so pairs may overlap: `topic: name=India` has both
+    r"""(?=(?<![\w-])([A-Za-z_][\w-]*)\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s,]+)))"""
+)
 _TRAILING = ".!?;:)"
 
 
