@@ -276,25 +276,41 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     return values
 
 
-def _object(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
+def _required(schema: dict[str, Any]) -> list[str]:
+    return [name for name in schema.get("required") or () if isinstance(name, str)]
+
+
+def _listed(gen: _Generator, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    """The `properties` (only the required ones past `MAX_DEPTH`)."""
     properties = schema.get("properties")
-    properties = properties if isinstance(properties, dict) else {}
-    required = [name for name in schema.get("required") or () if isinstance(name, str)]
-    names = list(properties) if depth < MAX_DEPTH else [n for n in properties if n in required]
-    value = {name: gen.value(properties[name], depth + 1) for name in names}
+    if not isinstance(properties, dict):
+        return {}
+    required = _required(schema)
+    names = [n for n in properties if depth < MAX_DEPTH or n in required]
+    return {name: gen.value(properties[name], depth + 1) for name in names}
+
+
+def _capped(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """At most `maxProperties` keys, the required ones first."""
+    most = _count(schema.get("maxProperties"), None)
+    if most is None or len(value) <= most:
+        return value
+    required = _required(schema)
+    keep = [n for n in value if n in required] + [n for n in value if n not in required]
+    return {name: value[name] for name in keep[:most]}
+
+
+def _object(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
+    value = _listed(gen, schema, depth)
     extra = schema.get("additionalProperties", True)
     extra_schema = extra if isinstance(extra, dict) else True
-    for name in required:
+    for name in _required(schema):
         if name not in value:
             value[name] = gen.value(extra_schema, depth + 1)
     least = _count(schema.get("minProperties"), 0) or 0
     while len(value) < least and extra is not False:
         value[f"field_{len(value)}"] = gen.value(extra_schema, depth + 1)
-    most = _count(schema.get("maxProperties"), None)
-    if most is not None and len(value) > most:
-        keep = [n for n in value if n in required] + [n for n in value if n not in required]
-        value = {name: value[name] for name in keep[:most]}
-    return value
+    return _capped(value, schema)
 
 
 _GENERATORS: dict[str, Callable[[_Generator, dict[str, Any], int], Any]] = {

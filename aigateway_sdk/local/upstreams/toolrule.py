@@ -67,22 +67,26 @@ def after_tool_results(request: ChatRequest) -> bool:
     return bool(request.messages) and request.messages[-1].role == "tool"
 
 
-def chosen_tools(request: ChatRequest) -> tuple[Tool, ...]:
-    """The tools the built-in model calls for `request` (rule 1), in order."""
-    choice = request.tool_choice
-    if not request.tools or after_tool_results(request):
-        return ()
-    if choice is not None and choice.mode == "none":
-        return ()
-    if choice is not None and choice.mode == "function":
-        return tuple(tool for tool in request.tools if tool.name == choice.name)[:1]
+def _named(request: ChatRequest) -> tuple[Tool, ...]:
+    """The tools the last user message names (only the first with `parallel_tool_calls:
+    false`)."""
     user = last_user(request)
     text = user.text if user is not None else ""
     named = tuple(tool for tool in request.tools if mentions(text, tool.name))
-    if named and request.parallel_tool_calls is False:
-        named = named[:1]
-    if not named and choice is not None and choice.mode == "required":
-        named = request.tools[:1]
+    return named[:1] if request.parallel_tool_calls is False else named
+
+
+def chosen_tools(request: ChatRequest) -> tuple[Tool, ...]:
+    """The tools the built-in model calls for `request` (rule 1), in order."""
+    choice = request.tool_choice
+    mode = choice.mode if choice is not None else "auto"
+    if not request.tools or after_tool_results(request) or mode == "none":
+        return ()
+    if choice is not None and mode == "function":
+        return tuple(tool for tool in request.tools if tool.name == choice.name)[:1]
+    named = _named(request)
+    if not named and mode == "required":
+        return request.tools[:1]
     return named
 
 
