@@ -417,3 +417,15 @@ async def test_tool_call_replies_are_in_the_log(api: Api, http: httpx.AsyncClien
     logs = {log["id"]: log for log in await api.logs()}
     plain_log = logs[plain.headers["cf-aig-log-id"]]
     assert plain_log["tokens_out"] == plain.json()["usage"]["completion_tokens"]
+
+
+async def test_the_workers_ai_openai_route_calls_tools_too(api: Api) -> None:
+    response = await api.http.post(
+        api.data("default", "workers-ai/v1/chat/completions"),
+        json={"model": MODEL, "messages": user(ASK), "tools": OPENAI_TOOLS},
+        headers={**AUTH, **GW_AUTH},
+    )
+    [choice] = response.json()["choices"]
+    assert choice["finish_reason"] == "tool_calls"
+    [call] = choice["message"]["tool_calls"]
+    assert json.loads(call["function"]["arguments"])["city"] == "Paris"
