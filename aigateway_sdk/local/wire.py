@@ -1,6 +1,7 @@
 """The two request/reply shapes of the data plane: Workers AI's native one and OpenAI's chat
 completions (the `compat` and `workers-ai/v1` routes). Parsing checks types and names the bad
-field; rendering produces the exact bytes sent (and cached)."""
+field; rendering produces the exact bytes sent (and cached). Tools, tool calls, JSON mode and
+content parts are read and written by `wire_tools`, streamed replies by `frames`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 import attrs
 
 from aigateway_sdk._json import dumps
-from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
@@ -22,7 +22,6 @@ from aigateway_sdk.local.upstreams.base import (
 )
 from aigateway_sdk.local.wire_tools import (
     Shape,
-    invalid,
     json_value,
     native_calls,
     openai_calls,
@@ -32,6 +31,7 @@ from aigateway_sdk.local.wire_tools import (
     parse_tool_choice,
     parse_tools,
 )
+from aigateway_sdk.local.wire_tools import invalid as _invalid
 
 _NATIVE_NUMBERS = {
     "temperature": (0.0, 5.0),
@@ -52,10 +52,6 @@ _OPENAI_NUMBERS = {
 }
 _OPENAI_PASSTHROUGH = ("user",)
 _MAX_STOP = 4  # OpenAI's limit on stop sequences
-
-
-def _invalid(field: str, message: str) -> ApiError:
-    return invalid(field, message)
 
 
 def _number(body: dict[str, Any], name: str, bounds: tuple[float, float]) -> float | int | None:
