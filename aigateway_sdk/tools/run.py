@@ -120,10 +120,9 @@ def _unknown(toolkit: Toolkit, call: ToolCall) -> _Failure:
     )
 
 
-def _invalid_arguments(call: ToolCall, details: tuple[ErrorDetail, ...], why: str) -> _Failure:
-    listed = "; ".join(
-        f"{'$' + ''.join('.' + p for p in d.path) if d.path else '$'}: {d.message}" for d in details
-    )
+def _invalid_arguments(
+    call: ToolCall, details: tuple[ErrorDetail, ...], why: str, listed: str
+) -> _Failure:
     reason = InvalidToolArguments(
         message=f"the arguments of the call to {call.name!r} {why}: {listed}",
         tool=call.name,
@@ -148,15 +147,16 @@ def check_call(toolkit: Toolkit, call: ToolCall) -> _Ready | _Failure:
         return _unknown(toolkit, call)
     if call.parse_error is not None:
         detail = ErrorDetail(code=None, message=call.parse_error)
-        return _invalid_arguments(call, (detail,), "are not JSON")
+        return _invalid_arguments(call, (detail,), "are not JSON", call.parse_error)
     try:
         value = found.parameters.decode(call.arguments)
     except SchemaMismatch as mismatch:
         details = tuple(ErrorDetail(None, e.message, _path(e.path)) for e in mismatch.errors)
-        return _invalid_arguments(call, details, "do not match its schema")
+        listed = "; ".join(str(e) for e in mismatch.errors)  # "$.a[2].b: message"
+        return _invalid_arguments(call, details, "do not match its schema", listed)
     except (TypeError, ValueError) as error:  # a class's own validators refused the value
         detail = ErrorDetail(code=None, message=str(error)[:300] or type(error).__name__)
-        return _invalid_arguments(call, (detail,), "do not match its schema")
+        return _invalid_arguments(call, (detail,), "do not match its schema", detail.message)
     return _Ready(found, call, value)
 
 
@@ -193,7 +193,8 @@ async def _invoke(tool: Tool, value: Any) -> Any:
     if _is_async(handler):
         returned = await bound()
     else:
-        returned = await anyio.to_thread.run_sync(bound, abandon_on_cancel=True)
+        # Boxed: a sync callable may return an awaitable (trio refuses one from a thread).
+        (returned,) = await anyio.to_thread.run_sync(lambda: (bound(),), abandon_on_cancel=True)
     if inspect.isawaitable(returned):
         returned = await returned
     return returned

@@ -186,7 +186,8 @@ def test_a_toolkit_lists_its_tools_and_which_have_handlers() -> None:
     )
     assert Toolkit(weather).has_handlers is False
     handled = Toolkit(weather).with_handlers(get_weather=lambda args: args.city)
-    assert handled.has_handlers and handled.handles("get_weather")
+    assert handled.has_handlers
+    assert handled.handles("get_weather")
     assert not Toolkit(weather).handles("get_weather")  # with_handlers made a new toolkit
 
 
@@ -216,9 +217,7 @@ WEATHER_CALL = ToolCall.of("call_1", "get_weather", {"city": "Lisbon", "days": 2
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
-async def test_a_test_overrides_one_handler_in_the_container_without_touching_the_model() -> (
-    None
-):
+async def test_a_test_overrides_one_handler_in_the_container_without_touching_the_model() -> None:
     container = Container()
     real = container.tools()
     assert real.get("get_weather").handler is real_get_weather  # type: ignore[union-attr]
@@ -226,7 +225,9 @@ async def test_a_test_overrides_one_handler_in_the_container_without_touching_th
 
     with container.get_weather.override(providers.Object(fake_get_weather)):
         toolkit = container.tools()
-        results = await run_tool_calls(toolkit, [WEATHER_CALL, ToolCall.of("c2", "add", {"a": 1, "b": 2})])
+        results = await run_tool_calls(
+            toolkit, [WEATHER_CALL, ToolCall.of("c2", "add", {"a": 1, "b": 2})]
+        )
     assert [r.content for r in results] == [
         '{"city":"Lisbon","sky":"clear","days":2}',
         "3",
