@@ -91,8 +91,16 @@ TYPE_TESTS: dict[str, Valid] = {
     "integer": is_integer,
     "number": is_number,
     "string": lambda value: isinstance(value, str),
-    "array": lambda value: isinstance(value, list | tuple),
+    "array": lambda value: isinstance(value, (list, tuple)),
     "object": lambda value: isinstance(value, dict),
+}
+
+
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "array": (list, tuple),
+    "object": (dict,),
+    "null": (type(None),),
 }
 
 
@@ -100,7 +108,12 @@ def type_test(types: frozenset[str]) -> Valid:
     """The predicate for a `type` keyword (one name or several)."""
     if len(types) == 1:
         return TYPE_TESTS[next(iter(types))]
-    tests = tuple(TYPE_TESTS[name] for name in sorted(types))
+    classes = tuple(kind for name in sorted(types) for kind in _CLASSES.get(name, ()))
+    tests = tuple(TYPE_TESTS[name] for name in sorted(types) if name not in _CLASSES)
+    if not tests:
+        return lambda value: isinstance(value, classes)
+    if classes:
+        tests = (lambda value: isinstance(value, classes), *tests)
 
     def test(value: Any) -> bool:
         for one in tests:  # noqa: SIM110 - a loop, not a generator: hot path

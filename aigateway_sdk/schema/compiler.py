@@ -25,6 +25,7 @@ from aigateway_sdk.schema.checks import (
     MAX_ERRORS,
     NEVER,
     Check,
+    Valid,
     all_of,
     mismatch,
     type_test,
@@ -339,6 +340,8 @@ def _type_collector(test: Any, types: frozenset[str]) -> Any:
 
 def _general(types: frozenset[str] | None, by_type: dict[type, Check], rest: Check | None) -> Check:
     type_ok = type_test(types) if types is not None else None
+    if not by_type:
+        return _typed_rest(types, type_ok, rest)
     groups = {kind: check.valid for kind, check in by_type.items()}
     rest_valid = rest.valid if rest is not None else None
 
@@ -363,10 +366,28 @@ def _general(types: frozenset[str] | None, by_type: dict[type, Check], rest: Che
         if rest is not None and len(out) < MAX_ERRORS and not rest.valid(value):
             rest.collect(value, path, out)
 
-    if not groups and rest is None:
+    return Check(valid, collect, types)
+
+
+def _typed_rest(types: frozenset[str] | None, type_ok: Valid | None, rest: Check | None) -> Check:
+    """A schema with no type-specific keywords: its `type` (if any), then the rest."""
+    if rest is None:
         if type_ok is None or types is None:
             return Check(ALWAYS.valid, ALWAYS.collect)
         return Check(type_ok, _type_collector(type_ok, types), types)
+    if type_ok is None or types is None:
+        return Check(rest.valid, rest.collect, types)
+    rest_valid, rest_collect = rest.valid, rest.collect
+
+    def valid(value: Any) -> bool:
+        return type_ok(value) and rest_valid(value)
+
+    def collect(value: Any, path: Path, out: list[SchemaError]) -> None:
+        if not type_ok(value):
+            out.append(SchemaError(path, mismatch(types, value)))
+        else:
+            rest_collect(value, path, out)
+
     return Check(valid, collect, types)
 
 
