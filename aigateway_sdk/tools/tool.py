@@ -49,12 +49,20 @@ def check_name(name: object) -> str:
     return name
 
 
+def _under_parameters(error: ValueError | TypeError) -> ValidationError:
+    """The schema's own complaint, each path under `parameters` (`parameters.add.x`)."""
+    if isinstance(error, ValidationError):
+        errors = [FieldError(("parameters", *e.path), e.message) for e in error.errors]
+        return ValidationError(errors, what="tool")
+    return _invalid("parameters", f"not a schema: {error}")
+
+
 def _schema(spec: Any) -> Schema[Any]:
     """The parameters as a `Schema`; an object schema that can be written as JSON."""
     try:
         schema: Schema[Any] = Schema.of(spec)
     except (TypeError, ValueError) as error:
-        raise _invalid("parameters", f"not a schema: {error}") from None
+        raise _under_parameters(error) from None
     json_schema = schema.json_schema
     if not isinstance(json_schema, Mapping) or json_schema.get("type") != "object":
         raise _invalid("parameters", 'must be an object schema ({"type": "object", ...})')
@@ -107,7 +115,7 @@ class Tool:
         try:
             schema = parameters_of(fn)
         except (TypeError, ValueError) as error:
-            raise _invalid("parameters", f"cannot derive them from {fn!r}: {error}") from None
+            raise _under_parameters(error) from None
         tool_name = name if name is not None else getattr(fn, "__name__", None)
         return cls(
             tool_name,  # checked by the converter

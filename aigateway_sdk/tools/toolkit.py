@@ -12,6 +12,13 @@
 read from their providers, so overriding one handler's provider reaches the next call without
 touching the model. As with any provider of your own, override the container's provider
 (`container.get_weather`), not the class's (see README, "Testing your code").
+
+A function tool's dependencies stay out of the schema the model sees when they are marked
+(`client: Annotated[WeatherClient, Injected]`, or a dependency-injector `Provide[...]` default
+with `@inject` and wiring); the container binds them into the handler:
+
+    tools = toolkit.provider(forecast=providers.Factory(functools.partial, forecast,
+                                                        client=weather_client))
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ handlers provided (and overridden) through a dependency-injector container."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import functools
+from typing import Annotated, Any
 
 import attrs
 import pytest
@@ -12,6 +13,7 @@ from dependency_injector import containers, providers
 
 from aigateway_sdk.content import ToolCall
 from aigateway_sdk.request import ToolDefinition, ToolsRequest
+from aigateway_sdk.schema import Injected
 from aigateway_sdk.tools import Tool, Toolkit, run_tool_calls, tool
 from aigateway_sdk.validation import ValidationError
 
@@ -64,14 +66,23 @@ def test_every_name_the_providers_take_is_accepted(name: str) -> None:
 def test_parameters_that_are_not_an_object_schema_are_refused(parameters: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         Tool("search", parameters=parameters)
-    assert caught.value.fields == ("parameters",)
+    assert [field.split(".")[0] for field in caught.value.fields] == ["parameters"]
 
 
-def test_a_schema_that_cannot_be_written_as_json_is_refused() -> None:
+def test_a_schema_that_cannot_be_written_as_json_is_refused_naming_where() -> None:
     schema = {"type": "object", "properties": {"q": {"type": "string", "default": object()}}}
     with pytest.raises(ValidationError) as caught:
         Tool("search", parameters=schema)
-    assert caught.value.fields == ("parameters",)
+    assert caught.value.fields == ("parameters.properties.q.default",)
+
+
+def test_a_function_whose_parameters_cannot_be_described_is_refused_naming_them() -> None:
+    def search(query, *more: str) -> str:  # type: ignore[no-untyped-def]
+        return str(query)
+
+    with pytest.raises(ValidationError) as caught:
+        tool(search)
+    assert caught.value.fields == ("parameters.search.query", "parameters.search.more")
 
 
 def test_a_handler_that_is_not_callable_is_refused() -> None:
@@ -150,6 +161,7 @@ def test_an_attrs_tool_is_described_by_its_fields() -> None:
     )
     assert definition.parameters == {
         "type": "object",
+        "description": "Today's weather in a city.",
         "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
         "required": ["city", "days"],
         "additionalProperties": False,
@@ -247,3 +259,31 @@ def test_the_handler_provider_can_be_any_provider_of_a_callable() -> None:
     container = ServiceContainer()
     handler = container.tools().get("get_weather").handler  # type: ignore[union-attr]
     assert handler(WeatherArgs("Porto", 1)) == "sunny in Porto"
+
+
+class WeatherClient:
+    def __init__(self, sky: str) -> None:
+        self.sky = sky
+
+
+async def forecast(city: str, client: Annotated[WeatherClient, Injected]) -> str:
+    """The forecast for a city."""
+    return f"{city}: {client.sky}"
+
+
+class ForecastContainer(containers.DeclarativeContainer):
+    client = providers.Singleton(WeatherClient, "clear")
+    tools = Toolkit(tool(forecast)).provider(
+        forecast=providers.Factory(functools.partial, forecast, client=client)
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_function_tools_injected_dependency_comes_from_the_container() -> None:
+    assert "client" not in tool(forecast).definition().parameters["properties"]
+    container = ForecastContainer()
+    calls = [ToolCall.of("c1", "forecast", {"city": "Oslo"})]
+    assert (await run_tool_calls(container.tools(), calls))[0].content == "Oslo: clear"
+    with container.client.override(providers.Object(WeatherClient("rain"))):
+        assert (await run_tool_calls(container.tools(), calls))[0].content == "Oslo: rain"
