@@ -8,7 +8,7 @@ import dataclasses
 import enum
 import math
 import threading
-from typing import Any
+from typing import Any, TypedDict
 
 import anyio
 import attrs
@@ -161,6 +161,32 @@ async def test_a_class_tool_gets_an_instance_of_its_class() -> None:
     toolkit = Toolkit(Tool("point", parameters=Point, handler=seen.append))
     await run_tool_calls(toolkit, [ToolCall.of("1", "point", {"x": 1, "y": 2})])
     assert seen == [Point(1, 2)]
+
+
+class Query(TypedDict):
+    q: str
+    limit: int
+
+
+async def test_pydantic_and_typeddict_tools_get_their_decoded_values() -> None:
+    models: list[Model] = []
+    queries: list[Query] = []
+    toolkit = Toolkit(
+        Tool("model", parameters=Model, handler=models.append),
+        Tool("query", parameters=Query, handler=queries.append),
+    )
+    await run_tool_calls(
+        toolkit,
+        [
+            ToolCall.of("1", "model", {"name": "n", "tags": ["a", "b"]}),
+            ToolCall.of("2", "query", {"q": "x", "limit": 3}),
+        ],
+    )
+    assert models == [Model(name="n", tags=("a", "b"))]
+    assert queries == [{"q": "x", "limit": 3}]
+    with pytest.raises(AiError) as caught:
+        await run_tool_calls(toolkit, [ToolCall.of("3", "query", {"q": "x", "limit": "3"})])
+    assert [d.path for d in caught.value.reason.details] == [("limit",)]
 
 
 async def test_a_sync_callable_returning_an_awaitable_is_awaited() -> None:
