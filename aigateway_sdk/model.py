@@ -12,7 +12,7 @@ from aigateway_sdk.response import GenerateObjectResponse, GenerateTextResponse
 from aigateway_sdk.result import AiCall, AiStream
 
 if TYPE_CHECKING:
-    from aigateway_sdk.schema import SchemaSpec
+    from aigateway_sdk.calls import SchemaSpec
     from aigateway_sdk.tools import Toolkit
 
 T = TypeVar("T")

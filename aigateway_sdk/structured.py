@@ -77,7 +77,9 @@ def _parse(reply: GenerateTextResponse) -> tuple[Any, tuple[SchemaError, ...]]:
         return None, (SchemaError((), f"the reply is not JSON{cut}: {detail}"),)
 
 
-def _decode(schema: Schema[T], reply: GenerateTextResponse) -> tuple[T | None, tuple[SchemaError, ...]]:
+def _decode(
+    schema: Schema[Any], reply: GenerateTextResponse
+) -> tuple[Any, tuple[SchemaError, ...]]:
     value, problems = _parse(reply)
     if problems:
         return None, problems
@@ -111,7 +113,9 @@ def _step(reply: GenerateTextResponse) -> Step:
     )
 
 
-def _failure(problems: tuple[SchemaError, ...], reply: GenerateTextResponse, steps: tuple[Step, ...]) -> AiError:
+def _failure(
+    problems: tuple[SchemaError, ...], reply: GenerateTextResponse, steps: tuple[Step, ...]
+) -> AiError:
     first = problems[0]
     attempts = len(steps)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
@@ -142,7 +146,7 @@ async def generate_object(
         value, problems = _decode(schema, reply)
         if not problems:
             return GenerateObjectResponse(
-                value=value,  # type: ignore[arg-type]  # decoded: a T
+                value=value,
                 text=reply.text,
                 usage=usage,
                 finish_reason=reply.finish_reason,

@@ -17,17 +17,28 @@ A script entry is text (a reply), a `GenerateTextResponse`, a list of stream par
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import attrs
 from dependency_injector import providers
 
+from aigateway_sdk.calls import (
+    SchemaSpec,
+    generate,
+    generate_structured,
+    object_request,
+    stream,
+    tool_use,
+)
+from aigateway_sdk.content import ToolCall
 from aigateway_sdk.embedding import EmbedInput, EmbedResponse, to_texts
 from aigateway_sdk.errors import AiError
+from aigateway_sdk.model import DEFAULT_MAX_STEPS, ToolErrorMode
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import (
     ModelParameters,
@@ -36,10 +47,33 @@ from aigateway_sdk.parameters import (
     to_extra_headers,
     to_parameters,
 )
-from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
-from aigateway_sdk.prompt import Message, PromptInput, to_messages
-from aigateway_sdk.response import GenerateTextResponse, InputTokens, OutputTokens, Usage
+from aigateway_sdk.parts import (
+    Finish,
+    ResponseMetadata,
+    StreamPart,
+    TextDelta,
+    TextEnd,
+    TextStart,
+    ToolCallPart,
+    ToolParamsDelta,
+    ToolParamsEnd,
+    ToolParamsStart,
+)
+from aigateway_sdk.prompt import Message, PromptInput
+from aigateway_sdk.request import OutputFormat, ToolsRequest
+from aigateway_sdk.response import (
+    EMPTY_USAGE,
+    FinishReason,
+    GenerateObjectResponse,
+    GenerateTextResponse,
+    InputTokens,
+    OutputTokens,
+    Usage,
+)
 from aigateway_sdk.result import AiCall, AiStream
+from aigateway_sdk.tools import Toolkit
+
+T = TypeVar("T")
 
 ScriptEntry: TypeAlias = str | GenerateTextResponse | Sequence[StreamPart | AiError] | AiError
 """A reply; a stream (an `AiError` inside it fails the stream there); or a failure."""
@@ -55,6 +89,10 @@ class FakeCall:
     options: GatewayOptions | None
     extra_body: Mapping[str, Any] | None = None
     extra_headers: Mapping[str, str] | None = None
+    tools: ToolsRequest | None = None
+    """The tools offered to this call (their definitions and the tool choice)."""
+    output: OutputFormat | None = None
+    """The JSON asked for (`generate_object`)."""
 
 
 def _words(text: str) -> int:
@@ -78,8 +116,35 @@ def text_parts(text: str, *, model: str = "fake", chunk: int = 1) -> list[Stream
     ]
 
 
+def tool_calls_reply(*calls: ToolCall, text: str = "", model: str = "fake") -> GenerateTextResponse:
+    """A scripted reply asking for `calls` (finish reason "tool-calls")."""
+    return GenerateTextResponse(
+        text=text, tool_calls=tuple(calls), finish_reason="tool-calls", model=model
+    )
+
+
+def response_parts(response: GenerateTextResponse) -> list[StreamPart]:
+    """The parts a real stream of `response` would give: its text one word a delta, then its
+    tool calls (arguments in one delta each), then `Finish`."""
+    parts = text_parts(response.text, model=response.model)[:-1] if response.text else []
+    if not parts:
+        parts = [ResponseMetadata(model=response.model)]
+    for call in response.tool_calls:
+        parts += [
+            ToolParamsStart(id=call.id, name=call.name),
+            ToolParamsDelta(call.id, call.arguments_json),
+            ToolParamsEnd(call.id),
+            ToolCallPart(call),
+        ]
+    usage = response.usage
+    if usage == EMPTY_USAGE:
+        usage = Usage(InputTokens(0), OutputTokens(_words(response.text)))
+    return [*parts, Finish(reason=response.finish_reason, usage=usage)]
+
+
 class FakeLanguageModel:
-    """A `LanguageModel` that answers from a script and records every call in `calls`."""
+    """A `LanguageModel` that answers from a script and records every model call in `calls`
+    (a tool loop or a repaired `generate_object` records one call per step)."""
 
     def __init__(
         self,
@@ -111,15 +176,85 @@ class FakeLanguageModel:
         self._next += 1
         return entry
 
-    def _record(
+    def _settings(
+        self,
+        parameters: ParametersInput | None,
+        extra_body: Mapping[str, Any] | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> tuple[ModelParameters | None, dict[str, Any] | None, dict[str, str] | None]:
+        return to_parameters(parameters), to_extra_body(extra_body), to_extra_headers(extra_headers)
+
+    def _reply(self, messages: tuple[Message, ...], entry: ScriptEntry) -> GenerateTextResponse:
+        if isinstance(entry, AiError):
+            raise entry
+        if isinstance(entry, GenerateTextResponse):
+            return entry
+        if isinstance(entry, str):
+            usage = Usage(
+                InputTokens(sum(_words(m.text) for m in messages)), OutputTokens(_words(entry))
+            )
+            return GenerateTextResponse(
+                text=entry, usage=usage, finish_reason="stop", model=self.model
+            )
+        for part in entry:
+            if isinstance(part, AiError):
+                raise part
+        text = "".join(p.delta for p in entry if isinstance(p, TextDelta))
+        calls = tuple(p.call for p in entry if isinstance(p, ToolCallPart))
+        reason: FinishReason = "tool-calls" if calls else "stop"
+        return GenerateTextResponse(
+            text=text, tool_calls=calls, finish_reason=reason, model=self.model
+        )
+
+    def _one(
         self,
         kind: Literal["generate", "stream"],
-        prompt: PromptInput,
-        parameters: ModelParameters | None,
+        settings: tuple[ModelParameters | None, dict[str, Any] | None, dict[str, str] | None],
         options: GatewayOptions | None,
-        extra: tuple[dict[str, Any] | None, dict[str, str] | None] = (None, None),
-    ) -> None:
-        self.calls.append(FakeCall(kind, to_messages(prompt), parameters, options, *extra))
+    ) -> Any:
+        parameters, extra_body, extra_headers = settings
+
+        def record(
+            messages: tuple[Message, ...], tools: ToolsRequest | None, output: OutputFormat | None
+        ) -> None:
+            self.calls.append(
+                FakeCall(
+                    kind, messages, parameters, options, extra_body, extra_headers, tools, output
+                )
+            )
+
+        if kind == "generate":
+
+            async def call(
+                messages: tuple[Message, ...],
+                tools: ToolsRequest | None,
+                output: OutputFormat | None,
+            ) -> GenerateTextResponse:
+                record(messages, tools, output)
+                return self._reply(messages, self._take())
+
+            return call
+
+        async def parts(
+            messages: tuple[Message, ...], tools: ToolsRequest | None, output: OutputFormat | None
+        ) -> AsyncIterator[StreamPart]:
+            record(messages, tools, output)
+            entry = self._take()
+            if isinstance(entry, AiError):
+                raise entry
+            scripted: Sequence[StreamPart | AiError]
+            if isinstance(entry, GenerateTextResponse):
+                scripted = response_parts(entry)
+            elif isinstance(entry, str):
+                scripted = text_parts(entry, model=self.model)
+            else:
+                scripted = entry
+            for part in scripted:
+                if isinstance(part, AiError):  # a failure in the middle of a scripted stream
+                    raise part
+                yield part
+
+        return parts
 
     def generate_text(
         self,
@@ -129,32 +264,16 @@ class FakeLanguageModel:
         options: GatewayOptions | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        toolkit: Toolkit | None = None,
+        tool_choice: str | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        on_tool_error: ToolErrorMode = "raise",
+        tool_timeout: float | None = None,
     ) -> AiCall[GenerateTextResponse]:
-        parameters = to_parameters(parameters)
-        extra = (to_extra_body(extra_body), to_extra_headers(extra_headers))
-
-        async def run() -> GenerateTextResponse:
-            self._record("generate", prompt, parameters, options, extra)
-            entry = self._take()
-            if isinstance(entry, AiError):
-                raise entry
-            if isinstance(entry, GenerateTextResponse):
-                return entry
-            if isinstance(entry, str):
-                usage = Usage(
-                    InputTokens(sum(_words(m.text) for m in to_messages(prompt))),
-                    OutputTokens(_words(entry)),
-                )
-                return GenerateTextResponse(
-                    text=entry, usage=usage, finish_reason="stop", model=self.model
-                )
-            for part in entry:
-                if isinstance(part, AiError):
-                    raise part
-            text = "".join(p.delta for p in entry if isinstance(p, TextDelta))
-            return GenerateTextResponse(text=text, finish_reason="stop", model=self.model)
-
-        return AiCall(run)
+        settings = self._settings(parameters, extra_body, extra_headers)
+        use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+        one = self._one("generate", settings, options)
+        return AiCall(functools.partial(generate, one, prompt, use))
 
     def stream_text(
         self,
@@ -164,28 +283,34 @@ class FakeLanguageModel:
         options: GatewayOptions | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        toolkit: Toolkit | None = None,
+        tool_choice: str | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        on_tool_error: ToolErrorMode = "raise",
+        tool_timeout: float | None = None,
     ) -> AiStream:
-        parameters = to_parameters(parameters)
-        extra = (to_extra_body(extra_body), to_extra_headers(extra_headers))
+        settings = self._settings(parameters, extra_body, extra_headers)
+        use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+        one = self._one("stream", settings, options)
+        return AiStream(functools.partial(stream, one, prompt, use))
 
-        async def run() -> AsyncIterator[StreamPart]:
-            self._record("stream", prompt, parameters, options, extra)
-            entry = self._take()
-            if isinstance(entry, AiError):
-                raise entry
-            parts: Sequence[StreamPart | AiError]
-            if isinstance(entry, GenerateTextResponse):
-                parts = text_parts(entry.text, model=self.model)
-            elif isinstance(entry, str):
-                parts = text_parts(entry, model=self.model)
-            else:
-                parts = entry
-            for part in parts:
-                if isinstance(part, AiError):  # a failure in the middle of a scripted stream
-                    raise part
-                yield part
-
-        return AiStream(run)
+    def generate_object(
+        self,
+        prompt: PromptInput,
+        *,
+        schema: SchemaSpec[T],
+        repairs: int = 0,
+        strict: bool = False,
+        parameters: ParametersInput | None = None,
+        options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AiCall[GenerateObjectResponse[T]]:
+        """Scripted text is the model's JSON: `FakeLanguageModel('{"city": "Paris"}')`."""
+        settings = self._settings(parameters, extra_body, extra_headers)
+        request = object_request(schema, repairs, strict)
+        one = self._one("generate", settings, options)
+        return AiCall(functools.partial(generate_structured, one, prompt, request))
 
 
 @contextmanager
@@ -259,5 +384,7 @@ __all__ = [
     "ScriptEntry",
     "fake_vector",
     "override_model",
+    "response_parts",
     "text_parts",
+    "tool_calls_reply",
 ]
