@@ -46,12 +46,13 @@ from aigateway_sdk.response import EMPTY_USAGE, FinishReason, ReplyHead, Usage
 
 
 class _Call:
-    """A tool call being assembled: its id, the tool's name and its arguments' pieces, or the
-    whole call when it came decoded (`StreamAssembler.whole`)."""
+    """A tool call being assembled: its index in the reply, id, the tool's name and its
+    arguments' pieces, or the whole call when it came decoded (`StreamAssembler.whole`)."""
 
-    __slots__ = ("decoded", "id", "name", "named_id", "pieces")
+    __slots__ = ("decoded", "id", "index", "name", "named_id", "pieces")
 
-    def __init__(self, call_id: str, name: str, named_id: bool) -> None:
+    def __init__(self, index: int, call_id: str, name: str, named_id: bool) -> None:
+        self.index = index
         self.id = call_id
         self.name = name
         self.named_id = named_id
@@ -63,6 +64,39 @@ class _Call:
         if self.decoded is not None:
             return self.decoded
         return ToolCall.from_json(self.id, self.name, "".join(self.pieces))
+
+
+class _Calls:
+    """The tool calls of one reply, in the order they began, and the call each index names
+    now (a provider that reuses an index for another call tells them apart by id)."""
+
+    __slots__ = ("begun", "by_index")
+
+    def __init__(self) -> None:
+        self.begun: list[_Call] = []
+        self.by_index: dict[int, _Call] = {}
+
+    def of(self, piece: ToolCallChunk) -> _Call | None:
+        """The call `piece` continues; None when it begins one."""
+        index = piece.index
+        call = None if index is None else self.by_index.get(index)
+        if call is None or piece.id is None or piece.id == call.id or not call.named_id:
+            return call
+        again = next((c for c in self.begun if c.id == piece.id), None)
+        if again is not None:
+            self.by_index[again.index] = again
+        return again
+
+    def next_index(self) -> int:
+        return max((c.index for c in self.begun), default=-1) + 1
+
+    def add(self, call: _Call) -> None:
+        self.begun.append(call)
+        self.by_index[call.index] = call
+
+    def in_order(self) -> list[_Call]:
+        """By index; calls under one index in the order they began."""
+        return sorted(self.begun, key=lambda call: call.index)
 
 
 class StreamAssembler:
@@ -77,7 +111,7 @@ class StreamAssembler:
         self._started = False
         self._usage: Usage | None = None
         self._finish: FinishReason | None = None
-        self._calls: dict[int, _Call] | None = None
+        self._calls: _Calls | None = None
 
     def start(
         self, status: int | None = None, headers: Mapping[str, str] | None = None
@@ -112,16 +146,14 @@ class StreamAssembler:
     def _add_piece(self, piece: ToolCallChunk, out: list[StreamPart]) -> None:
         calls = self._calls
         if calls is None:
-            calls = self._calls = {}
-        index = piece.index
-        call = None if index is None else calls.get(index)
-        if call is not None and piece.id is not None and call.named_id and piece.id != call.id:
-            call = None  # another call under a reused index: give it the next free one
-            index = None
+            calls = self._calls = _Calls()
+        call = calls.of(piece)
         if call is None:
+            index = piece.index
             if index is None:
-                index = max(calls, default=-1) + 1
-            call = calls[index] = self._begin(piece, index, out)
+                index = calls.next_index()
+            call = self._begin(piece, index, out)
+            calls.add(call)
         arguments = piece.arguments
         if arguments:
             call.pieces.append(arguments)
@@ -134,7 +166,7 @@ class StreamAssembler:
                 f"tool call {index} has no tool name in its first piece (or a piece came "
                 "for a call that never began)"
             )
-        call = _Call(piece.id or f"call_{index}", piece.name, piece.id is not None)
+        call = _Call(index, piece.id or f"call_{index}", piece.name, piece.id is not None)
         out.append(ToolParamsStart(id=call.id, name=call.name))
         return call
 
@@ -151,9 +183,8 @@ class StreamAssembler:
                 )
             )
         parts: list[StreamPart] = [TextEnd()] if self._started else []
-        if calls:
-            for index in sorted(calls):
-                call = calls[index]
+        if calls is not None and calls.begun:
+            for call in calls.in_order():
                 parts.append(ToolParamsEnd(call.id))
                 parts.append(ToolCallPart(call.parsed()))
             if finish is None:
@@ -171,10 +202,11 @@ class StreamAssembler:
         parts: list[StreamPart] = []
         self.add(Chunk(reply.text or None, reply.usage, reply.finish_reason), parts)
         if reply.tool_calls:
-            calls = self._calls = {}
+            calls = self._calls = _Calls()
             for index, whole in enumerate(reply.tool_calls):
-                call = calls[index] = _Call(whole.id, whole.name, True)
+                call = _Call(index, whole.id, whole.name, True)
                 call.decoded = whole
+                calls.add(call)
                 parts.append(ToolParamsStart(id=whole.id, name=whole.name))
                 if whole.arguments_json:
                     parts.append(ToolParamsDelta(whole.id, whole.arguments_json))
