@@ -211,7 +211,9 @@ def openai_frame(delta: dict[str, Any], finish: str | None = None) -> dict[str, 
     return {"id": "chatcmpl-1", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-def tool_delta(index: int, arguments: str, call_id: str | None = None, name: str | None = None):  # type: ignore[no-untyped-def]
+def tool_delta(
+    index: int, arguments: str, call_id: str | None = None, name: str | None = None
+) -> dict[str, Any]:
     piece: dict[str, Any] = {"index": index, "function": {"arguments": arguments}}
     if call_id is not None:
         piece["id"] = call_id
