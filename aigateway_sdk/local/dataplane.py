@@ -29,6 +29,7 @@ from aigateway_sdk.local.errors import (
     rate_limited,
 )
 from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply, Target
+from aigateway_sdk.local.frames import Frames, NativeFrames, OpenAIChunks
 from aigateway_sdk.local.gateways import LiveGateway
 from aigateway_sdk.local.headers import RequestOptions, header_map, parse_options
 from aigateway_sdk.local.responder import Responder, error_response
@@ -43,7 +44,6 @@ from aigateway_sdk.local.upstreams.base import (
 from aigateway_sdk.local.upstreams.builtin import is_embedding_model
 from aigateway_sdk.local.upstreams.router import CallPolicy, Choice, complete, embed, open_stream
 from aigateway_sdk.local.wire import (
-    OpenAIChunks,
     native_body,
     native_embed_body,
     openai_body,
@@ -243,13 +243,13 @@ class DataPlane:
         reply_id = f"chatcmpl-{exchange.log_id}"
         if chat.stream:
             events = await _upstream(open_stream(choice.upstream, chat, policy))
-            chunks = None
+            frames: Frames = NativeFrames()
             if target.shape == "openai":
-                chunks = OpenAIChunks(reply_id, int(now), label, include_usage)
-            return StreamReply(events, target.shape, chunks)
+                frames = OpenAIChunks(reply_id, int(now), label, include_usage)
+            return StreamReply(events, frames)
         completion = await _upstream(complete(choice.upstream, chat, policy))
         if target.shape == "native":
-            reply_body = native_body(completion)
+            reply_body = native_body(completion, chat.json_mode)
         else:
             reply_body = openai_body(reply_id, int(now), label, completion)
         if key is not None:

@@ -4,17 +4,15 @@ context (`Exchange`) and its outcome (`Reply` or `StreamReply`)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal
 
 import attrs
 
 from aigateway_sdk.local.errors import JSON, ApiError
+from aigateway_sdk.local.frames import Frames
 from aigateway_sdk.local.gateways import LiveGateway
 from aigateway_sdk.local.headers import RequestOptions
 from aigateway_sdk.local.upstreams.base import StreamEvent
-from aigateway_sdk.local.wire import OpenAIChunks
-
-Shape = Literal["native", "openai"]
+from aigateway_sdk.local.wire_tools import Shape
 
 
 @attrs.frozen(slots=True)
@@ -65,8 +63,7 @@ class Reply:
 @attrs.define(slots=True)
 class StreamReply:
     events: AsyncIterator[StreamEvent]
-    shape: Shape
-    chunks: OpenAIChunks | None
+    frames: Frames
     tokens_in: int | None = None
     tokens_out: int | None = None
 

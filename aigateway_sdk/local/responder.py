@@ -12,11 +12,11 @@ from starlette.responses import Response, StreamingResponse
 
 from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply
+from aigateway_sdk.local.frames import DONE_FRAME, SSE
 from aigateway_sdk.local.logbook import cap_body
 from aigateway_sdk.local.records import LogRecord
 from aigateway_sdk.local.state import AppState
-from aigateway_sdk.local.upstreams.base import Delta, UpstreamError
-from aigateway_sdk.local.wire import DONE_FRAME, SSE, native_delta, native_finish
+from aigateway_sdk.local.upstreams.base import Finish, UpstreamError
 
 
 class Responder:
@@ -125,22 +125,17 @@ class Responder:
             return frame
 
         try:
-            if reply.chunks is not None:
-                yield remember(reply.chunks.role())
+            start = reply.frames.start()
+            if start:
+                yield remember(start)
             try:
                 async for event in reply.events:
-                    if isinstance(event, Delta):
-                        if reply.chunks is None:
-                            yield remember(native_delta(event.text))
-                        else:
-                            yield remember(reply.chunks.delta(event.text))
-                    else:
+                    if isinstance(event, Finish):
                         reply.tokens_in = event.prompt_tokens
                         reply.tokens_out = event.completion_tokens
-                        if reply.chunks is None:
-                            yield remember(native_finish(event))
-                        else:
-                            yield remember(reply.chunks.finish(event))
+                    frames = reply.frames.event(event)
+                    if frames:
+                        yield remember(frames)
             except UpstreamError:
                 status = 502
                 return

@@ -1,6 +1,7 @@
 """The two request/reply shapes of the data plane: Workers AI's native one and OpenAI's chat
 completions (the `compat` and `workers-ai/v1` routes). Parsing checks types and names the bad
-field; rendering produces the exact bytes sent (and cached)."""
+field; rendering produces the exact bytes sent (and cached). Tools, tool calls, JSON mode and
+content parts are read and written by `wire_tools`, streamed replies by `frames`."""
 
 from __future__ import annotations
 
@@ -9,20 +10,28 @@ import math
 import struct
 from typing import Any
 
+import attrs
+
 from aigateway_sdk._json import dumps
-from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
     Embeddings,
     EmbedRequest,
-    Finish,
     Message,
 )
-from aigateway_sdk.validation import FieldError
-
-DONE_FRAME = b"data: [DONE]\n\n"
-SSE = "text/event-stream"
+from aigateway_sdk.local.wire_tools import (
+    Shape,
+    json_value,
+    native_calls,
+    openai_calls,
+    parse_messages,
+    parse_parallel,
+    parse_response_format,
+    parse_tool_choice,
+    parse_tools,
+)
+from aigateway_sdk.local.wire_tools import invalid as _invalid
 
 _NATIVE_NUMBERS = {
     "temperature": (0.0, 5.0),
@@ -41,12 +50,8 @@ _OPENAI_NUMBERS = {
     "frequency_penalty": (-2.0, 2.0),
     "presence_penalty": (-2.0, 2.0),
 }
-_OPENAI_PASSTHROUGH = ("response_format", "user")
+_OPENAI_PASSTHROUGH = ("user",)
 _MAX_STOP = 4  # OpenAI's limit on stop sequences
-
-
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError.invalid([FieldError((field,), message)])
 
 
 def _number(body: dict[str, Any], name: str, bounds: tuple[float, float]) -> float | int | None:
@@ -80,40 +85,6 @@ def _stream_flag(body: dict[str, Any]) -> bool:
     return value
 
 
-def _content(value: object, index: int) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        texts = []
-        for part in value:
-            if (
-                isinstance(part, dict)
-                and part.get("type") == "text"
-                and isinstance(part.get("text"), str)
-            ):
-                texts.append(part["text"])
-            elif isinstance(part, str):
-                texts.append(part)
-        return "".join(texts)
-    raise _invalid(f"messages[{index}].content", "must be a string or a list of text parts")
-
-
-def _messages(value: object) -> tuple[Message, ...]:
-    if not isinstance(value, list) or not value:
-        raise _invalid("messages", "must be a non-empty array")
-    messages = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise _invalid(f"messages[{index}]", "must be an object")
-        role = item.get("role")
-        if not isinstance(role, str) or not role:
-            raise _invalid(f"messages[{index}].role", "must be a string")
-        messages.append(Message(role, _content(item.get("content"), index)))
-    return tuple(messages)
-
-
 def _object(payload: object) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise _invalid("body", "must be a JSON object")
@@ -126,7 +97,7 @@ def parse_native(
     """A Workers AI body: `prompt` or `messages`, plus `max_tokens`, `temperature`, ..."""
     body = _object(payload)
     if "messages" in body and body["messages"] is not None:
-        messages = _messages(body["messages"])
+        messages = parse_messages(body["messages"], "native")
     elif "prompt" in body:
         prompt = body["prompt"]
         if not isinstance(prompt, str):
@@ -134,7 +105,7 @@ def parse_native(
         messages = (Message("user", prompt),)
     else:
         raise _invalid("prompt", "is required (or messages)")
-    return ChatRequest(
+    request = ChatRequest(
         provider=provider,
         model=model,
         messages=messages,
@@ -142,6 +113,22 @@ def parse_native(
         stream=_stream_flag(body),
         params=tuple(_numbers(body, _NATIVE_NUMBERS)),
         authorization=authorization,
+    )
+    return _with_tools(request, body, "native")
+
+
+def _with_tools(request: ChatRequest, body: dict[str, Any], shape: Shape) -> ChatRequest:
+    """`request` with the body's `tools`, `tool_choice`, `parallel_tool_calls` (OpenAI's
+    routes) and `response_format`."""
+    tools = parse_tools(body.get("tools"), shape)
+    return attrs.evolve(
+        request,
+        tools=tools,
+        tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
+        parallel_tool_calls=(
+            parse_parallel(body.get("parallel_tool_calls")) if shape == "openai" else None
+        ),
+        response_format=parse_response_format(body.get("response_format"), shape),
     )
 
 
@@ -168,7 +155,7 @@ def parse_openai(
     if not isinstance(raw_model, str) or not raw_model:
         raise _invalid("model", "is required and must be a string")
     provider, model = _provider_model(raw_model, provider)
-    messages = _messages(body.get("messages"))
+    messages = parse_messages(body.get("messages"), "openai")
     params = _openai_params(body)
     stream = _stream_flag(body)
     include_usage = _include_usage(body.get("stream_options"))
@@ -181,7 +168,7 @@ def parse_openai(
         params=tuple(sorted(params)),
         authorization=authorization,
     )
-    return request, raw_model, include_usage
+    return _with_tools(request, body, "openai"), raw_model, include_usage
 
 
 def _provider_model(raw_model: str, provider: str | None) -> tuple[str, str]:
@@ -334,7 +321,7 @@ def openai_embed_body(model: str, embeddings: Embeddings, as_base64: bool) -> by
 # --- replies -------------------------------------------------------------------------------
 
 
-def _usage(prompt: int, completion: int) -> dict[str, int]:
+def usage(prompt: int, completion: int) -> dict[str, int]:
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -342,13 +329,24 @@ def _usage(prompt: int, completion: int) -> dict[str, int]:
     }
 
 
-def native_body(completion: Completion) -> bytes:
+def native_result(completion: Completion, json_mode: bool) -> dict[str, Any]:
+    """Workers AI's `result`: `response` (the JSON value in JSON mode when the text is JSON;
+    null when the reply only calls tools), `tool_calls` when there are any, `usage`."""
+    response: Any = completion.text
+    if json_mode:
+        response = json_value(completion.text) if completion.text else completion.text
+    result: dict[str, Any] = {"response": response}
+    if completion.tool_calls:
+        result["response"] = completion.text or None
+        result["tool_calls"] = native_calls(completion.tool_calls)
+    result["usage"] = usage(completion.prompt_tokens, completion.completion_tokens)
+    return result
+
+
+def native_body(completion: Completion, json_mode: bool = False) -> bytes:
     return dumps(
         {
-            "result": {
-                "response": completion.text,
-                "usage": _usage(completion.prompt_tokens, completion.completion_tokens),
-            },
+            "result": native_result(completion, json_mode),
             "success": True,
             "errors": [],
             "messages": [],
@@ -356,13 +354,17 @@ def native_body(completion: Completion) -> bytes:
     )
 
 
-def native_delta(text: str) -> bytes:
-    return b"data: " + dumps({"response": text}) + b"\n\n"
-
-
-def native_finish(finish: Finish) -> bytes:
-    usage = _usage(finish.prompt_tokens, finish.completion_tokens)
-    return b"data: " + dumps({"response": "", "usage": usage}) + b"\n\n"
+def openai_message(completion: Completion) -> dict[str, Any]:
+    """The reply's `message`: `content` null when it only calls tools, then `tool_calls`."""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": completion.text,
+        "refusal": None,
+    }
+    if completion.tool_calls:
+        message["content"] = completion.text or None
+        message["tool_calls"] = openai_calls(completion.tool_calls)
+    return message
 
 
 def openai_body(completion_id: str, created: int, model: str, completion: Completion) -> bytes:
@@ -375,67 +377,28 @@ def openai_body(completion_id: str, created: int, model: str, completion: Comple
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": completion.text, "refusal": None},
+                    "message": openai_message(completion),
                     "logprobs": None,
                     "finish_reason": completion.finish_reason,
                 }
             ],
-            "usage": _usage(completion.prompt_tokens, completion.completion_tokens),
+            "usage": usage(completion.prompt_tokens, completion.completion_tokens),
         }
     )
 
 
-class OpenAIChunks:
-    """The `chat.completion.chunk` frames of one streamed reply."""
-
-    __slots__ = ("_head", "include_usage")
-
-    def __init__(self, completion_id: str, created: int, model: str, include_usage: bool) -> None:
-        self._head = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-        }
-        self.include_usage = include_usage
-
-    def _frame(self, choices: list[dict[str, Any]], usage: dict[str, int] | None) -> bytes:
-        chunk: dict[str, Any] = dict(self._head)
-        chunk["choices"] = choices
-        if self.include_usage:
-            chunk["usage"] = usage
-        return b"data: " + dumps(chunk) + b"\n\n"
-
-    def role(self) -> bytes:
-        delta = {"role": "assistant", "content": ""}
-        return self._frame([{"index": 0, "delta": delta, "finish_reason": None}], None)
-
-    def delta(self, text: str) -> bytes:
-        return self._frame([{"index": 0, "delta": {"content": text}, "finish_reason": None}], None)
-
-    def finish(self, finish: Finish) -> bytes:
-        frames = self._frame(
-            [{"index": 0, "delta": {}, "finish_reason": finish.finish_reason}], None
-        )
-        if self.include_usage:
-            frames += self._frame([], _usage(finish.prompt_tokens, finish.completion_tokens))
-        return frames
-
-
 __all__ = [
-    "DONE_FRAME",
     "MAX_NATIVE_TEXTS",
     "MAX_OPENAI_INPUTS",
-    "SSE",
-    "OpenAIChunks",
     "native_body",
-    "native_delta",
     "native_embed_body",
-    "native_finish",
+    "native_result",
     "openai_body",
     "openai_embed_body",
+    "openai_message",
     "parse_native",
     "parse_native_embed",
     "parse_openai",
     "parse_openai_embed",
+    "usage",
 ]

@@ -1,9 +1,18 @@
-"""The official `openai` client works unmodified against the `compat` route."""
+"""The official `openai` client works unmodified against the `compat` route: chat, streams,
+embeddings, tools (streamed tool-call deltas too), structured output and image parts."""
 
 from __future__ import annotations
 
+import json
+
 import openai
 import pytest
+from openai.types.chat import (
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+    ChatCompletionToolParam,
+)
+from pydantic import BaseModel
 
 from aigateway_sdk.local import LocalGateway
 from tests.local.helpers import MODEL, TOKEN
@@ -115,3 +124,142 @@ async def test_sampling_parameters_and_stop_are_accepted(gw: LocalGateway, accou
     assert single == 'You said: "tell me '
     assert full.startswith(cut)
     assert full != cut
+
+
+# --- tools, streamed tool calls, structured output (issue 10, item 7) ------------------------
+
+WEATHER_TOOL: ChatCompletionToolParam = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "days": {"type": "integer", "minimum": 1, "maximum": 7},
+            },
+            "required": ["city", "days"],
+            "additionalProperties": False,
+        },
+    },
+}
+ASK: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "What does get_weather say for city=Lisbon days=2?"}
+]
+
+
+async def test_tools_give_parsed_tool_calls(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+        completion = await ai.chat.completions.create(
+            model=f"workers-ai/{MODEL}",
+            messages=ASK,
+            tools=[WEATHER_TOOL],
+            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        )
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Lisbon", "days": 2}
+
+
+async def test_the_stream_helper_accumulates_tool_call_deltas(
+    gw: LocalGateway, account: str
+) -> None:
+    async with (
+        client(gw, account) as ai,
+        ai.chat.completions.stream(
+            model=f"workers-ai/{MODEL}",
+            messages=ASK,
+            tools=[WEATHER_TOOL],
+            stream_options={"include_usage": True},
+        ) as stream,
+    ):
+        kinds = [event.type async for event in stream]
+        final = await stream.get_final_completion()
+    assert kinds.count("tool_calls.function.arguments.delta") > 5
+    assert kinds.count("tool_calls.function.arguments.done") == 1
+    [call] = final.choices[0].message.tool_calls or []
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Lisbon", "days": 2}
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert final.usage is not None
+    assert final.usage.completion_tokens > 5
+
+
+class Country(BaseModel):
+    name: str
+    capital: str
+    languages: list[str]
+    population: int | None
+
+
+async def test_parse_gives_the_pydantic_value(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+        completion = await ai.chat.completions.parse(
+            model=f"workers-ai/{MODEL}",
+            messages=[{"role": "user", "content": "Tell me about India: name=India"}],
+            response_format=Country,
+        )
+    country = completion.choices[0].message.parsed
+    assert isinstance(country, Country)
+    assert country.name == "India"
+    assert country.languages
+
+
+class GetWeather(BaseModel):
+    city: str
+    days: int
+
+
+async def test_parse_gives_parsed_tool_arguments(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+        completion = await ai.chat.completions.parse(
+            model=f"workers-ai/{MODEL}",
+            messages=[{"role": "user", "content": "GetWeather city=Oslo days=3"}],
+            tools=[openai.pydantic_function_tool(GetWeather)],
+        )
+    [call] = completion.choices[0].message.tool_calls or []
+    assert call.function.parsed_arguments == GetWeather(city="Oslo", days=3)
+
+
+async def test_a_tool_round_trip(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+        first = await ai.chat.completions.create(
+            model=f"workers-ai/{MODEL}", messages=ASK, tools=[WEATHER_TOOL]
+        )
+        message = first.choices[0].message
+        [call] = message.tool_calls or []
+        history: list[ChatCompletionMessageParam] = [
+            *ASK,
+            message.model_dump(exclude_none=True),  # type: ignore[list-item]
+            {"role": "tool", "tool_call_id": call.id, "content": '{"temp": 21}'},
+        ]
+        second = await ai.chat.completions.create(
+            model=f"workers-ai/{MODEL}", messages=history, tools=[WEATHER_TOOL]
+        )
+    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content == 'Tool results: get_weather returned {"temp": 21}.'
+    assert not second.choices[0].message.tool_calls
+
+
+async def test_image_parts_are_accepted(gw: LocalGateway, account: str) -> None:
+    async with client(gw, account) as ai:
+        completion = await ai.chat.completions.create(
+            model=f"workers-ai/{MODEL}",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                    ],
+                }
+            ],
+        )
+    assert (completion.choices[0].message.content or "").startswith(
+        'You said: "What is this?" [1 image].'
+    )

@@ -26,8 +26,13 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-def chat_body(model: str, response_format: str) -> str:
+def chat_body(model: str, value: str) -> str:
+    """A chat body with `value` 5 levels down: the only value of a JSON-mode schema's enum
+    (body, response_format, json_schema, schema, enum), which the built-in model hashes and
+    answers."""
     messages = '[{"role": "user", "content": "hi"}]'
+    schema = f'{{"name": "n", "schema": {{"enum": [{value}]}}}}'
+    response_format = f'{{"type": "json_schema", "json_schema": {schema}}}'
     return f'{{"model": "{model}", "messages": {messages}, "response_format": {response_format}}}'
 
 
@@ -73,12 +78,22 @@ async def test_deeply_nested_field_the_builtin_model_hashes_is_400(
 
 
 async def test_nesting_up_to_the_cap_is_served(api: Api, http: httpx.AsyncClient) -> None:
-    inner = nested(MAX_JSON_DEPTH - 1)  # inside the body object: MAX_JSON_DEPTH levels
+    inner = nested(MAX_JSON_DEPTH - 5)  # 5 levels down (see chat_body): MAX_JSON_DEPTH levels
     body = chat_body(f"workers-ai/{MODEL}", inner)
     response = await http.post(
         api.data("default", "compat/chat/completions"), content=body, headers={**AUTH, **GW_AUTH}
     )
     assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == json.dumps(
+        json.loads(inner), separators=(",", ":")
+    )
+    too_deep = chat_body(f"workers-ai/{MODEL}", nested(MAX_JSON_DEPTH - 4))
+    refused = await http.post(
+        api.data("default", "compat/chat/completions"),
+        content=too_deep,
+        headers={**AUTH, **GW_AUTH},
+    )
+    assert_400(refused, 7401)
 
 
 async def test_universal_step_count_is_capped(api: Api, http: httpx.AsyncClient) -> None:

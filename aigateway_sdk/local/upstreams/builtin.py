@@ -1,14 +1,44 @@
 """A deterministic offline model: same request, same reply, with real token counts.
 
 Tokens are words and single punctuation marks (`\\w+|[^\\w\\s]`). The prompt's tokens are the
-tokens of every message's content. The reply starts by quoting the start of the last user
-message (so different conversations get different replies), then adds 8-40 words picked by a
-PRNG seeded with sha256(model, messages, parameters), so the same `seed` (like every other
-parameter) gives the same reply and another `seed` another one. `stop` is not part of that
-hash: the reply ends just before the first occurrence of any stop sequence in the uncut text
-(the sequence itself left out, `finish_reason` "stop"), so a reply with `stop` is a prefix of
-the same reply without. It stops at `max_tokens` (`finish_reason` "length") when that comes
-first, and streams one token per event (a token a stop sequence cuts is sent cut).
+tokens of every message's text, of the tool calls in the messages (name and arguments), of
+the tools offered (name, description and the JSON of `parameters`) and of a `json_schema`
+response format's schema (its JSON), plus `IMAGE_TOKENS` (85) per image part.
+
+Which reply, in this order (the tool rule is `toolrule`'s):
+1. Tool calls, when the request has tools, `tool_choice` is not `none` and the last message
+   is not a tool result: the tool `tool_choice` names; else every tool whose name occurs in
+   the last user message (any case, as a whole word), in the order of `tools` (the first of
+   them only with `parallel_tool_calls: false`); else, with `tool_choice: "required"`, the
+   first tool; with none of these (`auto`), no call. `finish_reason` "tool_calls", no text.
+2. Their arguments: a value of the tool's `parameters` schema (`schema_value`) from a PRNG
+   seeded with the request's seed, the call's position and the tool's name; a top-level
+   property the last user message gives as `name=value` or `name: value` (a quoted string,
+   or a run of characters other than spaces and commas without trailing `.!?;:)`; names in
+   any case) takes that value, converted to the property's type, when it is valid for the
+   property. The arguments are compact JSON; call ids are `call_` + 24 hex digits derived
+   from the seed. Tool calls are never cut by `max_tokens` or `stop`.
+3. With `response_format` `json_schema`: a value of its schema, generated the same way (the
+   PRNG seeded with the request's seed; `name=value` pairs of the last user message used);
+   `json_object` (or `json_schema` without a schema): `{"response": "<the text reply>"}`,
+   the text reply being the one of 4 or 5 uncut. Compact JSON; `stop` does not apply and
+   only an explicit `max_tokens` cuts it (`finish_reason` "length"; the default does not).
+4. After tool results (the last message has role `tool`): `Tool results: <name> returned
+   <content>.`, one `<name> returned <content>` per trailing tool message joined by `; `,
+   the name being the one of the call it answers, each content on one line and cut to 200
+   characters. `finish_reason` "stop".
+5. Otherwise text: it starts by quoting the start of the last user message's text (so
+   different conversations get different replies), followed by ` [N image(s)]` when that
+   message has image parts, then adds 8-40 words picked by a PRNG seeded with
+   sha256(model, messages, parameters, tools, response format), so the same `seed` (like
+   every other parameter) gives the same reply and another `seed` another one.
+
+`stop` is not part of that hash: a text reply (4 or 5) ends just before the first occurrence
+of any stop sequence in the uncut text (the sequence itself left out, `finish_reason`
+"stop"), so a reply with `stop` is a prefix of the same reply without. It stops at
+`max_tokens` (`finish_reason` "length") when that comes first (default 256). Streams send one
+token per event: text deltas, or per tool call one piece with its id and name then its
+arguments one token per piece (a token a stop sequence cuts is sent cut).
 
 Embeddings: a model id containing `bge` or `embed` (any case) is an embedding model. Each text
 gets a unit-length vector drawn from a PRNG seeded with sha256(model, text), so the same text
@@ -24,8 +54,10 @@ import re
 from collections.abc import AsyncIterator
 
 import anyio
+import attrs
 
-from aigateway_sdk._json import dumps
+from aigateway_sdk._json import dumps, dumps_str
+from aigateway_sdk.local.upstreams import toolrule
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
@@ -33,61 +65,20 @@ from aigateway_sdk.local.upstreams.base import (
     Embeddings,
     EmbedRequest,
     Finish,
+    Message,
     StreamEvent,
+    ToolCall,
+    ToolCallDelta,
 )
+from aigateway_sdk.local.upstreams.schema_value import generate
+from aigateway_sdk.local.upstreams.words import WORDS
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
+_PIECE = re.compile(r"\s*(?:\w+|[^\w\s])")
 ECHO_TOKENS = 12
 DEFAULT_MAX_TOKENS = 256
-
-_WORDS = (
-    "gateway",
-    "cache",
-    "model",
-    "token",
-    "stream",
-    "request",
-    "reply",
-    "edge",
-    "latency",
-    "cloud",
-    "worker",
-    "prompt",
-    "answer",
-    "signal",
-    "river",
-    "mountain",
-    "lantern",
-    "orbit",
-    "garden",
-    "harbor",
-    "quiet",
-    "bright",
-    "swift",
-    "gentle",
-    "careful",
-    "simple",
-    "steady",
-    "local",
-    "global",
-    "vector",
-    "window",
-    "moment",
-    "pattern",
-    "reason",
-    "question",
-    "system",
-    "network",
-    "packet",
-    "server",
-    "client",
-    "python",
-    "async",
-    "value",
-    "field",
-    "record",
-    "detail",
-)
+IMAGE_TOKENS = 85
+"""Prompt tokens an image part counts (OpenAI's base cost of an image at low detail)."""
 
 
 EMBEDDING_DIMENSIONS = (
@@ -146,25 +137,68 @@ def _echo_pieces(tokens: list[str]) -> list[str]:
     ]
 
 
+def split_pieces(text: str) -> list[str]:
+    """`text` cut into pieces of one token each (spaces kept with the token after them), so
+    the pieces join back into `text`."""
+    pieces = _PIECE.findall(text)
+    rest = text[sum(len(p) for p in pieces) :]
+    if rest:
+        if pieces:
+            pieces[-1] += rest
+        else:
+            pieces.append(rest)
+    return pieces
+
+
+def _extras(request: ChatRequest) -> list[object]:
+    """What a request has beyond plain text messages (empty for a plain one, so plain
+    requests keep the seed they always had)."""
+    extras: list[object] = []
+    for index, message in enumerate(request.messages):
+        images = [image.url for image in message.images]
+        calls = [[c.id, c.name, c.arguments] for c in message.tool_calls]
+        if images or calls or message.tool_call_id is not None:
+            extras.append([index, images, calls, message.tool_call_id])
+    if request.tools:
+        extras.append([[t.name, t.description, t.parameters, t.strict] for t in request.tools])
+    choice = request.tool_choice
+    if choice is not None or request.parallel_tool_calls is not None:
+        extras.append([choice and [choice.mode, choice.name], request.parallel_tool_calls])
+    form = request.response_format
+    if form is not None:
+        extras.append([form.type, form.schema, form.name])
+    return extras
+
+
 def seed_of(request: ChatRequest) -> int:
     digest = hashlib.sha256()
     digest.update(request.model.encode())
     for message in request.messages:
-        digest.update(b"\x00" + message.role.encode() + b"\x00" + message.content.encode())
+        digest.update(b"\x00" + message.role.encode() + b"\x00" + message.text.encode())
     digest.update(dumps([list(p) for p in request.params if p[0] != "stop"]))
     digest.update(str(request.max_tokens).encode())
+    extras = _extras(request)
+    if extras:
+        digest.update(dumps(extras))
     return int.from_bytes(digest.digest()[:8], "big")
 
 
+def _image_pieces(message: Message | None) -> list[str]:
+    """` [N image(s)]` as pieces, when the message has image parts."""
+    count = len(message.images) if message is not None else 0
+    if not count:
+        return []
+    return [" [", str(count), " image" if count == 1 else " images", "]"]
+
+
 def reply_pieces(request: ChatRequest) -> list[str]:
-    """The full (uncut) reply as pieces, one token each."""
-    last_user = next(
-        (m.content for m in reversed(request.messages) if m.role == "user"),
-        request.messages[-1].content if request.messages else "",
-    )
-    echo = tokenize(last_user)[:ECHO_TOKENS]
+    """The full (uncut) text reply as pieces, one token each."""
+    if toolrule.after_tool_results(request):
+        return split_pieces(toolrule.results_text(request))
+    user = toolrule.last_user(request)
+    echo = tokenize(user.text if user is not None else "")[:ECHO_TOKENS]
     rng = random.Random(seed_of(request))
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 40))]
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 40))]
     words[0] = words[0].capitalize()
     return [
         "You",
@@ -173,10 +207,22 @@ def reply_pieces(request: ChatRequest) -> list[str]:
         ' "',
         *_echo_pieces(echo),
         '"',
+        *_image_pieces(user),
         ".",
         *(" " + word for word in words),
         ".",
     ]
+
+
+def json_text(request: ChatRequest) -> str:
+    """The JSON-mode reply (rule 3): a value of the requested schema, or `{"response": ...}`
+    holding the text reply."""
+    form = request.response_format
+    if form is None or form.schema is None:
+        return dumps_str({"response": "".join(reply_pieces(request))})
+    user = toolrule.last_user(request)
+    given = toolrule.named_values(user.text) if user is not None else {}
+    return dumps_str(generate(form.schema, random.Random(seed_of(request)), given))
 
 
 def cut_at_stop(pieces: list[str], stops: list[str]) -> list[str]:
@@ -198,8 +244,75 @@ def cut_at_stop(pieces: list[str], stops: list[str]) -> list[str]:
     return kept
 
 
+def _message_tokens(message: Message) -> int:
+    calls = sum(count_tokens(c.name) + count_tokens(c.arguments) for c in message.tool_calls)
+    return count_tokens(message.text) + calls + IMAGE_TOKENS * len(message.images)
+
+
 def prompt_tokens(request: ChatRequest) -> int:
-    return sum(count_tokens(m.content) for m in request.messages)
+    """The prompt's tokens: messages (text, tool calls, images), tools, response schema."""
+    total = sum(_message_tokens(m) for m in request.messages)
+    for tool in request.tools:
+        total += count_tokens(tool.name) + count_tokens(tool.description or "")
+        if tool.parameters is not None:
+            total += count_tokens(dumps_str(tool.parameters))
+    form = request.response_format
+    if form is not None and form.schema is not None:
+        total += count_tokens(dumps_str(form.schema))
+    return total
+
+
+def call_tokens(calls: tuple[ToolCall, ...]) -> int:
+    return sum(count_tokens(call.name) + count_tokens(call.arguments) for call in calls)
+
+
+@attrs.frozen(slots=True)
+class Plan:
+    """One reply worked out: text pieces (one token each) or tool calls, and the counts."""
+
+    pieces: list[str]
+    tool_calls: tuple[ToolCall, ...]
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+
+
+def _text_plan(request: ChatRequest) -> tuple[list[str], str]:
+    pieces = reply_pieces(request)
+    stop = next((value for name, value in request.params if name == "stop"), None)
+    if stop:
+        pieces = cut_at_stop(pieces, [stop] if isinstance(stop, str) else stop)
+    limit = DEFAULT_MAX_TOKENS if request.max_tokens is None else request.max_tokens
+    if len(pieces) > limit:
+        return pieces[:limit], "length"
+    return pieces, "stop"
+
+
+def _json_plan(request: ChatRequest) -> tuple[list[str], str]:
+    pieces = split_pieces(json_text(request))
+    limit = request.max_tokens
+    if limit is not None and len(pieces) > limit:
+        return pieces[:limit], "length"
+    return pieces, "stop"
+
+
+def plan(request: ChatRequest) -> Plan:
+    """The reply to `request` (see the module docstring for the order of the rules)."""
+    prompt = prompt_tokens(request)
+    calls = toolrule.tool_calls(request, seed_of(request))
+    if calls:
+        return Plan([], calls, prompt, call_tokens(calls), "tool_calls")
+    pieces, reason = _json_plan(request) if request.json_mode else _text_plan(request)
+    return Plan(pieces, (), prompt, len(pieces), reason)
+
+
+def _call_deltas(calls: tuple[ToolCall, ...]) -> list[ToolCallDelta]:
+    """Per call: its id and name, then its arguments one token per piece."""
+    deltas: list[ToolCallDelta] = []
+    for index, call in enumerate(calls):
+        deltas.append(ToolCallDelta(index, call.id, call.name, ""))
+        deltas.extend(ToolCallDelta(index, arguments=p) for p in split_pieces(call.arguments))
+    return deltas
 
 
 class BuiltinModel:
@@ -210,32 +323,29 @@ class BuiltinModel:
         self.latency = latency_ms / 1000
         self.token_latency = token_latency_ms / 1000
 
-    def _plan(self, request: ChatRequest) -> tuple[list[str], int, str]:
-        pieces = reply_pieces(request)
-        stop = next((value for name, value in request.params if name == "stop"), None)
-        if stop:
-            pieces = cut_at_stop(pieces, [stop] if isinstance(stop, str) else stop)
-        limit = DEFAULT_MAX_TOKENS if request.max_tokens is None else request.max_tokens
-        reason = "stop"
-        if len(pieces) > limit:
-            pieces, reason = pieces[:limit], "length"
-        return pieces, prompt_tokens(request), reason
-
     async def complete(self, request: ChatRequest) -> Completion:
-        pieces, prompt, reason = self._plan(request)
+        reply = plan(request)
         if self.latency:
             await anyio.sleep(self.latency)
-        return Completion("".join(pieces), prompt, len(pieces), reason)
+        return Completion(
+            "".join(reply.pieces),
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            reply.finish_reason,
+            reply.tool_calls,
+        )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        pieces, prompt, reason = self._plan(request)
+        reply = plan(request)
         if self.latency:
             await anyio.sleep(self.latency)
-        for index, piece in enumerate(pieces):
+        events: list[Delta | ToolCallDelta] = [Delta(piece) for piece in reply.pieces]
+        events += _call_deltas(reply.tool_calls)
+        for index, event in enumerate(events):
             if index and self.token_latency:
                 await anyio.sleep(self.token_latency)
-            yield Delta(piece)
-        yield Finish(prompt, len(pieces), reason)
+            yield event
+        yield Finish(reply.prompt_tokens, reply.completion_tokens, reply.finish_reason)
 
     async def embed(self, request: EmbedRequest) -> Embeddings:
         dimension = request.dimensions or embedding_dimension(request.model)
@@ -249,10 +359,15 @@ class BuiltinModel:
 
 
 __all__ = [
+    "IMAGE_TOKENS",
     "BuiltinModel",
+    "Plan",
     "count_tokens",
     "embedding_dimension",
     "embedding_vector",
     "is_embedding_model",
+    "plan",
+    "prompt_tokens",
+    "split_pieces",
     "tokenize",
 ]

@@ -1,8 +1,10 @@
 """Forwarding to an OpenAI-compatible server (llama.cpp, Ollama, vLLM, Workers AI's `/ai/v1`).
 
-One pooled `httpx.AsyncClient` per route, opened on first use and closed with the app. What
-comes back (error messages, reply text, streamed text) passes through the `Redactor` of the
-server's keys before it goes anywhere else (see `redact`).
+One pooled `httpx.AsyncClient` per route, opened on first use and closed with the app. The
+request goes out in OpenAI's shape (`openai_request`: messages with their content parts, tool
+calls and tool results, tools, tool choice, response format, as given). What comes back
+(error messages, reply text, tool calls, streamed text and tool-call pieces) passes through
+the `Redactor` of the server's keys before it goes anywhere else (see `redact`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import attrs
 import httpx
 
-from aigateway_sdk._json import dumps, loads
+from aigateway_sdk._json import dumps, dumps_str, loads
 from aigateway_sdk.local.config import UpstreamRoute
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
@@ -23,10 +25,13 @@ from aigateway_sdk.local.upstreams.base import (
     EmbedRequest,
     Finish,
     StreamEvent,
+    ToolCall,
+    ToolCallDelta,
     UpstreamError,
 )
-from aigateway_sdk.local.upstreams.builtin import count_tokens
-from aigateway_sdk.local.upstreams.redact import NO_KEYS, Redactor
+from aigateway_sdk.local.upstreams.builtin import count_tokens, prompt_tokens
+from aigateway_sdk.local.upstreams.openai_request import message_json, tools_json
+from aigateway_sdk.local.upstreams.redact import NO_KEYS, Redactor, StreamRedactor
 
 FORWARDED_PARAMS = frozenset(
     {
@@ -37,9 +42,10 @@ FORWARDED_PARAMS = frozenset(
         "presence_penalty",
         "frequency_penalty",
         "stop",
-        "response_format",
     }
 )
+"""The sampling parameters passed on; tools, tool choice and response format are passed on
+from their own fields (see `openai_request`)."""
 
 
 def _retryable(status: int) -> bool:
@@ -92,13 +98,14 @@ class OpenAIForwarder:
     def _payload(self, request: ChatRequest, stream: bool) -> bytes:
         body: dict[str, Any] = {
             "model": self.route.model or request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [message_json(m) for m in request.messages],
         }
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
         for name, value in request.params:
             if name in FORWARDED_PARAMS:
                 body[name] = value
+        body.update(tools_json(request))
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -120,22 +127,26 @@ class OpenAIForwarder:
         try:
             data = loads(response.content)
             choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
+            text = str(choice["message"].get("content") or "")
+            calls = _reply_calls(choice["message"].get("tool_calls"))
             usage = data.get("usage") or {}
             reason = choice.get("finish_reason") or "stop"
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
             raise UpstreamError(502, "upstream sent a malformed reply") from error
-        prompt, completion = _tokens(usage, request, str(text))
+        said = " ".join([text, *(f"{c.name} {c.arguments}" for c in calls)])
+        prompt, completion = _tokens(usage, request, said)
+        redact = self.redactor.text
         return Completion(
-            self.redactor.text(str(text)),
+            redact(text),
             prompt,
             completion,
-            self.redactor.text(str(reason)),
+            redact(str(reason)),
+            tuple(ToolCall(redact(c.id), redact(c.name), redact(c.arguments)) for c in calls),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         tally = _Tally()
-        redacting = self.redactor.stream()
+        redacting = _Redacting(self.redactor)
         try:
             async with self._client.stream(
                 "POST",
@@ -149,15 +160,14 @@ class OpenAIForwarder:
                         response.status_code, _error_message(body, response.status_code)
                     )
                 async for chunk in _chunks(response.aiter_lines()):
-                    for delta in tally.take(chunk, self.redactor):
-                        text = redacting.feed(delta)
-                        if text:
-                            yield Delta(text)
+                    for event in tally.take(chunk, self.redactor):
+                        redacted = redacting.feed(event)
+                        if redacted is not None:
+                            yield redacted
         except httpx.HTTPError as error:
             raise self._failure(502, f"upstream unreachable: {error!r}") from error
-        rest = redacting.flush()
-        if rest:
-            yield Delta(rest)
+        for rest in redacting.flush():
+            yield rest
         prompt, completion = _tokens(tally.usage, request, "".join(tally.produced))
         yield Finish(prompt, completion, tally.reason)
 
@@ -217,28 +227,110 @@ async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
             yield chunk
 
 
+def _arguments_text(value: object) -> str:
+    """Arguments as JSON text (some servers send the object itself)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else dumps_str(value)
+
+
+def _reply_calls(value: object) -> tuple[ToolCall, ...]:
+    """A reply message's `tool_calls` (OpenAI's shape), unredacted."""
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        raise TypeError("tool_calls must be a list")
+    calls = []
+    for item in value:
+        function = item["function"]
+        name = function["name"]
+        arguments = _arguments_text(function.get("arguments")) or "{}"
+        calls.append(ToolCall(str(item.get("id") or ""), str(name), arguments))
+    return tuple(calls)
+
+
+def _call_deltas(value: object) -> list[ToolCallDelta]:
+    """A chunk's `delta.tool_calls` pieces (OpenAI's shape), unredacted; malformed items
+    are skipped."""
+    deltas: list[ToolCallDelta] = []
+    for position, item in enumerate(value if isinstance(value, list) else ()):
+        if not isinstance(item, dict):
+            continue
+        function = item.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        index = item.get("index")
+        call_id, name = item.get("id"), function.get("name")
+        deltas.append(
+            ToolCallDelta(
+                index if isinstance(index, int) and not isinstance(index, bool) else position,
+                None if call_id is None else str(call_id),
+                None if name is None else str(name),
+                _arguments_text(function.get("arguments")),
+            )
+        )
+    return deltas
+
+
 @attrs.define
 class _Tally:
     """What a stream has said so far: its usage, its finish reason (redacted) and its text
-    (as sent, to count tokens if it gives no usage)."""
+    and tool-call arguments (as sent, to count tokens if it gives no usage)."""
 
     usage: dict[str, Any] = attrs.Factory(dict)
     reason: str = "stop"
     produced: list[str] = attrs.Factory(list)
 
-    def take(self, chunk: dict[str, Any], redactor: Redactor) -> list[str]:
-        """Note a chunk's usage and finish reason; its text pieces, in order (unredacted)."""
+    def take(self, chunk: dict[str, Any], redactor: Redactor) -> list[Delta | ToolCallDelta]:
+        """Note a chunk's usage and finish reason; its text and tool-call pieces, in order
+        (unredacted)."""
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
-        pieces: list[str] = []
+        events: list[Delta | ToolCallDelta] = []
         for choice in chunk.get("choices") or ():
-            delta = (choice.get("delta") or {}).get("content")
-            if delta:
-                pieces.append(str(delta))
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                events.append(Delta(str(delta["content"])))
+            events += _call_deltas(delta.get("tool_calls"))
             if choice.get("finish_reason"):
                 self.reason = redactor.text(str(choice["finish_reason"]))
-        self.produced += pieces
-        return pieces
+        self.produced += [e.text if isinstance(e, Delta) else e.arguments for e in events]
+        return events
+
+
+class _Redacting:
+    """Redacts a stream's text and each tool call's arguments across pieces (a call's id and
+    name arrive whole)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._text = redactor.stream()
+        self._calls: dict[int, StreamRedactor] = {}
+
+    def feed(self, event: Delta | ToolCallDelta) -> Delta | ToolCallDelta | None:
+        """The event to send now (None when all of it is held back)."""
+        if isinstance(event, Delta):
+            text = self._text.feed(event.text)
+            return Delta(text) if text else None
+        arguments = self._calls.setdefault(event.index, self._redactor.stream()).feed(
+            event.arguments
+        )
+        if event.id is None and event.name is None and not arguments:
+            return None
+        redact = self._redactor.optional
+        return ToolCallDelta(event.index, redact(event.id), redact(event.name), arguments)
+
+    def flush(self) -> list[Delta | ToolCallDelta]:
+        """What was held back at the end (it was not the start of a key after all)."""
+        rest: list[Delta | ToolCallDelta] = []
+        text = self._text.flush()
+        if text:
+            rest.append(Delta(text))
+        for index, redacting in self._calls.items():
+            arguments = redacting.flush()
+            if arguments:
+                rest.append(ToolCallDelta(index, arguments=arguments))
+        return rest
 
 
 def _tokens(usage: dict[str, Any], request: ChatRequest, text: str) -> tuple[int, int]:
@@ -252,7 +344,7 @@ def _tokens(usage: dict[str, Any], request: ChatRequest, text: str) -> tuple[int
 
 
 def _prompt_estimate(request: ChatRequest) -> int:
-    return sum(count_tokens(m.content) for m in request.messages)
+    return prompt_tokens(request)
 
 
 __all__ = ["OpenAIForwarder"]
