@@ -8,10 +8,10 @@ endpoint and imports this module, not the other way round.
 `stream_text` connects the stages of `aigateway_sdk.streaming` (chunk reader, SSE decoder,
 codec, assembler); `generate_text` and `stream_text` bound a call by the same `Deadline`.
 
-One model call is `step` (a response) or `stream_step` (parts): messages already checked, the
-call's settings (`settings_of`), and the tools offered and the output format asked for. A tool
-loop or structured output calls them once per model call; `generate_text` and `stream_text` are
-one such call of a prompt.
+One model call is `step` (a response) or `stream_step` (parts): the messages (checked as a
+prompt is), the call's settings (`settings_of`), the tools offered and the output format asked
+for. A tool loop or structured output calls them once per model call; `generate_text` and
+`stream_text` are one such call of a prompt, through the same code.
 """
 
 from __future__ import annotations

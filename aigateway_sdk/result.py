@@ -144,7 +144,7 @@ class AiStream:
         calls and finish reason, `usage` summed over the calls, and `steps`, one per call."""
         collector = _Collector()
         async for part in self:
-            if type(part) is TextDelta:
+            if type(part) is TextDelta and not collector.done:
                 collector.pieces.append(part.delta)
             else:
                 collector.add(part)
@@ -185,6 +185,8 @@ class _Collector:
         if type(part) is Finish:
             self.finish = part
             self.done = True
+        elif type(part) is TextDelta:
+            self.pieces.append(part.delta)
         elif type(part) is ToolCallPart:
             self.calls.append(part.call)
         elif type(part) is ResponseMetadata:

@@ -182,7 +182,7 @@ async def test_generate_text_without_tools_is_unchanged(
 async def test_an_image_part_reaches_the_gateway(binding: GatewayBinding, model: str) -> None:
     lm = binding.model(model)
     text_only = await lm.generate_text(prompt="What is this?")
-    prompt = [
+    prompt: list[Message | dict[str, Any]] = [
         Message.user("What is this?", ImagePart("https://example.com/cat.png", "low")),
         {
             "role": "user",

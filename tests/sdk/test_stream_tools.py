@@ -540,3 +540,17 @@ async def test_step_and_stream_step_start_a_binding_that_must_start_first() -> N
     assert isinstance(parts[-1], Finish)
     assert spec.applied == 1
     await binding.aclose()
+
+
+async def test_collect_starts_a_new_step_at_any_part_after_a_finish() -> None:
+    response = await canned(
+        [
+            TextDelta("one"),
+            Finish(reason="stop", usage=USAGE),
+            TextDelta("two"),
+            Finish(reason="stop", usage=USAGE),
+        ]
+    ).collect()
+    assert response.text == "two"
+    assert [s.text for s in response.steps] == ["one", "two"]
+    assert response.usage == Usage(InputTokens(6), OutputTokens(4))
