@@ -299,7 +299,7 @@ def _json_plan(request: ChatRequest) -> tuple[list[str], str]:
 def plan(request: ChatRequest) -> Plan:
     """The reply to `request` (see the module docstring for the order of the rules)."""
     prompt = prompt_tokens(request)
-    calls = toolrule.tool_calls(request, seed_of(request))
+    calls = toolrule.tool_calls(request, seed_of(request)) if request.tools else ()
     if calls:
         return Plan([], calls, prompt, call_tokens(calls), "tool_calls")
     pieces, reason = _json_plan(request) if request.json_mode else _text_plan(request)
