@@ -7,6 +7,11 @@ endpoint and imports this module, not the other way round.
 
 `stream_text` connects the stages of `aigateway_sdk.streaming` (chunk reader, SSE decoder,
 codec, assembler); `generate_text` and `stream_text` bound a call by the same `Deadline`.
+
+One model call is `step` (a response) or `stream_step` (parts): the messages (checked as a
+prompt is), the call's settings (`settings_of`), the tools offered and the output format asked
+for. A tool loop or structured output calls them once per model call; `generate_text` and
+`stream_text` are one such call of a prompt, through the same code.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import attrs
 import httpx
 
 from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
@@ -30,7 +36,8 @@ from aigateway_sdk.parameters import (
     to_parameters,
 )
 from aigateway_sdk.parts import StreamPart
-from aigateway_sdk.prompt import PromptInput, to_messages
+from aigateway_sdk.prompt import Message, PromptInput, to_messages
+from aigateway_sdk.request import OutputFormat, ToolsRequest
 from aigateway_sdk.response import GenerateTextResponse, RawReply, ReplyHead
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.streaming import ChunkReader, Deadline, SseParts, StreamAssembler, deadline_at
@@ -51,12 +58,41 @@ T = TypeVar("T")
 _DRAIN_SECONDS = 0.25
 """How long a finished stream may take to deliver the rest of its body before it is closed."""
 
-_CallSettings = tuple[
-    ModelParameters | None, GatewayOptions | None, dict[str, Any] | None, dict[str, str] | None
-]
-"""A call's own parameters, options, extra_body and extra_headers (checked)."""
-_NO_SETTINGS: _CallSettings = (None, None, None, None)
-"""A call that brings none: the model's precomputed body parts and headers serve as they are."""
+
+@attrs.frozen(slots=True)
+class CallSettings:
+    """A call's own parameters, options, extra_body and extra_headers, checked (`settings_of`);
+    each merges over the model's. `NO_SETTINGS`: a call that brings none."""
+
+    parameters: ModelParameters | None = None
+    options: GatewayOptions | None = None
+    extra_body: dict[str, Any] | None = None
+    extra_headers: dict[str, str] | None = None
+
+
+NO_SETTINGS = CallSettings()
+"""A call that brings no settings: the model's precomputed body parts and headers serve as
+they are."""
+
+
+def settings_of(
+    parameters: ParametersInput | None = None,
+    options: GatewayOptions | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> CallSettings:
+    """A call's own settings, checked now (a bad one raises `ValidationError` before anything
+    is sent)."""
+    if parameters is None and options is None and extra_body is None and extra_headers is None:
+        return NO_SETTINGS
+    return CallSettings(
+        to_parameters(parameters),
+        options,
+        to_extra_body(extra_body),
+        to_extra_headers(extra_headers),
+    )
+
+
 _Request = tuple[bytes, dict[str, str], int | None]
 
 
@@ -204,43 +240,45 @@ class GatewayLanguageModel:
             headers.update(self._extra_headers)
         return headers
 
-    def _request(self, prompt: PromptInput, call: _CallSettings, stream: bool) -> _Request:
+    def _merged(
+        self, call: CallSettings
+    ) -> tuple[dict[str, Any], int | None, dict[str, str], dict[str, Any] | None]:
+        """The body parameters, `max_tokens`, headers and extra body of a call that brings
+        settings of its own, merged over the model's."""
+        params, max_tokens, headers = self._params, self._max_tokens, self._headers
+        extra = self._extra_body
+        if call.parameters is not None:
+            merged = self.parameters.merged(call.parameters)
+            params, max_tokens = merged.to_json(), merged.max_tokens
+            _refused(self.route, self._codec.refused_parameters, params)
+        if call.options is not None:
+            headers = self._headers_for(self.options.merged(call.options))
+        if call.extra_headers:
+            headers = {**headers, **call.extra_headers}
+        if call.extra_body:
+            extra = {**extra, **call.extra_body} if extra else call.extra_body
+        return params, max_tokens, headers, extra
+
+    def _request(
+        self,
+        prompt: PromptInput,
+        call: CallSettings,
+        stream: bool,
+        tools: ToolsRequest | None,
+        output: OutputFormat | None,
+    ) -> _Request:
         """The body and headers of a call, and its `max_tokens`: the model's, unless the call
         brings settings of its own (which merge over the model's)."""
         messages = to_messages(prompt)
-        params, max_tokens, headers = self._params, self._max_tokens, self._headers
-        extra = self._extra_body
-        if call is not _NO_SETTINGS:
-            parameters, options, extra_body, extra_headers = call
-            if parameters is not None:
-                merged = self.parameters.merged(parameters)
-                params, max_tokens = merged.to_json(), merged.max_tokens
-                _refused(self.route, self._codec.refused_parameters, params)
-            if options is not None:
-                headers = self._headers_for(self.options.merged(options))
-            if extra_headers:
-                headers = {**headers, **extra_headers}
-            if extra_body:
-                extra = {**extra, **extra_body} if extra else extra_body
-        content = self._codec.encode(self.model, messages, params, stream, extra)
-        return content, headers, max_tokens
-
-    def _settings(
-        self,
-        parameters: ParametersInput | None,
-        options: GatewayOptions | None,
-        extra_body: Mapping[str, Any] | None,
-        extra_headers: Mapping[str, str] | None,
-    ) -> _CallSettings:
-        """A call's own settings, checked now (a bad one raises before anything is sent)."""
-        if parameters is None and options is None and extra_body is None and extra_headers is None:
-            return _NO_SETTINGS
-        return (
-            to_parameters(parameters),
-            options,
-            to_extra_body(extra_body),
-            to_extra_headers(extra_headers),
+        if call is NO_SETTINGS:
+            params, max_tokens, headers = self._params, self._max_tokens, self._headers
+            extra = self._extra_body
+        else:
+            params, max_tokens, headers, extra = self._merged(call)
+        content = self._codec.encode(
+            self.model, messages, params, stream, extra, tools=tools, output=output
         )
+        return content, headers, max_tokens
 
     # -- generate -----------------------------------------------------------------------
 
@@ -253,15 +291,38 @@ class GatewayLanguageModel:
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AiCall[GenerateTextResponse]:
-        settings = self._settings(parameters, options, extra_body, extra_headers)
-        call = functools.partial(self._generate, prompt, settings)
+        settings = settings_of(parameters, options, extra_body, extra_headers)
+        call = functools.partial(self._generate, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:  # the first call runs it
             return AiCall(functools.partial(_started_then, startup, call))
         return AiCall(call)
 
-    async def _generate(self, prompt: PromptInput, settings: _CallSettings) -> GenerateTextResponse:
-        content, headers, max_tokens = self._request(prompt, settings, False)
+    def step(
+        self,
+        messages: tuple[Message, ...],
+        settings: CallSettings = NO_SETTINGS,
+        *,
+        tools: ToolsRequest | None = None,
+        output: OutputFormat | None = None,
+    ) -> Awaitable[GenerateTextResponse]:
+        """One model call of `messages`, offering `tools` and asking for `output`: the reply,
+        its `tool_calls` included. Raises `AiError` (a message a provider would refuse:
+        `InvalidRequest`, checked by `to_messages` as for a prompt)."""
+        call = functools.partial(self._generate, messages, settings, tools, output)
+        startup = self._endpoint.startup
+        if startup is not None and startup.needs_start:
+            return _started_then(startup, call)
+        return call()
+
+    async def _generate(
+        self,
+        prompt: PromptInput,
+        settings: CallSettings,
+        tools: ToolsRequest | None,
+        output: OutputFormat | None,
+    ) -> GenerateTextResponse:
+        content, headers, max_tokens = self._request(prompt, settings, False, tools, output)
         endpoint = self._endpoint
         reply = await request_json(
             endpoint.client(),
@@ -289,6 +350,7 @@ class GatewayLanguageModel:
             log_id=head.log_id,
             step=head.step,
             raw=RawReply(reply.status, MappingProxyType(reply.headers), reply.body),
+            tool_calls=decoded.tool_calls,
         )
 
     # -- stream -------------------------------------------------------------------------
@@ -302,17 +364,38 @@ class GatewayLanguageModel:
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> AiStream:
-        settings = self._settings(parameters, options, extra_body, extra_headers)
-        parts = functools.partial(self._stream, prompt, settings)
+        settings = settings_of(parameters, options, extra_body, extra_headers)
+        parts = functools.partial(self._stream, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:
             return AiStream(functools.partial(_started_then_stream, startup, parts))
         return AiStream(parts)
 
-    async def _stream(
-        self, prompt: PromptInput, settings: _CallSettings
+    def stream_step(
+        self,
+        messages: tuple[Message, ...],
+        settings: CallSettings = NO_SETTINGS,
+        *,
+        tools: ToolsRequest | None = None,
+        output: OutputFormat | None = None,
     ) -> AsyncIterator[StreamPart]:
-        content, headers, max_tokens = self._request(prompt, settings, True)
+        """One streamed model call of `messages`, offering `tools` and asking for `output`: its
+        parts, tool-call parts included, ending with `Finish`. Close it (`aclose()`) when
+        leaving early; a failure raises `AiError` while iterating."""
+        parts = functools.partial(self._stream, messages, settings, tools, output)
+        startup = self._endpoint.startup
+        if startup is not None and startup.needs_start:
+            return _started_then_stream(startup, parts)
+        return parts()
+
+    async def _stream(
+        self,
+        prompt: PromptInput,
+        settings: CallSettings,
+        tools: ToolsRequest | None,
+        output: OutputFormat | None,
+    ) -> AsyncIterator[StreamPart]:
+        content, headers, max_tokens = self._request(prompt, settings, True, tools, output)
         endpoint = self._endpoint
         deadline = Deadline.after(self._total_timeout)
         async with open_stream(
@@ -385,4 +468,11 @@ class GatewayLanguageModel:
             ) from None
 
 
-__all__ = ["GatewayLanguageModel", "Route", "route_for"]
+__all__ = [
+    "NO_SETTINGS",
+    "CallSettings",
+    "GatewayLanguageModel",
+    "Route",
+    "route_for",
+    "settings_of",
+]

@@ -7,7 +7,7 @@ A route name picks the codec (`codec_for`); the routes live here and nowhere els
 
 from typing import Literal
 
-from aigateway_sdk.codecs.base import WORKERS_AI, Chunk, Codec, Decoded
+from aigateway_sdk.codecs.base import WORKERS_AI, Chunk, Codec, Decoded, ToolCallChunk
 from aigateway_sdk.codecs.openai_compat import OpenAICompatCodec
 from aigateway_sdk.codecs.workers_ai import WorkersAiCodec
 
@@ -39,6 +39,7 @@ __all__ = [
     "Decoded",
     "OpenAICompatCodec",
     "Route",
+    "ToolCallChunk",
     "WorkersAiCodec",
     "codec_for",
     "route_for",

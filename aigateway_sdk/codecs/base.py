@@ -4,6 +4,10 @@ A codec knows one upstream API: the path below the gateway, which credential a r
 model carries, how a request body is written, and how a reply or a stream event is read. Stream
 events go through `decode_event`: a chunk of the reply, `DONE`, None (nothing to use), or the
 failure the provider reported inside the stream.
+
+A reply may ask for tool calls: a whole reply's `Decoded.tool_calls`, and a stream's pieces of
+them (`ToolCallChunk`), which `StreamAssembler` puts together. The tool shapes both codecs share
+are in `codecs/tools.py`.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from typing import Any, Protocol
 
 import attrs
 
+from aigateway_sdk.content import ToolCall
 from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.errors import Reason
 from aigateway_sdk.prompt import Message
+from aigateway_sdk.request import OutputFormat, ToolsRequest
 from aigateway_sdk.response import FinishReason, InputTokens, OutputTokens, Usage
 from aigateway_sdk.transport.failures import reason_from_error_frame
 from aigateway_sdk.transport.sse import SseEvent
@@ -33,6 +39,23 @@ class Decoded:
     finish_reason: FinishReason
     model: str | None = None
     response_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The tools the reply asks for, in order (ids synthesized where the reply has none)."""
+
+
+@attrs.frozen(slots=True)
+class ToolCallChunk:
+    """A piece of one tool call in a stream.
+
+    `index` numbers the call within the reply: OpenAI sends a call's id and name in its first
+    piece and its arguments' JSON text in pieces after it, all with the call's index. None is
+    a whole call in one piece (Workers AI's native stream): the reply's next call, with its id
+    (None: the assembler makes one), name and whole arguments."""
+
+    index: int | None
+    id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -43,6 +66,7 @@ class Chunk:
     usage: Usage | None = None
     finish_reason: FinishReason | None = None
     response_id: str | None = None
+    tool_calls: tuple[ToolCallChunk, ...] = ()
 
 
 DONE = Chunk()
@@ -69,9 +93,12 @@ class Codec(Protocol):
         parameters: dict[str, Any],
         stream: bool,
         extra: Mapping[str, Any] | None = None,
+        *,
+        tools: ToolsRequest | None = None,
+        output: OutputFormat | None = None,
     ) -> bytes:
-        """The request body; `extra` (the caller's `extra_body`) is merged in last, over the
-        parameters."""
+        """The request body: messages, parameters, the tools offered and the output format
+        asked for; `extra` (the caller's `extra_body`) is merged in last, over all of them."""
         ...
 
     def decode(self, body: Any, max_tokens: int | None) -> Decoded: ...
@@ -139,6 +166,7 @@ __all__ = [
     "Codec",
     "Decoded",
     "EventStreamCodec",
+    "ToolCallChunk",
     "finish_from_usage",
     "usage_from",
     "workers_ai_key",

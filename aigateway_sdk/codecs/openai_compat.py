@@ -2,6 +2,9 @@
 
 Also serves `workers-ai/v1/chat/completions` (the same shapes, model without a provider):
 `OpenAICompatCodec("workers-ai/v1/chat/completions", provider="workers-ai")`.
+
+Tools, `tool_choice`, `parallel_tool_calls` and `response_format` go in OpenAI's shapes, and
+tool calls are read from `message.tool_calls` / `delta.tool_calls` (`codecs/tools.py`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,15 @@ from aigateway_sdk.codecs.base import (
     usage_from,
     workers_ai_key,
 )
+from aigateway_sdk.codecs.tools import (
+    add_openai_tools,
+    openai_response_format,
+    openai_tool_pieces,
+    tool_calls_of,
+)
 from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.prompt import Message
+from aigateway_sdk.request import OutputFormat, ToolsRequest
 from aigateway_sdk.response import FinishReason, Usage
 
 # Parameters OpenAI's API knows; the others (top_k, repetition_penalty) are Workers AI's own
@@ -85,11 +95,18 @@ class OpenAICompatCodec(EventStreamCodec):
         parameters: dict[str, Any],
         stream: bool,
         extra: Mapping[str, Any] | None = None,
+        *,
+        tools: ToolsRequest | None = None,
+        output: OutputFormat | None = None,
     ) -> bytes:
         body: dict[str, Any] = {"model": model, "messages": [m.to_json() for m in messages]}
         for name, value in parameters.items():
             if name in _OPENAI_PARAMETERS:
                 body[name] = value
+        if tools is not None:
+            add_openai_tools(body, tools)
+        if output is not None:
+            body["response_format"] = openai_response_format(output)
         if extra:
             body.update(extra)
         if stream:
@@ -99,17 +116,22 @@ class OpenAICompatCodec(EventStreamCodec):
 
     def decode(self, body: Any, max_tokens: int | None) -> Decoded:
         choice = body["choices"][0]
-        text = choice["message"].get("content") or ""
+        message = choice["message"]
+        text = message.get("content") or ""
         if not isinstance(text, str):
             raise TypeError("message.content is not text")
+        raw_calls = message.get("tool_calls")
+        calls = tool_calls_of(raw_calls, "message.tool_calls") if raw_calls else ()
+        finish = _finish(choice.get("finish_reason")) or ("tool-calls" if calls else "unknown")
         model = body.get("model")
         response_id = body.get("id")
         return Decoded(
             text=text,
             usage=_usage(body.get("usage")) or usage_from(0, 0),
-            finish_reason=_finish(choice.get("finish_reason")) or "unknown",
+            finish_reason=finish,
             model=model if isinstance(model, str) else None,
             response_id=response_id if isinstance(response_id, str) else None,
+            tool_calls=calls,
         )
 
     def decode_chunk(self, data: bytes) -> Chunk | None:
@@ -120,17 +142,23 @@ class OpenAICompatCodec(EventStreamCodec):
         usage = _usage(frame.get("usage"))
         delta: str | None = None
         finish: FinishReason | None = None
+        pieces: Any = None
         if choices:
             choice = choices[0]
-            content = (choice.get("delta") or {}).get("content")
+            message = choice.get("delta") or {}
+            content = message.get("content")
             if content is not None and not isinstance(content, str):
                 raise TypeError("delta.content is not text")
             delta = content or None
             finish = _finish(choice.get("finish_reason"))
-        if delta is None and usage is None and finish is None:
+            pieces = message.get("tool_calls")
+        if delta is None and usage is None and finish is None and not pieces:
             return None
         response_id = frame.get("id")
-        return Chunk(delta, usage, finish, response_id if isinstance(response_id, str) else None)
+        response_id = response_id if isinstance(response_id, str) else None
+        if pieces:
+            return Chunk(delta, usage, finish, response_id, openai_tool_pieces(pieces))
+        return Chunk(delta, usage, finish, response_id)
 
 
 __all__ = ["OpenAICompatCodec"]

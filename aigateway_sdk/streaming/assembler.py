@@ -2,29 +2,107 @@
 
 It writes the frame every stream has, whatever the API or the transport:
 
-    ResponseMetadata -> TextStart -> TextDelta* -> TextEnd -> Finish
+    ResponseMetadata -> TextStart -> TextDelta* -> TextEnd
+                     -> (ToolParamsStart -> ToolParamsDelta*)* -> (ToolParamsEnd, ToolCallPart)*
+                     -> Finish
 
 `start()` gives the metadata, `add()` the parts a chunk carries (`TextStart` before the first
-text), `end()` the closing parts once the stream is over, and `whole()` all of them for a reply
-that came in one piece. `end()` is where completeness is decided: a stream that stopped without
-its end marker counts only if it reported a finish reason or usage; otherwise it was cut short
-and `end()` raises `AiError(NetworkError)`.
+text, `ToolParamsStart` before a tool call's first arguments), `end()` the closing parts once
+the stream is over, and `whole()` all of them for a reply that came in one piece.
+
+Tool calls arrive as pieces (`ToolCallChunk`): OpenAI's name a call by its index, the first
+piece giving its id and the tool's name and the others more of its arguments' JSON text,
+several calls' pieces possibly interleaved; Workers AI's are whole calls (index None), each the
+reply's next call. `end()` closes each call in index order (`ToolParamsEnd`, then the call
+parsed, `ToolCallPart`) before `Finish`, whose reason is "tool-calls" when the stream named none
+and called tools. A piece that starts a call without naming its tool raises `ValueError` (the
+stream's `MalformedOutput`); a call without an id gets `call_{index}`.
+
+`end()` is also where completeness is decided: a stream that stopped without its end marker
+counts only if it reported a finish reason or usage; otherwise it was cut short and `end()`
+raises `AiError(NetworkError)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aigateway_sdk.codecs.base import Chunk, Decoded, finish_from_usage
+from aigateway_sdk.codecs.base import Chunk, Decoded, ToolCallChunk, finish_from_usage
+from aigateway_sdk.content import ToolCall
 from aigateway_sdk.errors import AiError, NetworkError
-from aigateway_sdk.parts import Finish, ResponseMetadata, StreamPart, TextDelta, TextEnd, TextStart
+from aigateway_sdk.parts import (
+    Finish,
+    ResponseMetadata,
+    StreamPart,
+    TextDelta,
+    TextEnd,
+    TextStart,
+    ToolCallPart,
+    ToolParamsDelta,
+    ToolParamsEnd,
+    ToolParamsStart,
+)
 from aigateway_sdk.response import EMPTY_USAGE, FinishReason, ReplyHead, Usage
+
+
+class _Call:
+    """A tool call being assembled: its index in the reply, id, the tool's name and its
+    arguments' pieces, or the whole call when it came decoded (`StreamAssembler.whole`)."""
+
+    __slots__ = ("decoded", "id", "index", "name", "named_id", "pieces")
+
+    def __init__(self, index: int, call_id: str, name: str, named_id: bool) -> None:
+        self.index = index
+        self.id = call_id
+        self.name = name
+        self.named_id = named_id
+        """The reply gave the id (it was not made up here)."""
+        self.pieces: list[str] = []
+        self.decoded: ToolCall | None = None
+
+    def parsed(self) -> ToolCall:
+        if self.decoded is not None:
+            return self.decoded
+        return ToolCall.from_json(self.id, self.name, "".join(self.pieces))
+
+
+class _Calls:
+    """The tool calls of one reply, in the order they began, and the call each index names
+    now (a provider that reuses an index for another call tells them apart by id)."""
+
+    __slots__ = ("begun", "by_index")
+
+    def __init__(self) -> None:
+        self.begun: list[_Call] = []
+        self.by_index: dict[int, _Call] = {}
+
+    def of(self, piece: ToolCallChunk) -> _Call | None:
+        """The call `piece` continues; None when it begins one."""
+        index = piece.index
+        call = None if index is None else self.by_index.get(index)
+        if call is None or piece.id is None or piece.id == call.id or not call.named_id:
+            return call
+        again = next((c for c in self.begun if c.id == piece.id), None)
+        if again is not None:
+            self.by_index[again.index] = again
+        return again
+
+    def next_index(self) -> int:
+        return max((c.index for c in self.begun), default=-1) + 1
+
+    def add(self, call: _Call) -> None:
+        self.begun.append(call)
+        self.by_index[call.index] = call
+
+    def in_order(self) -> list[_Call]:
+        """By index; calls under one index in the order they began."""
+        return sorted(self.begun, key=lambda call: call.index)
 
 
 class StreamAssembler:
     """The parts of one stream of `model`, whose reply headers said `head`."""
 
-    __slots__ = ("_finish", "_max_tokens", "_started", "_usage", "head", "model")
+    __slots__ = ("_calls", "_finish", "_max_tokens", "_started", "_usage", "head", "model")
 
     def __init__(self, model: str, head: ReplyHead, max_tokens: int | None = None) -> None:
         self.model = model
@@ -33,6 +111,7 @@ class StreamAssembler:
         self._started = False
         self._usage: Usage | None = None
         self._finish: FinishReason | None = None
+        self._calls: _Calls | None = None
 
     def start(
         self, status: int | None = None, headers: Mapping[str, str] | None = None
@@ -56,16 +135,47 @@ class StreamAssembler:
                 self._started = True
                 out.append(TextStart())
             out.append(TextDelta(delta))
+        if chunk.tool_calls:
+            for piece in chunk.tool_calls:
+                self._add_piece(piece, out)
         if chunk.usage is not None:
             self._usage = chunk.usage
         if chunk.finish_reason is not None:
             self._finish = chunk.finish_reason
 
+    def _add_piece(self, piece: ToolCallChunk, out: list[StreamPart]) -> None:
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = _Calls()
+        call = calls.of(piece)
+        if call is None:
+            index = piece.index
+            if index is None:
+                index = calls.next_index()
+            call = self._begin(piece, index, out)
+            calls.add(call)
+        arguments = piece.arguments
+        if arguments:
+            call.pieces.append(arguments)
+            out.append(ToolParamsDelta(call.id, arguments))
+
+    @staticmethod
+    def _begin(piece: ToolCallChunk, index: int, out: list[StreamPart]) -> _Call:
+        if not piece.name:
+            raise ValueError(
+                f"tool call {index} has no tool name in its first piece (or a piece came "
+                "for a call that never began)"
+            )
+        call = _Call(index, piece.id or f"call_{index}", piece.name, piece.id is not None)
+        out.append(ToolParamsStart(id=call.id, name=call.name))
+        return call
+
     def end(self, *, ended: bool = True) -> list[StreamPart]:
-        """The closing parts: `TextEnd` (when text began) and `Finish`. `ended`: the stream
-        sent its end marker; without one, a stream that reported neither a finish reason nor
-        usage was cut short (`AiError(NetworkError)`)."""
-        usage, finish = self._usage, self._finish
+        """The closing parts: `TextEnd` (when text began), each tool call's `ToolParamsEnd`
+        and `ToolCallPart`, and `Finish`. `ended`: the stream sent its end marker; without one,
+        a stream that reported neither a finish reason nor usage was cut short
+        (`AiError(NetworkError)`)."""
+        usage, finish, calls = self._usage, self._finish, self._calls
         if not ended and finish is None and usage is None:
             raise AiError(
                 NetworkError(
@@ -73,6 +183,12 @@ class StreamAssembler:
                 )
             )
         parts: list[StreamPart] = [TextEnd()] if self._started else []
+        if calls is not None and calls.begun:
+            for call in calls.in_order():
+                parts.append(ToolParamsEnd(call.id))
+                parts.append(ToolCallPart(call.parsed()))
+            if finish is None:
+                finish = "tool-calls"
         parts.append(
             Finish(
                 reason=finish or finish_from_usage(usage, self._max_tokens),
@@ -85,6 +201,15 @@ class StreamAssembler:
         """The parts after `start()` of a reply that came in one piece."""
         parts: list[StreamPart] = []
         self.add(Chunk(reply.text or None, reply.usage, reply.finish_reason), parts)
+        if reply.tool_calls:
+            calls = self._calls = _Calls()
+            for index, whole in enumerate(reply.tool_calls):
+                call = _Call(index, whole.id, whole.name, True)
+                call.decoded = whole
+                calls.add(call)
+                parts.append(ToolParamsStart(id=whole.id, name=whole.name))
+                if whole.arguments_json:
+                    parts.append(ToolParamsDelta(whole.id, whole.arguments_json))
         return parts + self.end()
 
 
