@@ -21,8 +21,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Conflict",
         "Defect",
         "ErrorDetail",
+        "InvalidOutput",
         "InvalidRequest",
+        "InvalidToolArguments",
         "MalformedOutput",
+        "MaxStepsExceeded",
         "NetworkError",
         "NotFound",
         "PermissionDenied",
@@ -30,18 +33,25 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RateLimited",
         "Reason",
         "Timeout",
+        "ToolFailed",
+        "ToolLoopReason",
         "UnexpectedStatus",
+        "UnknownTool",
     ),
     "aigateway_sdk.validation": ("FieldError", "ValidationError"),
     "aigateway_sdk.options": ("CustomCost", "GatewayOptions"),
     "aigateway_sdk.parameters": ("ModelParameters",),
     "aigateway_sdk.prompt": ("Message", "PromptInput"),
+    "aigateway_sdk.content": ("ImagePart", "TextPart", "ToolCall", "ToolResult"),
+    "aigateway_sdk.request": ("OutputFormat", "ToolDefinition", "ToolsRequest"),
     "aigateway_sdk.response": (
         "FinishReason",
+        "GenerateObjectResponse",
         "GenerateTextResponse",
         "InputTokens",
         "OutputTokens",
         "RawReply",
+        "Step",
         "Usage",
     ),
     "aigateway_sdk.parts": (
@@ -51,9 +61,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TextDelta",
         "TextEnd",
         "TextStart",
+        "ToolCallPart",
+        "ToolParamsDelta",
+        "ToolParamsEnd",
+        "ToolParamsStart",
+        "ToolResultPart",
     ),
     "aigateway_sdk.result": ("AiCall", "AiStream", "Err", "Ok"),
     "aigateway_sdk.model": ("LanguageModel",),
+    "aigateway_sdk.schema": ("Constraints", "Injected", "Schema", "SchemaError", "SchemaMismatch"),
+    "aigateway_sdk.tools": ("Tool", "ToolError", "Toolkit", "tool"),
     "aigateway_sdk.sse_response": ("SSE_HEADERS", "sse_encode"),
     # These import httpx (the container also dependency-injector).
     "aigateway_sdk.binding": ("DEFAULT_API_URL", "DEFAULT_DATA_URL", "GatewayBinding"),
@@ -120,6 +137,10 @@ if TYPE_CHECKING:
     from aigateway_sdk.container import AiGatewayBinding as AiGatewayBinding
     from aigateway_sdk.container import AiGatewayContainer as AiGatewayContainer
     from aigateway_sdk.container import BindingProvider as BindingProvider
+    from aigateway_sdk.content import ImagePart as ImagePart
+    from aigateway_sdk.content import TextPart as TextPart
+    from aigateway_sdk.content import ToolCall as ToolCall
+    from aigateway_sdk.content import ToolResult as ToolResult
     from aigateway_sdk.control import AiGateway as AiGateway
     from aigateway_sdk.control import ApplyResult as ApplyResult
     from aigateway_sdk.control import Create as Create
@@ -147,8 +168,11 @@ if TYPE_CHECKING:
     from aigateway_sdk.errors import Conflict as Conflict
     from aigateway_sdk.errors import Defect as Defect
     from aigateway_sdk.errors import ErrorDetail as ErrorDetail
+    from aigateway_sdk.errors import InvalidOutput as InvalidOutput
     from aigateway_sdk.errors import InvalidRequest as InvalidRequest
+    from aigateway_sdk.errors import InvalidToolArguments as InvalidToolArguments
     from aigateway_sdk.errors import MalformedOutput as MalformedOutput
+    from aigateway_sdk.errors import MaxStepsExceeded as MaxStepsExceeded
     from aigateway_sdk.errors import NetworkError as NetworkError
     from aigateway_sdk.errors import NotFound as NotFound
     from aigateway_sdk.errors import PermissionDenied as PermissionDenied
@@ -156,7 +180,10 @@ if TYPE_CHECKING:
     from aigateway_sdk.errors import RateLimited as RateLimited
     from aigateway_sdk.errors import Reason as Reason
     from aigateway_sdk.errors import Timeout as Timeout
+    from aigateway_sdk.errors import ToolFailed as ToolFailed
+    from aigateway_sdk.errors import ToolLoopReason as ToolLoopReason
     from aigateway_sdk.errors import UnexpectedStatus as UnexpectedStatus
+    from aigateway_sdk.errors import UnknownTool as UnknownTool
     from aigateway_sdk.gateway_model import GatewayLanguageModel as GatewayLanguageModel
     from aigateway_sdk.gateway_model import Route as Route
     from aigateway_sdk.model import LanguageModel as LanguageModel
@@ -169,20 +196,39 @@ if TYPE_CHECKING:
     from aigateway_sdk.parts import TextDelta as TextDelta
     from aigateway_sdk.parts import TextEnd as TextEnd
     from aigateway_sdk.parts import TextStart as TextStart
+    from aigateway_sdk.parts import ToolCallPart as ToolCallPart
+    from aigateway_sdk.parts import ToolParamsDelta as ToolParamsDelta
+    from aigateway_sdk.parts import ToolParamsEnd as ToolParamsEnd
+    from aigateway_sdk.parts import ToolParamsStart as ToolParamsStart
+    from aigateway_sdk.parts import ToolResultPart as ToolResultPart
     from aigateway_sdk.prompt import Message as Message
     from aigateway_sdk.prompt import PromptInput as PromptInput
+    from aigateway_sdk.request import OutputFormat as OutputFormat
+    from aigateway_sdk.request import ToolDefinition as ToolDefinition
+    from aigateway_sdk.request import ToolsRequest as ToolsRequest
     from aigateway_sdk.response import FinishReason as FinishReason
+    from aigateway_sdk.response import GenerateObjectResponse as GenerateObjectResponse
     from aigateway_sdk.response import GenerateTextResponse as GenerateTextResponse
     from aigateway_sdk.response import InputTokens as InputTokens
     from aigateway_sdk.response import OutputTokens as OutputTokens
     from aigateway_sdk.response import RawReply as RawReply
+    from aigateway_sdk.response import Step as Step
     from aigateway_sdk.response import Usage as Usage
     from aigateway_sdk.result import AiCall as AiCall
     from aigateway_sdk.result import AiStream as AiStream
     from aigateway_sdk.result import Err as Err
     from aigateway_sdk.result import Ok as Ok
+    from aigateway_sdk.schema import Constraints as Constraints
+    from aigateway_sdk.schema import Injected as Injected
+    from aigateway_sdk.schema import Schema as Schema
+    from aigateway_sdk.schema import SchemaError as SchemaError
+    from aigateway_sdk.schema import SchemaMismatch as SchemaMismatch
     from aigateway_sdk.sse_response import SSE_HEADERS as SSE_HEADERS
     from aigateway_sdk.sse_response import sse_encode as sse_encode
+    from aigateway_sdk.tools import Tool as Tool
+    from aigateway_sdk.tools import ToolError as ToolError
+    from aigateway_sdk.tools import Toolkit as Toolkit
+    from aigateway_sdk.tools import tool as tool
     from aigateway_sdk.transport.pool import PooledTransport as PooledTransport
     from aigateway_sdk.transport.retry import NO_RETRY as NO_RETRY
     from aigateway_sdk.transport.retry import RetryPolicy as RetryPolicy

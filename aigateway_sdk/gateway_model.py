@@ -24,9 +24,20 @@ from typing import Any, TypeVar
 import attrs
 import httpx
 
+from aigateway_sdk.calls import (
+    OneCall,
+    OneStream,
+    SchemaSpec,
+    generate,
+    generate_structured,
+    object_request,
+    stream,
+    tool_use,
+)
 from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
 from aigateway_sdk.endpoint import Endpoint, Startup
 from aigateway_sdk.errors import AiError
+from aigateway_sdk.model import DEFAULT_MAX_STEPS, ToolErrorMode
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import (
     ModelParameters,
@@ -38,10 +49,16 @@ from aigateway_sdk.parameters import (
 from aigateway_sdk.parts import StreamPart
 from aigateway_sdk.prompt import Message, PromptInput, to_messages
 from aigateway_sdk.request import OutputFormat, ToolsRequest
-from aigateway_sdk.response import GenerateTextResponse, RawReply, ReplyHead
+from aigateway_sdk.response import (
+    GenerateObjectResponse,
+    GenerateTextResponse,
+    RawReply,
+    ReplyHead,
+)
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.streaming import ChunkReader, Deadline, SseParts, StreamAssembler, deadline_at
 from aigateway_sdk.streaming.sse_parts import DECODE_ERRORS
+from aigateway_sdk.tools import Toolkit
 from aigateway_sdk.transport.failures import malformed, reason_from_exception
 from aigateway_sdk.transport.http import (
     SEND_ERRORS,
@@ -290,13 +307,58 @@ class GatewayLanguageModel:
         options: GatewayOptions | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        toolkit: Toolkit | None = None,
+        tool_choice: str | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        on_tool_error: ToolErrorMode = "raise",
+        tool_timeout: float | None = None,
     ) -> AiCall[GenerateTextResponse]:
         settings = settings_of(parameters, options, extra_body, extra_headers)
+        if toolkit is not None or tool_choice is not None:
+            use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+            return AiCall(functools.partial(generate, self._one(settings), prompt, use))
         call = functools.partial(self._generate, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:  # the first call runs it
             return AiCall(functools.partial(_started_then, startup, call))
         return AiCall(call)
+
+    def _one(self, settings: CallSettings) -> OneCall:
+        """One model call with this call's settings, for the tool loop and structured output."""
+
+        def one(
+            messages: tuple[Message, ...], tools: ToolsRequest | None, output: OutputFormat | None
+        ) -> Awaitable[GenerateTextResponse]:
+            return self.step(messages, settings, tools=tools, output=output)
+
+        return one
+
+    def _one_stream(self, settings: CallSettings) -> OneStream:
+        def one(
+            messages: tuple[Message, ...], tools: ToolsRequest | None, output: OutputFormat | None
+        ) -> AsyncIterator[StreamPart]:
+            return self.stream_step(messages, settings, tools=tools, output=output)
+
+        return one
+
+    def generate_object(
+        self,
+        prompt: PromptInput,
+        *,
+        schema: SchemaSpec[T],
+        repairs: int = 0,
+        strict: bool = False,
+        parameters: ParametersInput | None = None,
+        options: GatewayOptions | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AiCall[GenerateObjectResponse[T]]:
+        """A reply that is JSON matching `schema`, decoded to its type (see `LanguageModel`):
+        Workers AI JSON mode on the native route, `response_format: json_schema` on the
+        OpenAI-compatible ones."""
+        settings = settings_of(parameters, options, extra_body, extra_headers)
+        request = object_request(schema, repairs, strict)
+        return AiCall(functools.partial(generate_structured, self._one(settings), prompt, request))
 
     def step(
         self,
@@ -363,8 +425,16 @@ class GatewayLanguageModel:
         options: GatewayOptions | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        toolkit: Toolkit | None = None,
+        tool_choice: str | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        on_tool_error: ToolErrorMode = "raise",
+        tool_timeout: float | None = None,
     ) -> AiStream:
         settings = settings_of(parameters, options, extra_body, extra_headers)
+        if toolkit is not None or tool_choice is not None:
+            use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+            return AiStream(functools.partial(stream, self._one_stream(settings), prompt, use))
         parts = functools.partial(self._stream, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:

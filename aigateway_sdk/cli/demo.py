@@ -1,8 +1,10 @@
 """`aigateway demo`: the main job, end to end on a local gateway started in-process.
 
 It applies a gateway (caching, a sliding rate limit, logging), calls `generate_text` and
-`stream_text` through the SDK, shows a cache HIT, a rate-limited call handled as a typed
-`AiError`, and the request log as a table. No account, no network beyond loopback.
+`stream_text` through the SDK, shows a cache HIT, a tool round trip (the model calls a Python
+handler, then answers with its result), a typed object from `generate_object`, a rate-limited
+call handled as a typed `AiError`, and the request log as a table. No account, no network
+beyond loopback.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import attrs
 ACCOUNT = "demo-account"
 TOKEN = "demo-token"
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
-RATE_LIMIT = 6
+RATE_LIMIT = 8
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +52,42 @@ def say(text: str = "") -> None:
 
 def heading(text: str) -> None:
     say(f"\n== {text}")
+
+
+@attrs.frozen
+class Forecast:
+    """A day's forecast for a city."""
+
+    city: str
+    high_c: int = attrs.field(metadata={"description": "the day's high, in degrees Celsius"})
+    summary: str
+
+
+async def get_weather(city: str) -> dict[str, object]:
+    """The current weather in a city.
+
+    Args:
+        city: The city's name, e.g. Lisbon.
+    """
+    return {"city": city, "temp_c": 21, "sky": "clear"}
+
+
+async def _tools_and_objects(lm: Any) -> None:
+    from aigateway_sdk import Toolkit, tool
+
+    heading("5. tools: the model calls a Python handler, then answers with its result")
+    toolkit = Toolkit(tool(get_weather))
+    reply = await lm.generate_text("Use get_weather for city=Lisbon, please.", toolkit=toolkit)
+    for number, step in enumerate(reply.steps, 1):
+        calls = ", ".join(f"{c.name}({c.arguments_json})" for c in step.tool_calls)
+        results = ", ".join(r.content for r in step.tool_results)
+        say(f"step {number}: " + (f"called {calls} -> {results}" if calls else step.text))
+    say(f"finish: {reply.finish_reason}; tokens over both calls: {reply.usage.total_tokens}")
+
+    heading("6. generate_object: JSON checked against a schema, returned as a typed value")
+    forecast = await lm.generate_object("Tomorrow's forecast for city=Lisbon.", schema=Forecast)
+    say(f"value: {forecast.value!r}")
+    say(f"a {type(forecast.value).__name__} in {forecast.attempts} call(s)")
 
 
 async def _main(data_url: str, api_url: str) -> None:
@@ -114,7 +152,9 @@ async def _main(data_url: str, api_url: str) -> None:
                     print(part.delta, end="", flush=True)
             say()
 
-            heading(f"5. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
+            await _tools_and_objects(lm)
+
+            heading(f"7. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
             burst = binding.model(MODEL, ModelParameters(max_tokens=8), retry=NO_RETRY)
             for n in range(1, RATE_LIMIT + 3):
                 outcome = await burst.generate_text(
@@ -142,7 +182,7 @@ async def _main(data_url: str, api_url: str) -> None:
             except Defect as defect:
                 say(f"with .or_die() the same failure is a {type(defect).__name__}")
 
-        heading("6. the request log")
+        heading("8. the request log")
         rows = []
         async for entry in admin.logs(spec).list(order_by="created_at", direction="asc"):
             rows.append(

@@ -21,7 +21,7 @@ from aigateway_sdk.tools.loop import (
     stream_tool_loop,
 )
 from aigateway_sdk.tools.run import OnError, ToolError, run_tool_calls
-from aigateway_sdk.tools.tool import Handler, Tool, tool
+from aigateway_sdk.tools.definition import Handler, Tool, tool
 from aigateway_sdk.tools.toolkit import Toolkit
 
 __all__ = [

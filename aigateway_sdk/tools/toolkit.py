@@ -30,7 +30,7 @@ import attrs
 from dependency_injector import providers
 
 from aigateway_sdk.request import TOOL_CHOICES, ToolDefinition, ToolsRequest
-from aigateway_sdk.tools.tool import Handler, Tool
+from aigateway_sdk.tools.definition import Handler, Tool
 from aigateway_sdk.validation import FieldError, ValidationError
 
 
