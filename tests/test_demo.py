@@ -22,7 +22,7 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "is up to date" in out
     assert "cache: MISS" in out
     assert "cache: HIT; same text: True" in out
-    assert "step 1: called get_weather({\"city\":\"Lisbon\"})" in out
+    assert 'step 1: called get_weather({"city":"Lisbon"})' in out
     assert "step 2: Tool results: get_weather returned" in out
     assert "value: Forecast(city='Lisbon'" in out
     assert "a Forecast in 1 call(s)" in out

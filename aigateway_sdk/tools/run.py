@@ -43,8 +43,8 @@ from aigateway_sdk.errors import (
 )
 from aigateway_sdk.response import Step
 from aigateway_sdk.schema import SchemaMismatch
-from aigateway_sdk.tools.encode import NotJson, result_content
 from aigateway_sdk.tools.definition import Tool
+from aigateway_sdk.tools.encode import NotJson, result_content
 from aigateway_sdk.tools.toolkit import Toolkit
 from aigateway_sdk.validation import FieldError, ValidationError
 
