@@ -19,21 +19,11 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import httpx
 
-from aigateway_sdk.calls import (
-    OneCall,
-    OneStream,
-    SchemaSpec,
-    generate,
-    generate_structured,
-    object_request,
-    stream,
-    tool_use,
-)
 from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
 from aigateway_sdk.endpoint import Endpoint, Startup
 from aigateway_sdk.errors import AiError
@@ -58,7 +48,6 @@ from aigateway_sdk.response import (
 from aigateway_sdk.result import AiCall, AiStream
 from aigateway_sdk.streaming import ChunkReader, Deadline, SseParts, StreamAssembler, deadline_at
 from aigateway_sdk.streaming.sse_parts import DECODE_ERRORS
-from aigateway_sdk.tools import Toolkit
 from aigateway_sdk.transport.failures import malformed, reason_from_exception
 from aigateway_sdk.transport.http import (
     SEND_ERRORS,
@@ -69,6 +58,10 @@ from aigateway_sdk.transport.http import (
 )
 from aigateway_sdk.transport.retry import RetryPolicy
 from aigateway_sdk.validation import FieldError, ValidationError
+
+if TYPE_CHECKING:  # imported when first used: plain text calls never load tools or schemas
+    from aigateway_sdk.calls import OneCall, OneStream, SchemaSpec
+    from aigateway_sdk.tools import Toolkit
 
 T = TypeVar("T")
 
@@ -315,8 +308,10 @@ class GatewayLanguageModel:
     ) -> AiCall[GenerateTextResponse]:
         settings = settings_of(parameters, options, extra_body, extra_headers)
         if toolkit is not None or tool_choice is not None:
-            use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
-            return AiCall(functools.partial(generate, self._one(settings), prompt, use))
+            from aigateway_sdk import calls
+
+            use = calls.tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+            return AiCall(functools.partial(calls.generate, self._one(settings), prompt, use))
         call = functools.partial(self._generate, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:  # the first call runs it
@@ -356,9 +351,12 @@ class GatewayLanguageModel:
         """A reply that is JSON matching `schema`, decoded to its type (see `LanguageModel`):
         Workers AI JSON mode on the native route, `response_format: json_schema` on the
         OpenAI-compatible ones."""
+        from aigateway_sdk import calls
+
         settings = settings_of(parameters, options, extra_body, extra_headers)
-        request = object_request(schema, repairs, strict)
-        return AiCall(functools.partial(generate_structured, self._one(settings), prompt, request))
+        request = calls.object_request(schema, repairs, strict)
+        one = self._one(settings)
+        return AiCall(functools.partial(calls.generate_structured, one, prompt, request))
 
     def step(
         self,
@@ -433,8 +431,12 @@ class GatewayLanguageModel:
     ) -> AiStream:
         settings = settings_of(parameters, options, extra_body, extra_headers)
         if toolkit is not None or tool_choice is not None:
-            use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
-            return AiStream(functools.partial(stream, self._one_stream(settings), prompt, use))
+            from aigateway_sdk import calls
+
+            use = calls.tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
+            return AiStream(
+                functools.partial(calls.stream, self._one_stream(settings), prompt, use)
+            )
         parts = functools.partial(self._stream, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:

@@ -24,14 +24,16 @@ with `@inject` and wiring); the container binds them into the handler:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from dependency_injector import providers
 
 from aigateway_sdk.request import TOOL_CHOICES, ToolDefinition, ToolsRequest
 from aigateway_sdk.tools.definition import Handler, Tool
 from aigateway_sdk.validation import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from dependency_injector import providers
 
 
 def _invalid(errors: list[FieldError]) -> ValidationError:
@@ -148,6 +150,8 @@ class Toolkit:
             )
         # The bound method is the factory's `provides`, which dependency-injector does not
         # deep-copy when a container is built (its arguments it does).
+        from dependency_injector import providers  # here: a model call never needs it
+
         return providers.Factory(self.with_handlers, **handler_providers)
 
 
