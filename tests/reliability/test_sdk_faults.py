@@ -322,7 +322,8 @@ async def test_reset_mid_body_exhausted(server: FaultServer) -> None:
         (reply(200, b"\xff\xfe not json"), "bytes that are not JSON"),
         (reply(200, b"<html>hi</html>", {"content-type": "text/html"}), "wrong content type"),
         (reply(200, {"result": 5}), "wrong shape"),
-        (reply(200, {"result": {"response": ["a"]}}), "response not text"),
+        # an object or array `response` is JSON mode's reply (its JSON text); a number is not text
+        (reply(200, {"result": {"response": 5}}), "response not text"),
         (reply(200, [1, 2]), "an array"),
         (reply(200, b""), "an empty body"),
     ],
