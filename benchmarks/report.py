@@ -18,6 +18,7 @@ PACKAGES = (
     "httpx-aiohttp",
     "aiohttp",
     "openai",
+    "pydantic",
     "orjson",
     "attrs",
     "uvicorn",
@@ -163,6 +164,10 @@ def render(result: dict[str, Any]) -> str:
         s = sections["stream"]
         out += ["", f"## {s['title']}", "", _n(s["n"]), ""]
         out += _per_unit_section(s, "µs/part")
+    if "agent" in sections:
+        from benchmarks.agent import render_section
+
+        out += ["", *render_section(sections["agent"])]
     if "throughput" in sections:
         s = sections["throughput"]
         levels = [str(level) for level in s["levels"]]
