@@ -24,12 +24,14 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
 import httpx
 import openai
 import orjson
+from openai.types.chat import ChatCompletionMessageFunctionToolCall as FunctionToolCall
 
 from aigateway_sdk import GatewayBinding
 from aigateway_sdk.binding import DEFAULT_TIMEOUT
@@ -49,7 +51,7 @@ from benchmarks.clients import (
     compat_url,
     make_transport,
 )
-from benchmarks.harness import Sample, ServerProcess, interleaved, paired_ratio, per_unit, timed
+from benchmarks.harness import Sample, ServerProcess, alternated, paired_ratio, per_unit
 
 Validation = Literal["sdk-schema", "pydantic", "none"]
 TOOL_TASK = "tool round trip"
@@ -58,8 +60,11 @@ PEER = "openai"  # every row's ratio is against this client, in the same round
 BARE = "bare-httpx+pool"
 
 WEATHER_TOOL = tool(shapes.get_weather)
+SYNC_WEATHER_TOOL = tool(name=shapes.TOOL_NAME)(shapes.get_weather_sync)
 WEATHER_ARGS = WEATHER_TOOL.parameters  # the Schema the SDK checks the arguments with
 FORECAST_SCHEMA: Schema[shapes.Forecast] = Schema.of(shapes.Forecast)
+FORECAST_JSON_SCHEMA: dict[str, Any] = dict(FORECAST_SCHEMA.json_schema)
+"""The same schema as a JSON Schema dict (`generate_object(schema=<dict>)`)."""
 
 
 def _openai_tools() -> list[dict[str, Any]]:
@@ -73,8 +78,8 @@ def _openai_tools() -> list[dict[str, Any]]:
     return [{"type": "function", "function": function}]
 
 
-TOOLS = _openai_tools()
-RESPONSE_FORMAT: dict[str, Any] = openai_response_format(output_format(FORECAST_SCHEMA))
+TOOLS: Any = _openai_tools()  # Any: openai's create() takes its own TypedDicts
+RESPONSE_FORMAT: Any = openai_response_format(output_format(FORECAST_SCHEMA))
 
 
 class AgentClient(Protocol):
@@ -97,9 +102,20 @@ class AgentClient(Protocol):
 class SdkAgent:
     """`lm.generate_text(toolkit=...)` and `lm.generate_object(schema=Forecast)`; with
     `validation="none"`, `generate_text` on a model whose `extra_body` asks for the same
-    `response_format`, then `orjson.loads` of its text (what `generate_object` parses with)."""
+    `response_format`, then `orjson.loads` of its text (what `generate_object` parses with).
+    `sync_handler`: the tool's handler is a plain function; `schema`: what `generate_object`
+    is given (the attrs class, or the same schema as a JSON Schema dict)."""
 
-    def __init__(self, name: str, base: str, *, compat: bool = True, validate: bool = True):
+    def __init__(
+        self,
+        name: str,
+        base: str,
+        *,
+        compat: bool = True,
+        validate: bool = True,
+        sync_handler: bool = False,
+        schema: Any = shapes.Forecast,
+    ):
         self.name = name
         self.route = "compat" if compat else "workers-ai"
         self.transport = "pool"
@@ -110,7 +126,8 @@ class SdkAgent:
         model = COMPAT_MODEL if compat else MODEL
         self._lm = self._binding.model(model)
         self._json_lm = self._binding.model(model, extra_body={"response_format": RESPONSE_FORMAT})
-        self._toolkit = Toolkit(WEATHER_TOOL)
+        self._toolkit = Toolkit(SYNC_WEATHER_TOOL if sync_handler else WEATHER_TOOL)
+        self._schema = schema
 
     async def round_trip(self) -> str:
         response = await self._lm.generate_text(
@@ -124,7 +141,7 @@ class SdkAgent:
         if self.validation == "none":
             response = await self._json_lm.generate_text(shapes.OBJECT_PROMPT)
             return orjson.loads(response.text)
-        result = await self._lm.generate_object(shapes.OBJECT_PROMPT, schema=shapes.Forecast)
+        result = await self._lm.generate_object(shapes.OBJECT_PROMPT, schema=self._schema)
         return result.value
 
     async def aclose(self) -> None:
@@ -216,12 +233,12 @@ class OpenAiAgent:
 
     async def round_trip(self) -> str:
         create = self._client.chat.completions.create
-        messages: list[Any] = _user(shapes.TOOL_PROMPT)
+        messages: Any = _user(shapes.TOOL_PROMPT)
         completion = await create(
             model=COMPAT_MODEL, messages=messages, tools=TOOLS, tool_choice="auto"
         )
         message = completion.choices[0].message
-        calls = message.tool_calls or []
+        calls = [c for c in message.tool_calls or () if isinstance(c, FunctionToolCall)]
         messages.append(
             {
                 "role": "assistant",
@@ -254,8 +271,8 @@ class OpenAiAgent:
     async def structured(self) -> Any:
         completion = await self._client.chat.completions.create(
             model=COMPAT_MODEL,
-            messages=_user(shapes.OBJECT_PROMPT),
-            response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
+            messages=typing.cast(Any, _user(shapes.OBJECT_PROMPT)),
+            response_format=RESPONSE_FORMAT,
         )
         content = completion.choices[0].message.content or ""
         if self.validation == "pydantic":
@@ -273,6 +290,10 @@ Factory = Callable[[str], AgentClient]
 CLIENTS: dict[str, Factory] = {
     "sdk": lambda base: SdkAgent("sdk", base),
     "sdk-native": lambda base: SdkAgent("sdk-native", base, compat=False),
+    "sdk, sync handler": lambda base: SdkAgent("sdk, sync handler", base, sync_handler=True),
+    "sdk, dict schema": lambda base: SdkAgent(
+        "sdk, dict schema", base, schema=FORECAST_JSON_SCHEMA
+    ),
     "sdk, no validation": lambda base: SdkAgent("sdk, no validation", base, validate=False),
     BARE: lambda base: BareAgent(BARE, base),
     "openai": lambda base: OpenAiAgent("openai", base),
@@ -282,10 +303,11 @@ CLIENTS: dict[str, Factory] = {
     ),
 }
 TASK_CLIENTS: dict[str, list[str]] = {
-    TOOL_TASK: ["sdk", "sdk-native", BARE, "openai", "openai+pydantic"],
+    TOOL_TASK: ["sdk", "sdk-native", "sdk, sync handler", BARE, "openai", "openai+pydantic"],
     OBJECT_TASK: [
         "sdk",
         "sdk-native",
+        "sdk, dict schema",
         "sdk, no validation",
         BARE,
         "openai",
@@ -297,6 +319,10 @@ DESCRIPTIONS: dict[str, str] = {
     "sdk": "`lm.generate_text(prompt, toolkit=Toolkit(tool(get_weather)), max_steps=3)` / "
     "`lm.generate_object(prompt, schema=Forecast)`, compat route, default transport",
     "sdk-native": "the same on the Workers AI route (traditional tools, JSON mode)",
+    "sdk, sync handler": "`sdk` with a plain (sync) handler, which the SDK runs in a worker "
+    "thread (`anyio.to_thread.run_sync`)",
+    "sdk, dict schema": "`lm.generate_object(prompt, schema=<the same schema as a JSON "
+    "Schema dict>)`",
     "sdk, no validation": "`lm.generate_text(prompt)` on a model with `extra_body` asking for "
     "the same `response_format`, then `orjson.loads(response.text)`",
     BARE: "httpx on `PooledTransport` + orjson, by hand; arguments and objects checked with "
@@ -322,21 +348,10 @@ async def _measure_task(
 ) -> dict[str, list[Sample]]:
     names = TASK_CLIENTS[task]
     runner = _task_runner(task)
-
-    def run_for(client: AgentClient) -> Callable[[], Awaitable[Sample]]:
-        once = runner(client)
-
-        async def many() -> int:
-            for _ in range(count):
-                await once()
-            return count
-
-        return lambda: timed(many, server)
-
     for name in names:  # connect, warm up and check the answers, untimed
         for _ in range(max(3, count // 10)):
             _check(task, name, await runner(built[name])())
-    return await interleaved({name: run_for(built[name]) for name in names}, rounds)
+    return await alternated({name: runner(built[name]) for name in names}, rounds, count, server)
 
 
 def _check(task: str, name: str, got: Any) -> None:
@@ -386,6 +401,9 @@ def validators(number: int) -> list[dict[str, Any]]:
     value = orjson.loads(text)
     arguments = orjson.dumps(shapes.TOOL_ARGUMENTS).decode()
     runs: list[tuple[str, str, Callable[[], Any]]] = [
+        # What generate_object does besides validating, on every call (calls.object_request).
+        ("Forecast", "Schema.of(Forecast)", lambda: Schema.of(shapes.Forecast)),
+        ("Forecast", "output_format(schema)", lambda: output_format(FORECAST_SCHEMA)),
         ("Forecast", "orjson.loads(text)", lambda: orjson.loads(text)),
         ("Forecast", "json.loads(text)", lambda: json.loads(text)),
         ("Forecast", "Schema.of(Forecast).decode(value)", lambda: FORECAST_SCHEMA.decode(value)),
@@ -528,9 +546,11 @@ def render_section(section: dict[str, Any]) -> list[str]:
     out = [
         f"## {section['title']}",
         "",
-        f"rounds: {n['rounds']}, round trips / calls per client per round: {n['per_round']}. "
-        f"Ratios against `{PEER}` (same task, same round); `CPU vs bare`: client CPU against "
-        f"`{BARE}`. A tool round trip is two model calls plus the handler.",
+        f"rounds: {n['rounds']}, round trips / calls per client per round: {n['per_round']}, "
+        "the clients alternating call by call (A B C C B A ...), each call timed on its own. "
+        f"Ratios against `{PEER}` (median of per-round ratios); `CPU vs bare`: client CPU "
+        f"against `{BARE}`. A tool round trip is two model calls plus the handler. Server CPU: "
+        "the server's CPU time over each round split evenly between the clients.",
     ]
     header = [
         "client",

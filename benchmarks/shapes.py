@@ -37,6 +37,15 @@ async def get_weather(city: str) -> dict[str, Any]:
     return {"city": city, "temperature_c": 21, "summary": "sunny", "wind_kph": 9}
 
 
+def get_weather_sync(city: str) -> dict[str, Any]:
+    """Today's weather in a city (a plain function: the SDK runs it in a worker thread).
+
+    Args:
+        city: The city's name, e.g. "Paris".
+    """
+    return {"city": city, "temperature_c": 21, "summary": "sunny", "wind_kph": 9}
+
+
 @attrs.frozen(slots=True)
 class Location:
     """Where the forecast is for."""
