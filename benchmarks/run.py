@@ -587,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.only or list(SECTIONS)
     sizes = QUICK if args.quick else FULL
     result = run(wanted, sizes, args.quick)
+    for section in result["sections"].values():
+        section["date"] = result["machine"]["date"]
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
@@ -594,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(json_path.read_text())
         if previous.get("mode") == result["mode"]:
             merged = dict(previous.get("sections", {}))
+            for section in merged.values():  # results.json files from before per-section dates
+                section.setdefault("date", previous["machine"]["date"])
             merged.update(result["sections"])
             result["sections"] = merged
     result["targets"] = targets(result["sections"])
