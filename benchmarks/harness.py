@@ -97,6 +97,38 @@ async def interleaved(
     return samples
 
 
+async def alternated(
+    runs: dict[str, Callable[[], Awaitable[object]]],
+    rounds: int,
+    count: int,
+    server: ServerProcess | None = None,
+) -> dict[str, list[Sample]]:
+    """Finer than `interleaved`, for differences of a few percent: within a round every run
+    goes once per step (`count` steps, the order reversed every other step: A B C C B A ...),
+    each call timed on its own, so that clients share the machine's state call by call. One
+    `Sample` per run and round; the server's CPU time over the round is split evenly between
+    the runs (they send it the same requests)."""
+    names = list(runs)
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    clock, cpu_clock = time.perf_counter, time.process_time
+    for _ in range(rounds):
+        gc.collect()
+        wall = dict.fromkeys(names, 0.0)
+        cpu = dict.fromkeys(names, 0.0)
+        server_before = server.cpu_seconds() if server is not None else 0.0
+        for step in range(count):
+            for name in names if step % 2 == 0 else reversed(names):
+                run = runs[name]
+                cpu_before, start = cpu_clock(), clock()
+                await run()
+                wall[name] += clock() - start
+                cpu[name] += cpu_clock() - cpu_before
+        server_cpu = (server.cpu_seconds() - server_before) if server is not None else 0.0
+        for name in names:
+            samples[name].append(Sample(wall[name], cpu[name], server_cpu / len(names), count))
+    return samples
+
+
 def per_unit(samples: Sequence[Sample], field: str = "wall") -> float:
     """The median over rounds of seconds per unit."""
     return float(statistics.median(getattr(s, field) / max(1, s.units) for s in samples))

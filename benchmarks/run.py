@@ -5,6 +5,8 @@ all clients in this process, interleaved round by round. Sections:
 
 - `call`: time per `generate_text` vs a bare POST + JSON decode of the same request;
 - `stream`: time per stream part, a stream of `--parts` parts;
+- `agent`: a tool round trip (two model calls and a handler) and a `generate_object` call, the
+  SDK vs the `openai` client and bare httpx doing the same by hand (`benchmarks.agent`);
 - `throughput`: calls/s at 1, 16, 64 and 256 concurrent calls;
 - `memory`: peak RSS over a 100,000-part stream (fresh process);
 - `local`: the local gateway (separate process): req/s and latency, hits/misses/streams,
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import agent as bench_agent
 from benchmarks import clients as bench_clients
 from benchmarks import local as bench_local
 from benchmarks.harness import (
@@ -45,7 +48,7 @@ from benchmarks.harness import (
 )
 from benchmarks.report import machine_info, render
 
-SECTIONS = ("call", "stream", "throughput", "memory", "local", "import")
+SECTIONS = ("call", "stream", "agent", "throughput", "memory", "local", "import")
 HERE = Path(__file__).resolve().parent
 
 
@@ -55,6 +58,8 @@ class Sizes:
     calls: int  # sequential calls per client per round
     streams: int  # streams per client per round
     parts: int  # text parts per stream
+    agent_calls: int  # tool round trips / generate_object calls per client per round
+    validator_calls: int  # calls per timing loop of each validator alone
     throughput_seconds: float  # per client, concurrency level and round (plus the drain)
     throughput_rounds: int
     concurrency: tuple[int, ...]
@@ -71,6 +76,8 @@ FULL = Sizes(
     calls=200,
     streams=12,
     parts=200,
+    agent_calls=100,
+    validator_calls=20_000,
     throughput_seconds=0.6,
     throughput_rounds=4,
     concurrency=(1, 16, 64, 256),
@@ -86,6 +93,8 @@ QUICK = Sizes(
     calls=4,
     streams=1,
     parts=20,
+    agent_calls=3,
+    validator_calls=50,
     throughput_seconds=0.05,
     throughput_rounds=1,
     concurrency=(1, 16),
@@ -207,6 +216,10 @@ async def section_stream(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
         }
 
     return await _with_clients(server, STREAM_CLIENTS, body)
+
+
+async def section_agent(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    return await bench_agent.section(server, sizes.rounds, sizes.agent_calls, sizes.validator_calls)
 
 
 async def _burst(client: bench_clients.Client, concurrency: int, total: int) -> int:
@@ -490,6 +503,9 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
                 row["ratio"][level],
                 row.get("cpu_ratio", {}).get(level),
             )
+    agent = sections.get("agent")
+    if agent:
+        found += bench_agent.targets(agent)
     memory = sections.get("memory")
     if memory and memory["rows"]:
         sdk_rows = [r for r in memory["rows"] if r["client"] == "sdk"]
@@ -518,6 +534,7 @@ async def _canned_sections(wanted: list[str], sizes: Sizes) -> dict[str, Any]:
         for name, run in (
             ("call", section_call),
             ("stream", section_stream),
+            ("agent", section_agent),
             ("throughput", section_throughput),
         ):
             if name in wanted:
@@ -570,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.only or list(SECTIONS)
     sizes = QUICK if args.quick else FULL
     result = run(wanted, sizes, args.quick)
+    for section in result["sections"].values():
+        section["date"] = result["machine"]["date"]
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "results.json"
@@ -577,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(json_path.read_text())
         if previous.get("mode") == result["mode"]:
             merged = dict(previous.get("sections", {}))
+            for section in merged.values():  # results.json files from before per-section dates
+                section.setdefault("date", previous["machine"]["date"])
             merged.update(result["sections"])
             result["sections"] = merged
     result["targets"] = targets(result["sections"])

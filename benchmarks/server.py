@@ -13,6 +13,13 @@ Routes (anything under `/v1/{account}/{gateway}/`):
 - `.../compat/chat/completions`: an OpenAI `chat.completion`, or `chat.completion.chunk` frames,
   a finish chunk, a usage chunk and `data: [DONE]`.
 
+Non-streamed bodies of the `agent` section (`benchmarks.shapes`), on both routes, checked in
+this order: a body with a `"role": "tool"` message gets the final text reply; a body offering
+`"tools"` gets one call of `get_weather` with `{"city":"Paris"}` (compat: `message.tool_calls`,
+`finish_reason` "tool_calls"; Workers AI: `result.tool_calls` with the arguments as an
+object); a body with a `"response_format"` gets `FORECAST` (compat: as the message's JSON
+text; Workers AI JSON mode: as the `result.response` object itself).
+
 A stream has `--parts` text parts (200 by default); a model or path containing `parts-<n>`
 asks for `n` instead (e.g. `@cf/bench/parts-100000`). Stream bodies are sent chunked, one HTTP
 chunk per event, as a streaming gateway does.
@@ -26,9 +33,15 @@ import json
 import re
 import signal
 import sys
+from typing import Any
+
+from benchmarks import shapes
 
 _STREAM_FLAG = re.compile(rb'"stream"\s*:\s*true')
 _PARTS = re.compile(rb"parts-(\d+)")
+_TOOL_MESSAGE = re.compile(rb'"role"\s*:\s*"tool"')
+_OFFERS_TOOLS = re.compile(rb'"tools"\s*:\s*\[')
+_WANTS_JSON = re.compile(rb'"response_format"\s*:')
 _MAX_PARTS = 2_000_000
 TOKEN = " tok"
 COMPAT_ID = "chatcmpl-bench"
@@ -84,7 +97,10 @@ def workers_ai_json(text: str) -> bytes:
     )
 
 
-def compat_json(text: str) -> bytes:
+def compat_json(text: str | None, *, calls: list[Any] | None = None) -> bytes:
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if calls:
+        message["tool_calls"] = calls
     return _compact(
         {
             "id": COMPAT_ID,
@@ -94,11 +110,52 @@ def compat_json(text: str) -> bytes:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": "tool_calls" if calls else "stop",
                 }
             ],
             "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
+        }
+    )
+
+
+def workers_ai_tool_call_json() -> bytes:
+    call = {"name": shapes.TOOL_NAME, "arguments": shapes.TOOL_ARGUMENTS}
+    return _compact(
+        {
+            "result": {
+                "response": None,
+                "tool_calls": [call],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52},
+            },
+            "success": True,
+            "errors": [],
+            "messages": [],
+        }
+    )
+
+
+def compat_tool_call_json() -> bytes:
+    arguments = _compact(shapes.TOOL_ARGUMENTS).decode()
+    call = {
+        "id": shapes.TOOL_CALL_ID,
+        "type": "function",
+        "function": {"name": shapes.TOOL_NAME, "arguments": arguments},
+    }
+    return compat_json(None, calls=[call])
+
+
+def workers_ai_object_json() -> bytes:
+    """Workers AI's JSON mode: the value itself is `result.response`."""
+    return _compact(
+        {
+            "result": {
+                "response": shapes.FORECAST,
+                "usage": {"prompt_tokens": 60, "completion_tokens": 90, "total_tokens": 150},
+            },
+            "success": True,
+            "errors": [],
+            "messages": [],
         }
     )
 
@@ -145,6 +202,16 @@ def compat_events(parts: int) -> list[bytes]:
 REPLY_TEXT = "Hello! I am a canned reply from the benchmark server, nine tokens."
 WORKERS_AI_JSON = json_reply(workers_ai_json(REPLY_TEXT))
 COMPAT_JSON = json_reply(compat_json(REPLY_TEXT))
+# The `agent` section's replies: (compat, Workers AI).
+TOOL_FINAL = (
+    json_reply(compat_json(shapes.FINAL_TEXT)),
+    json_reply(workers_ai_json(shapes.FINAL_TEXT)),
+)
+TOOL_CALL = (json_reply(compat_tool_call_json()), json_reply(workers_ai_tool_call_json()))
+OBJECT = (
+    json_reply(compat_json(_compact(shapes.FORECAST).decode())),
+    json_reply(workers_ai_object_json()),
+)
 NOT_FOUND = json_reply(
     _compact({"success": False, "errors": [{"code": 7000, "message": "No route"}]}),
     "404 Not Found",
@@ -167,12 +234,24 @@ class Replies:
             reply = self._streams[key] = stream_reply(events)
         return reply
 
+    @staticmethod
+    def whole(compat: bool, body: bytes) -> bytes:
+        """A non-streamed reply: the agent section's shapes, else the plain text reply."""
+        route = 0 if compat else 1
+        if _TOOL_MESSAGE.search(body) is not None:
+            return TOOL_FINAL[route]
+        if _OFFERS_TOOLS.search(body) is not None:
+            return TOOL_CALL[route]
+        if _WANTS_JSON.search(body) is not None:
+            return OBJECT[route]
+        return COMPAT_JSON if compat else WORKERS_AI_JSON
+
     def pick(self, target: bytes, body: bytes) -> bytes:
         compat = b"/compat/chat/completions" in target
         if not compat and b"/workers-ai/" not in target:
             return NOT_FOUND
         if _STREAM_FLAG.search(body) is None:
-            return COMPAT_JSON if compat else WORKERS_AI_JSON
+            return self.whole(compat, body)
         found = _PARTS.search(target) or _PARTS.search(body)
         parts = min(int(found.group(1)), _MAX_PARTS) if found else self.default_parts
         return self.stream(compat, parts)

@@ -36,6 +36,19 @@ def test_quick_run_fills_every_section(tmp_path: Path) -> None:
         for row in sections[name]["rows"]:
             assert row["ratio"] > 0, row
             assert row["value"] > 0, row
+    agent = sections["agent"]
+    tasks = {(row["task"], row["client"]) for row in agent["rows"]}
+    for task in ("tool round trip", "generate_object"):
+        assert {(task, "sdk"), (task, "openai"), (task, "bare-httpx+pool")} <= tasks
+    assert ("generate_object", "sdk, no validation") in tasks
+    for row in agent["rows"]:
+        for field in ("value", "client_cpu", "ratio", "cpu_ratio", "cpu_vs_bare"):
+            assert row[field] > 0, (field, row)
+    assert {"cpu"} <= set(agent["validation_paired"])
+    assert all(v["cpu_us"] > 0 for v in agent["validators"])
+    agent_targets = [t["target"] for t in result["targets"] if "generate_object" in t["target"]]
+    assert len(agent_targets) == 2
+    assert any(t["target"].startswith("tool round trip") for t in result["targets"])
     for row in sections["throughput"]["rows"]:
         assert row["ratio"], row
         assert all(v > 0 for v in row["calls_per_s"].values()), row
@@ -49,12 +62,17 @@ def test_quick_run_fills_every_section(tmp_path: Path) -> None:
         "openai ready",
     }
     assert result["targets"]
-    assert all(t["measured"] is not None for t in result["targets"])
+    assert all(
+        t["measured"] is not None or t["measured_cpu"] is not None for t in result["targets"]
+    )
     report = (tmp_path / "RESULTS.md").read_text()
     for heading in (
         "## Targets",
         "## Per call",
         "## Per stream part",
+        "## Agent",
+        "### tool round trip",
+        "### generate_object",
         "## Throughput",
         "## Memory",
         "## Local gateway",
