@@ -13,6 +13,7 @@ call (`run_tool_loop`, `stream_tool_loop`).
 
 from __future__ import annotations
 
+from aigateway_sdk.tools.definition import Handler, Tool, tool
 from aigateway_sdk.tools.loop import (
     StepCall,
     StepStream,
@@ -21,7 +22,6 @@ from aigateway_sdk.tools.loop import (
     stream_tool_loop,
 )
 from aigateway_sdk.tools.run import OnError, ToolError, run_tool_calls
-from aigateway_sdk.tools.definition import Handler, Tool, tool
 from aigateway_sdk.tools.toolkit import Toolkit
 
 __all__ = [
