@@ -229,7 +229,9 @@ async def _read(response: httpx.Response, limit: int) -> bytes:
     async for piece in response.aiter_bytes():
         body += piece
         if len(body) > limit:
-            raise UpstreamError(502, f"upstream sent a reply larger than {limit} bytes")
+            raise UpstreamError(
+                502, f"upstream sent a reply larger than {limit} bytes", retryable=False
+            )
     return bytes(body)
 
 
@@ -249,7 +251,9 @@ async def _lines(text: AsyncIterator[str], limit: int) -> AsyncIterator[str]:
         pending.append(rest)
         size += len(rest)
         if size > limit:
-            raise UpstreamError(502, f"upstream sent a stream line longer than {limit} characters")
+            raise UpstreamError(
+                502, f"upstream sent a stream line longer than {limit} characters", retryable=False
+            )
     if size:
         yield "".join(pending)
 
@@ -278,7 +282,9 @@ def _arguments_text(value: object) -> str:
 
 
 def _too_many_calls() -> UpstreamError:
-    return UpstreamError(502, f"upstream asked for more than {MAX_TOOL_CALLS} tool calls")
+    return UpstreamError(
+        502, f"upstream asked for more than {MAX_TOOL_CALLS} tool calls", retryable=False
+    )
 
 
 def _reply_calls(value: object) -> tuple[ToolCall, ...]:
