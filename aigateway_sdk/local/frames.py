@@ -17,6 +17,7 @@ empty `choices` carries the usage.
 
 from __future__ import annotations
 
+import io
 from typing import Any, Protocol
 
 import attrs
@@ -62,16 +63,16 @@ class _Call:
 
     id: str = ""
     name: str = ""
-    arguments: list[str] = attrs.Factory(list)
+    arguments: io.StringIO = attrs.Factory(io.StringIO)
 
     def take(self, delta: ToolCallDelta) -> None:
         self.id = delta.id or self.id
         self.name = delta.name or self.name
         if delta.arguments:
-            self.arguments.append(delta.arguments)
+            self.arguments.write(delta.arguments)
 
     def call(self) -> ToolCall:
-        return ToolCall(self.id, self.name, "".join(self.arguments))
+        return ToolCall(self.id, self.name, self.arguments.getvalue())
 
 
 class NativeFrames:

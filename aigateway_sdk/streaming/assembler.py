@@ -27,6 +27,7 @@ raises `AiError(NetworkError)`.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 
 from aigateway_sdk.codecs.base import (
@@ -70,13 +71,15 @@ class _Call:
         self.name = name
         self.named_id = named_id
         """The reply gave the id (it was not made up here)."""
-        self.pieces: list[str] = []
+        self.pieces = io.StringIO()
+        """The arguments' text so far (one buffer: a list of many tiny pieces would cost
+        tens of bytes per character)."""
         self.decoded: ToolCall | None = None
 
     def parsed(self) -> ToolCall:
         if self.decoded is not None:
             return self.decoded
-        return ToolCall.from_json(self.id, self.name, "".join(self.pieces))
+        return ToolCall.from_json(self.id, self.name, self.pieces.getvalue())
 
 
 class _Calls:
@@ -203,7 +206,7 @@ class StreamAssembler:
                 raise ValueError(
                     f"the tool calls' arguments are longer than {self._max_arguments} characters"
                 )
-            call.pieces.append(arguments)
+            call.pieces.write(arguments)
             out.append(ToolParamsDelta(call.id, arguments))
 
     @staticmethod

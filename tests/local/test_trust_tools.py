@@ -11,6 +11,7 @@ characters, `MAX_WORK` steps and `MAX_NESTING` levels; these tests ask for far m
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -18,11 +19,19 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aigateway_sdk import _json
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, UpstreamRoute
 from aigateway_sdk.local.upstreams.forward import MAX_LINE_CHARS, MAX_REPLY_BYTES, MAX_TOOL_CALLS
-from aigateway_sdk.local.upstreams.schema_value import MAX_NESTING, MAX_VALUES
+from aigateway_sdk.local.upstreams.schema_value import (
+    MAX_NESTING,
+    MAX_VALUES,
+    CannotGenerate,
+    generate,
+)
+from aigateway_sdk.local.upstreams.toolrule import named_values
 from tests.local.helpers import AUTH, GW_AUTH, Api
 from tests.local.test_tools import compat, frames, native, user
 from tests.reliability.faultserver import FaultServer, reply, sse
@@ -488,3 +497,40 @@ async def test_a_forwarded_stream_line_longer_than_the_limit_is_a_502(
     response = await forwarded(front, http, route, True)
     assert response.status_code == 502, response.text
     assert "stream line longer than" in response.json()["errors"][0]["message"]
+
+
+# --- any schema at all -------------------------------------------------------------------------
+
+KEYWORDS = [
+    "type", "properties", "required", "items", "prefixItems", "additionalItems",
+    "additionalProperties", "minItems", "maxItems", "minLength", "maxLength", "minProperties",
+    "maxProperties", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "$defs", "format", "pattern",
+    "uniqueItems", "contains", "a",
+]  # fmt: skip
+ODD_VALUES = st.sampled_from(
+    [0, 1, 3, -1, 10**9, 2**63, 2**64 - 1, 1e-300, 5e-324, 1e300, -1.7e308, 0.1, "object",
+     "array", "string", "integer", "number", "null", "#", "#/$defs/a", "#/properties/a", "x"]
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False,
+    allow_infinity=False) | ODD_VALUES | st.text(max_size=4),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(KEYWORDS), children, max_size=6),
+    max_leaves=30,
+)  # fmt: skip
+PROMPTS = st.sampled_from(["", "a=1", "a=1e300 b=true", "a=" + "9" * 30, "A='x y' b: -5"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.integers(0, 2**32), PROMPTS)
+def test_any_schema_gets_a_value_json_can_write_or_cannot_generate(
+    schema: Any, seed: int, prompt: str
+) -> None:
+    """Whatever a request's JSON holds where a schema goes (any keyword with any value): a
+    value the gateway can write, or `CannotGenerate` (the 400); never another exception."""
+    try:
+        value = generate(schema, random.Random(seed), named_values(prompt))
+    except CannotGenerate:
+        return
+    _json.dumps(value)

@@ -139,33 +139,47 @@ def _is_null(schema: object) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "null"
 
 
-def _merge_all_of(schema: dict[str, Any], parts: list[Any]) -> tuple[dict[str, Any], int]:
-    """`schema` with `parts` merged in, and the number of keys handled (the work done)."""
-    merged = {k: v for k, v in schema.items() if k != "allOf"}
-    own_properties, own_required = merged.get("properties"), merged.get("required")
-    properties = dict(own_properties) if isinstance(own_properties, dict) else None
-    required = list(own_required) if isinstance(own_required, list) else None
-    work = len(merged) + len(properties or ()) + len(required or ())
-    for part in parts:
-        if not isinstance(part, dict):
-            continue
+class _Merged:
+    """A schema being merged with `allOf` parts: its keywords, its properties and required
+    names united, and the number of keys handled (the work done)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.keywords = {k: v for k, v in schema.items() if k != "allOf"}
+        properties, required = self.keywords.get("properties"), self.keywords.get("required")
+        self.properties = dict(properties) if isinstance(properties, dict) else None
+        self.required = list(required) if isinstance(required, list) else None
+        self.work = len(self.keywords) + len(self.properties or ()) + len(self.required or ())
+
+    def add(self, part: dict[str, Any]) -> None:
         for key, value in part.items():
             if key == "properties" and isinstance(value, dict):
-                properties = properties if properties is not None else {}
-                properties.update(value)
-                work += len(value)
+                self.properties = self.properties if self.properties is not None else {}
+                self.properties.update(value)
+                self.work += len(value)
             elif key == "required" and isinstance(value, list):
-                required = required if required is not None else []
-                required.extend(value)
-                work += len(value)
+                self.required = self.required if self.required is not None else []
+                self.required.extend(value)
+                self.work += len(value)
             else:
-                merged.setdefault(key, value)
-        work += len(part) + 1
-    if properties is not None:
-        merged["properties"] = properties
-    if required is not None:
-        merged["required"] = required
-    return merged, work
+                self.keywords.setdefault(key, value)
+        self.work += len(part) + 1
+
+    def schema(self) -> dict[str, Any]:
+        if self.properties is not None:
+            self.keywords["properties"] = self.properties
+        if self.required is not None:
+            self.keywords["required"] = self.required
+        return self.keywords
+
+
+def _merge_all_of(schema: dict[str, Any], parts: list[Any]) -> tuple[dict[str, Any], int]:
+    """`schema` with `parts` merged in (properties and `required` united, other keywords
+    first one wins), and the number of keys handled (the work done)."""
+    merged = _Merged(schema)
+    for part in parts:
+        if isinstance(part, dict):
+            merged.add(part)
+    return merged.schema(), merged.work
 
 
 def _number_bounds(schema: dict[str, Any]) -> tuple[float | None, bool, float | None, bool]:
