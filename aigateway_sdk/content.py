@@ -21,6 +21,8 @@ ImageDetail = Literal["auto", "low", "high"]
 _DETAILS = frozenset(("auto", "low", "high"))
 _IMAGE_SCHEMES = ("https://", "http://", "data:")
 _DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)(?:;[\w=.+-]+)*;base64,", re.ASCII)
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+"""Standard base64 (RFC 4648 section 4), padded, as a data: URL carries an image."""
 
 TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}", re.ASCII)
 """A tool name every provider takes: OpenAI's and Workers AI's `^[a-zA-Z0-9_-]{1,64}$`."""
@@ -37,18 +39,29 @@ class TextPart:
         return {"type": "text", "text": self.text}
 
 
+def _data_url_problem(url: str) -> str | None:
+    """What is wrong with a `data:` URL: its head, or data that is not (non-empty) base64."""
+    head = _DATA_URL.match(url)
+    if head is None:
+        return "a data: URL must be data:<media type>;base64,<data>"
+    data = url[head.end() :]
+    if not data or _BASE64.fullmatch(data) is None:
+        return "the data of a data: URL must be non-empty, padded standard base64"
+    return None
+
+
 def _check_image_url(url: str) -> None:
     problem: str | None = None
     if not isinstance(url, str) or not url.startswith(_IMAGE_SCHEMES):
         problem = "must be an http(s) URL or a data: URL (use ImagePart.from_bytes for bytes)"
-    elif url.startswith("data:") and _DATA_URL.match(url) is None:
-        problem = "a data: URL must be data:<media type>;base64,<data>"
+    elif url.startswith("data:"):
+        problem = _data_url_problem(url)
     if problem is not None:
         raise ValidationError([FieldError(("url",), problem)], what="image part")
 
 
 def _check_detail(detail: ImageDetail | None) -> None:
-    if detail is not None and detail not in _DETAILS:
+    if detail is not None and (not isinstance(detail, str) or detail not in _DETAILS):
         raise ValidationError(
             [FieldError(("detail",), f"must be auto, low or high, got {detail!r}")],
             what="image part",

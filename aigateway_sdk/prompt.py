@@ -9,7 +9,7 @@ OpenAI-style dicts are accepted too (`{"role": "user", "content": [{"type": "tex
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeGuard
 
 import attrs
 
@@ -95,6 +95,12 @@ PromptInput: TypeAlias = str | Sequence[Message | Mapping[str, Any]]
 """What `generate_text(prompt=...)` accepts: text, `Message`s, or OpenAI-style message dicts."""
 
 
+def _shown(value: object) -> str:
+    """`repr(value)`, cut to a length a message can carry."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _invalid(message: str) -> AiError:
     return AiError(InvalidRequest(message=f"invalid prompt: {message}"))
 
@@ -120,7 +126,7 @@ def _part(raw: object, where: str) -> ContentPart:
             return ImagePart(url, detail)  # type: ignore[arg-type]
         except ValidationError as error:
             raise _invalid(f"{where}: {error}") from None
-    raise _invalid(f"{where} has type {kind!r}; use text or image_url parts")
+    raise _invalid(f"{where} has type {_shown(kind)}; use text or image_url parts")
 
 
 def _content(raw: object, where: str) -> str | tuple[ContentPart, ...]:
@@ -146,13 +152,20 @@ def _call(raw: object, where: str) -> ToolCall:
         raise _invalid(f"{where} needs a string id and function.name")
     if isinstance(arguments, str):
         return ToolCall.from_json(call_id, name, arguments)
-    return ToolCall.of(call_id, name, arguments if arguments is not None else {})
+    try:
+        return ToolCall.of(call_id, name, arguments if arguments is not None else {})
+    except (TypeError, ValueError) as error:
+        raise _invalid(f"{where}.function.arguments cannot be written as JSON ({error})") from None
+
+
+def _known_role(role: object) -> TypeGuard[Role]:
+    return isinstance(role, str) and role in ROLES
 
 
 def _from_mapping(item: Mapping[str, Any], where: str) -> Message:
     role = item.get("role")
-    if role not in ROLES:
-        raise _invalid(f"{where} has role {role!r}; use system, user, assistant or tool")
+    if not _known_role(role):
+        raise _invalid(f"{where} has role {_shown(role)}; use system, user, assistant or tool")
     content = _content(item.get("content"), where)
     raw_calls = item.get("tool_calls") or ()
     if not isinstance(raw_calls, Sequence) or isinstance(raw_calls, str):
@@ -195,9 +208,9 @@ def to_messages(prompt: PromptInput) -> tuple[Message, ...]:
     for index, item in enumerate(prompt):
         where = f"message {index}"
         if isinstance(item, Message):
-            if item.role not in ROLES:
+            if not _known_role(item.role):
                 raise _invalid(
-                    f"{where} has role {item.role!r}; use system, user, assistant or tool"
+                    f"{where} has role {_shown(item.role)}; use system, user, assistant or tool"
                 )
             message = item
         elif isinstance(item, Mapping):

@@ -87,6 +87,8 @@ def _decode(
         return schema.decode(value), ()
     except SchemaMismatch as mismatch:
         return None, mismatch.errors
+    except RecursionError:  # nested deeper than the validator can follow
+        return None, (SchemaError((), f"the reply cannot be checked: {_json.TOO_DEEP}"),)
 
 
 def _repair_request(problems: tuple[SchemaError, ...]) -> Message:

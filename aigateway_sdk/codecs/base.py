@@ -29,6 +29,15 @@ from aigateway_sdk.transport.sse import SseEvent
 WORKERS_AI = "workers-ai"
 """The provider name of Workers AI (in `compat` ids and `provider_api_keys`)."""
 
+MAX_TOOL_CALLS = 1024
+"""The most tool calls one reply may ask for: a reply (or a stream) with more is
+`MalformedOutput`, so a hostile or broken reply cannot start thousands of handlers at once.
+(Providers document no limit; real replies ask for a few.)"""
+
+
+def too_many_calls(count: int) -> ValueError:
+    return ValueError(f"the reply asks for {count} tool calls, more than {MAX_TOOL_CALLS}")
+
 
 @attrs.frozen(slots=True)
 class Decoded:
@@ -161,6 +170,7 @@ def usage_from(prompt: Any, completion: Any, cached: Any = None, reasoning: Any 
 
 __all__ = [
     "DONE",
+    "MAX_TOOL_CALLS",
     "WORKERS_AI",
     "Chunk",
     "Codec",
@@ -168,6 +178,7 @@ __all__ = [
     "EventStreamCodec",
     "ToolCallChunk",
     "finish_from_usage",
+    "too_many_calls",
     "usage_from",
     "workers_ai_key",
 ]

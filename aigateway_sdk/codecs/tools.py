@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aigateway_sdk import _json
-from aigateway_sdk.codecs.base import ToolCallChunk
+from aigateway_sdk.codecs.base import MAX_TOOL_CALLS, ToolCallChunk, too_many_calls
 from aigateway_sdk.content import ToolCall
 from aigateway_sdk.request import TOOL_CHOICES, OutputFormat, ToolDefinition, ToolsRequest
 
@@ -157,8 +157,11 @@ def _call(raw: Any, index: int, where: str) -> ToolCall:
 
 
 def tool_calls_of(raw: Any, where: str) -> tuple[ToolCall, ...]:
-    """The calls of a whole reply (`message.tool_calls` or `result.tool_calls`)."""
+    """The calls of a whole reply (`message.tool_calls` or `result.tool_calls`), at most
+    `MAX_TOOL_CALLS`."""
     calls = _calls_list(raw, where)
+    if len(calls) > MAX_TOOL_CALLS:
+        raise too_many_calls(len(calls))
     return tuple(_call(item, i, f"{where}[{i}]") for i, item in enumerate(calls))
 
 

@@ -39,6 +39,7 @@ from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
     EmbedRequest,
+    UnservableRequest,
     UpstreamError,
 )
 from aigateway_sdk.local.upstreams.builtin import is_embedding_model
@@ -53,6 +54,7 @@ from aigateway_sdk.local.wire import (
     parse_openai,
     parse_openai_embed,
 )
+from aigateway_sdk.validation import FieldError
 
 T = TypeVar("T")
 
@@ -61,6 +63,8 @@ CUSTOM_KEY_DEFAULT_TTL = 300
 
 
 def _upstream_error(error: UpstreamError) -> ApiError:
+    if isinstance(error, UnservableRequest):
+        return ApiError.invalid([FieldError((error.field,), error.message)])
     status = error.status if 400 <= error.status <= 599 else 502
     code = CODE_TIMEOUT if status == 504 else CODE_UPSTREAM
     return ApiError(status, code, error.message)

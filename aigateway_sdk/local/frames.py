@@ -17,16 +17,27 @@ empty `choices` carries the usage.
 
 from __future__ import annotations
 
+import io
 from typing import Any, Protocol
 
 import attrs
 
 from aigateway_sdk._json import dumps
-from aigateway_sdk.local.upstreams.base import Delta, Finish, StreamEvent, ToolCall, ToolCallDelta
+from aigateway_sdk.local.upstreams.base import (
+    Delta,
+    Finish,
+    StreamEvent,
+    ToolCall,
+    ToolCallDelta,
+    UpstreamError,
+)
 from aigateway_sdk.local.wire import usage
 from aigateway_sdk.local.wire_tools import native_calls
 
 DONE_FRAME = b"data: [DONE]\n\n"
+MAX_ARGUMENT_CHARS = 32 << 20
+"""The most characters of tool-call arguments one native stream collects for its tool-call
+frame."""
 SSE = "text/event-stream"
 
 
@@ -52,25 +63,28 @@ class _Call:
 
     id: str = ""
     name: str = ""
-    arguments: list[str] = attrs.Factory(list)
+    arguments: io.StringIO = attrs.Factory(io.StringIO)
 
     def take(self, delta: ToolCallDelta) -> None:
         self.id = delta.id or self.id
         self.name = delta.name or self.name
         if delta.arguments:
-            self.arguments.append(delta.arguments)
+            self.arguments.write(delta.arguments)
 
     def call(self) -> ToolCall:
-        return ToolCall(self.id, self.name, "".join(self.arguments))
+        return ToolCall(self.id, self.name, self.arguments.getvalue())
 
 
 class NativeFrames:
-    """Workers AI's frames: text as it comes, tool calls at the end in one frame."""
+    """Workers AI's frames: text as it comes, tool calls at the end in one frame (the calls'
+    arguments, kept until then, at most `MAX_ARGUMENT_CHARS` characters: an `UpstreamError`
+    past it ends the stream)."""
 
-    __slots__ = ("_calls",)
+    __slots__ = ("_calls", "_left")
 
     def __init__(self) -> None:
         self._calls: dict[int, _Call] = {}
+        self._left = MAX_ARGUMENT_CHARS
 
     def start(self) -> bytes:
         return b""
@@ -79,6 +93,11 @@ class NativeFrames:
         if isinstance(event, Delta):
             return _data({"response": event.text})
         if isinstance(event, ToolCallDelta):
+            self._left -= len(event.arguments)
+            if self._left < 0:
+                raise UpstreamError(
+                    502, f"upstream sent more than {MAX_ARGUMENT_CHARS} characters of arguments"
+                )
             self._calls.setdefault(event.index, _Call()).take(event)
             return b""
         return self._tool_frame() + self.finish(event)

@@ -44,6 +44,9 @@ MAX_TOOLS = 128
 """OpenAI's limit on `tools` per request."""
 TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 """A tool's (and a json_schema's) name, as OpenAI and Workers AI take it."""
+_DATA_URL = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w=.+-]+)*;base64,", re.ASCII)
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+"""Standard base64 (RFC 4648 section 4), padded."""
 _CHOICES = ("auto", "none", "required")
 _FORMATS = ("text", "json_object", "json_schema")
 
@@ -64,12 +67,17 @@ def _optional(item: dict[str, Any], key: str, kind: type, field: str, what: str)
 
 
 def _image_url(url: object, field: str) -> str:
-    """An http(s) URL with a host, or a `data:` URL (`data:<type>;base64,<data>`)."""
+    """An http(s) URL with a host, or a `data:` URL (`data:<type>;base64,<data>`, the data
+    non-empty padded standard base64, as OpenAI takes an image)."""
     if not isinstance(url, str):
         raise invalid(field, "must be a string")
     if url.startswith("data:"):
-        if "," not in url:
+        head = _DATA_URL.match(url)
+        if head is None:
             raise invalid(field, "must be a data: URL (data:<type>;base64,<data>)")
+        data = url[head.end() :]
+        if not data or _BASE64.fullmatch(data) is None:
+            raise invalid(field, "must carry non-empty, padded standard base64 data")
         return url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

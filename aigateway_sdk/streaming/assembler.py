@@ -16,7 +16,9 @@ several calls' pieces possibly interleaved; Workers AI's are whole calls (index 
 reply's next call. `end()` closes each call in index order (`ToolParamsEnd`, then the call
 parsed, `ToolCallPart`) before `Finish`, whose reason is "tool-calls" when the stream named none
 and called tools. A piece that starts a call without naming its tool raises `ValueError` (the
-stream's `MalformedOutput`); a call without an id gets `call_{index}`.
+stream's `MalformedOutput`); a call without an id gets `call_{index}`. So does a stream asking
+for more than `MAX_TOOL_CALLS` calls or sending more than `max_arguments` characters of
+arguments: the arguments are kept until the end, so they are bounded as a whole reply is.
 
 `end()` is also where completeness is decided: a stream that stopped without its end marker
 counts only if it reported a finish reason or usage; otherwise it was cut short and `end()`
@@ -25,9 +27,17 @@ raises `AiError(NetworkError)`.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 
-from aigateway_sdk.codecs.base import Chunk, Decoded, ToolCallChunk, finish_from_usage
+from aigateway_sdk.codecs.base import (
+    MAX_TOOL_CALLS,
+    Chunk,
+    Decoded,
+    ToolCallChunk,
+    finish_from_usage,
+    too_many_calls,
+)
 from aigateway_sdk.content import ToolCall
 from aigateway_sdk.errors import AiError, NetworkError
 from aigateway_sdk.parts import (
@@ -44,6 +54,10 @@ from aigateway_sdk.parts import (
 )
 from aigateway_sdk.response import EMPTY_USAGE, FinishReason, ReplyHead, Usage
 
+MAX_ARGUMENTS = 32 * 1024 * 1024
+"""The most characters of tool-call arguments a stream's assembler keeps (the default
+`max_response_bytes`: a whole reply is held to it)."""
+
 
 class _Call:
     """A tool call being assembled: its index in the reply, id, the tool's name and its
@@ -57,24 +71,30 @@ class _Call:
         self.name = name
         self.named_id = named_id
         """The reply gave the id (it was not made up here)."""
-        self.pieces: list[str] = []
+        self.pieces = io.StringIO()
+        """The arguments' text so far (one buffer: a list of many tiny pieces would cost
+        tens of bytes per character)."""
         self.decoded: ToolCall | None = None
 
     def parsed(self) -> ToolCall:
         if self.decoded is not None:
             return self.decoded
-        return ToolCall.from_json(self.id, self.name, "".join(self.pieces))
+        return ToolCall.from_json(self.id, self.name, self.pieces.getvalue())
 
 
 class _Calls:
     """The tool calls of one reply, in the order they began, and the call each index names
-    now (a provider that reuses an index for another call tells them apart by id)."""
+    now (a provider that reuses an index for another call tells them apart by id). At most
+    `MAX_TOOL_CALLS` of them; every lookup is a dict's, so pieces cost the same however many
+    calls came before."""
 
-    __slots__ = ("begun", "by_index")
+    __slots__ = ("begun", "by_id", "by_index", "top")
 
     def __init__(self) -> None:
         self.begun: list[_Call] = []
         self.by_index: dict[int, _Call] = {}
+        self.by_id: dict[str, _Call] = {}
+        self.top = -1
 
     def of(self, piece: ToolCallChunk) -> _Call | None:
         """The call `piece` continues; None when it begins one."""
@@ -82,17 +102,21 @@ class _Calls:
         call = None if index is None else self.by_index.get(index)
         if call is None or piece.id is None or piece.id == call.id or not call.named_id:
             return call
-        again = next((c for c in self.begun if c.id == piece.id), None)
+        again = self.by_id.get(piece.id)
         if again is not None:
             self.by_index[again.index] = again
         return again
 
     def next_index(self) -> int:
-        return max((c.index for c in self.begun), default=-1) + 1
+        return self.top + 1
 
     def add(self, call: _Call) -> None:
+        if len(self.begun) >= MAX_TOOL_CALLS:
+            raise too_many_calls(len(self.begun) + 1)
         self.begun.append(call)
         self.by_index[call.index] = call
+        self.by_id.setdefault(call.id, call)
+        self.top = max(self.top, call.index)
 
     def in_order(self) -> list[_Call]:
         """By index; calls under one index in the order they began."""
@@ -100,14 +124,35 @@ class _Calls:
 
 
 class StreamAssembler:
-    """The parts of one stream of `model`, whose reply headers said `head`."""
+    """The parts of one stream of `model`, whose reply headers said `head`. The tool calls'
+    arguments are kept until the end (to parse them): at most `max_arguments` characters of
+    them in all (a stream's text is not kept: it is passed on)."""
 
-    __slots__ = ("_calls", "_finish", "_max_tokens", "_started", "_usage", "head", "model")
+    __slots__ = (
+        "_arguments_left",
+        "_calls",
+        "_finish",
+        "_max_arguments",
+        "_max_tokens",
+        "_started",
+        "_usage",
+        "head",
+        "model",
+    )
 
-    def __init__(self, model: str, head: ReplyHead, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        head: ReplyHead,
+        max_tokens: int | None = None,
+        *,
+        max_arguments: int = MAX_ARGUMENTS,
+    ) -> None:
         self.model = model
         self.head = head
         self._max_tokens = max_tokens
+        self._max_arguments = max_arguments
+        self._arguments_left = max_arguments
         self._started = False
         self._usage: Usage | None = None
         self._finish: FinishReason | None = None
@@ -156,7 +201,12 @@ class StreamAssembler:
             calls.add(call)
         arguments = piece.arguments
         if arguments:
-            call.pieces.append(arguments)
+            self._arguments_left -= len(arguments)
+            if self._arguments_left < 0:
+                raise ValueError(
+                    f"the tool calls' arguments are longer than {self._max_arguments} characters"
+                )
+            call.pieces.write(arguments)
             out.append(ToolParamsDelta(call.id, arguments))
 
     @staticmethod
@@ -213,4 +263,4 @@ class StreamAssembler:
         return parts + self.end()
 
 
-__all__ = ["StreamAssembler"]
+__all__ = ["MAX_ARGUMENTS", "StreamAssembler"]

@@ -17,7 +17,9 @@ is meant for the model), and the other calls still run.
 
 Cancellation reaches running handlers: an async handler is cancelled where it awaits; a sync
 handler cannot be interrupted, so its thread is left to finish on its own and its result is
-dropped.
+dropped. A handler raising what is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, a
+`BaseException` of your own) has not failed as a tool: the other handlers are cancelled and
+that exception propagates as raised (not inside an exception group).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from aigateway_sdk._json import TOO_DEEP
 from aigateway_sdk.content import ToolCall, ToolResult
 from aigateway_sdk.errors import (
     AiError,
@@ -44,7 +47,7 @@ from aigateway_sdk.errors import (
 from aigateway_sdk.response import Step
 from aigateway_sdk.schema import SchemaMismatch
 from aigateway_sdk.tools.definition import Tool
-from aigateway_sdk.tools.encode import NotJson, result_content
+from aigateway_sdk.tools.encode import result_content
 from aigateway_sdk.tools.toolkit import Toolkit
 from aigateway_sdk.validation import FieldError, ValidationError
 
@@ -157,6 +160,9 @@ def check_call(toolkit: Toolkit, call: ToolCall) -> _Ready | _Failure:
     except (TypeError, ValueError) as error:  # a class's own validators refused the value
         detail = ErrorDetail(code=None, message=str(error)[:300] or type(error).__name__)
         return _invalid_arguments(call, (detail,), "do not match its schema", detail.message)
+    except RecursionError:  # nested deeper than the validator can follow
+        detail = ErrorDetail(code=None, message=TOO_DEEP)
+        return _invalid_arguments(call, (detail,), "cannot be checked", TOO_DEEP)
     return _Ready(found, call, value)
 
 
@@ -218,7 +224,7 @@ async def run_one(ready: _Ready, timeout: float | None) -> _Outcome:
         return _failed(call, message, content, TimeoutError(message))
     try:
         content = result_content(value)
-    except NotJson as error:
+    except Exception as error:  # NotJson, or the value's own code failed while being read
         message = f"tool {call.name!r} returned a value that cannot be written as JSON: {error}"
         content = f"Error: the tool {call.name!r} returned a result that cannot be sent."
         return _failed(call, message, content, error)
@@ -232,11 +238,20 @@ async def _run_all(
     they happened (with `stop_on_failure`, the first one cancels the rest)."""
     outcomes: list[_Outcome | None] = [c if isinstance(c, _Failure) else None for c in checked]
     failures: list[_Failure] = []
+    escaped: list[BaseException] = []
+    cancelled = anyio.get_cancelled_exc_class()
 
     async with anyio.create_task_group() as group:
 
         async def run(index: int, ready: _Ready) -> None:
-            outcome = outcomes[index] = await run_one(ready, timeout)
+            try:
+                outcome = outcomes[index] = await run_one(ready, timeout)
+            except cancelled:
+                raise
+            except BaseException as error:  # KeyboardInterrupt, SystemExit, ...: no tool failure
+                escaped.append(error)
+                group.cancel_scope.cancel()
+                return
             if isinstance(outcome, _Failure):
                 failures.append(outcome)
                 if stop_on_failure:
@@ -245,6 +260,8 @@ async def _run_all(
         for index, item in enumerate(checked):
             if isinstance(item, _Ready):
                 group.start_soon(run, index, item)
+    if escaped:
+        raise escaped[0]  # as raised, not inside the task group's exception group
     return outcomes, failures
 
 

@@ -203,6 +203,7 @@ async def test_graceful_stop_under_load_keeps_every_acknowledged_log(
     )
     gateway = LocalGateway(config).start()
     acknowledged: list[str] = []
+    forty = anyio.Event()
     try:
         async with client(connections=64, timeout=10) as http:
             planes = Planes(gateway.url, http)
@@ -217,6 +218,8 @@ async def test_graceful_stop_under_load_keeps_every_acknowledged_log(
                     if response.status_code != 200:
                         return
                     acknowledged.append(response.headers["cf-aig-log-id"])
+                    if len(acknowledged) >= 40:
+                        forty.set()
 
             async with anyio.create_task_group() as group:
                 for _ in range(40):
@@ -224,8 +227,7 @@ async def test_graceful_stop_under_load_keeps_every_acknowledged_log(
                 # Stop once 40 answers are in (not after a fixed time: a loaded machine
                 # answers fewer in 0.3 s), with the 40 workers' next requests in flight.
                 with anyio.fail_after(60):
-                    while len(acknowledged) < 40:
-                        await anyio.sleep(0.01)
+                    await forty.wait()
                 await anyio.to_thread.run_sync(gateway.stop)
     finally:
         gateway.stop()

@@ -198,6 +198,16 @@ class UpstreamError(Exception):
         self.retryable = retryable
 
 
+class UnservableRequest(UpstreamError):
+    """The upstream cannot serve the request as asked, because of one of its fields (the
+    built-in model cannot generate a value of a schema): HTTP 400 naming `field`, not
+    retried."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(400, message, retryable=False)
+        self.field = field
+
+
 class Upstream(Protocol):
     async def complete(self, request: ChatRequest) -> Completion: ...
 
@@ -234,6 +244,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolChoice",
+    "UnservableRequest",
     "Upstream",
     "UpstreamError",
 ]

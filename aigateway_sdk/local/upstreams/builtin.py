@@ -69,8 +69,9 @@ from aigateway_sdk.local.upstreams.base import (
     StreamEvent,
     ToolCall,
     ToolCallDelta,
+    UnservableRequest,
 )
-from aigateway_sdk.local.upstreams.schema_value import generate
+from aigateway_sdk.local.upstreams.schema_value import Budget, CannotGenerate, generate
 from aigateway_sdk.local.upstreams.words import WORDS
 
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
@@ -214,15 +215,23 @@ def reply_pieces(request: ChatRequest) -> list[str]:
     ]
 
 
-def json_text(request: ChatRequest) -> str:
+def json_text(request: ChatRequest, budget: Budget | None = None) -> str:
     """The JSON-mode reply (rule 3): a value of the requested schema, or `{"response": ...}`
-    holding the text reply."""
+    holding the text reply. `UnservableRequest` when the schema asks for more than `budget`
+    (the request's) allows."""
     form = request.response_format
     if form is None or form.schema is None:
         return dumps_str({"response": "".join(reply_pieces(request))})
     user = toolrule.last_user(request)
     given = toolrule.named_values(user.text) if user is not None else {}
-    return dumps_str(generate(form.schema, random.Random(seed_of(request)), given))
+    rng = random.Random(seed_of(request))
+    try:
+        return dumps_str(generate(form.schema, rng, given, budget))
+    except CannotGenerate as error:
+        raise UnservableRequest(
+            "response_format.json_schema",
+            f"the built-in model cannot generate a value of this schema: {error}",
+        ) from None
 
 
 def cut_at_stop(pieces: list[str], stops: list[str]) -> list[str]:
@@ -288,8 +297,8 @@ def _text_plan(request: ChatRequest) -> tuple[list[str], str]:
     return pieces, "stop"
 
 
-def _json_plan(request: ChatRequest) -> tuple[list[str], str]:
-    pieces = split_pieces(json_text(request))
+def _json_plan(request: ChatRequest, budget: Budget) -> tuple[list[str], str]:
+    pieces = split_pieces(json_text(request, budget))
     limit = request.max_tokens
     if limit is not None and len(pieces) > limit:
         return pieces[:limit], "length"
@@ -299,10 +308,11 @@ def _json_plan(request: ChatRequest) -> tuple[list[str], str]:
 def plan(request: ChatRequest) -> Plan:
     """The reply to `request` (see the module docstring for the order of the rules)."""
     prompt = prompt_tokens(request)
-    calls = toolrule.tool_calls(request, seed_of(request)) if request.tools else ()
+    budget = Budget()  # one for the request: its tool calls and its JSON reply
+    calls = toolrule.tool_calls(request, seed_of(request), budget) if request.tools else ()
     if calls:
         return Plan([], calls, prompt, call_tokens(calls), "tool_calls")
-    pieces, reason = _json_plan(request) if request.json_mode else _text_plan(request)
+    pieces, reason = _json_plan(request, budget) if request.json_mode else _text_plan(request)
     return Plan(pieces, (), prompt, len(pieces), reason)
 
 

@@ -9,6 +9,7 @@ the `Redactor` of the server's keys before it goes anywhere else (see `redact`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,6 +47,17 @@ FORWARDED_PARAMS = frozenset(
 )
 """The sampling parameters passed on; tools, tool choice and response format are passed on
 from their own fields (see `openai_request`)."""
+
+MAX_REPLY_BYTES = 32 << 20
+"""The largest chat reply (or error reply) read from an upstream; a larger one is a 502."""
+MAX_EMBEDDINGS_BYTES = 256 << 20
+"""The largest embeddings reply read (2,048 vectors of 3,072 numbers as JSON fit)."""
+MAX_TOOL_CALLS = 1024
+"""The most tool calls a forwarded reply may ask for (a reply with more is a 502), as the SDK
+takes at most that many."""
+MAX_LINE_CHARS = 4 << 20
+"""The longest line of an upstream's event stream (the SDK's default `max_event_bytes`)."""
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _retryable(status: int) -> bool:
@@ -111,21 +123,27 @@ class OpenAIForwarder:
             body["stream_options"] = {"include_usage": True}
         return dumps(body)
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def _post(self, path: str, content: bytes, headers: dict[str, str], limit: int) -> bytes:
+        """The body of a 2xx reply to a POST, at most `limit` bytes (else 502); an error
+        reply's message as the upstream's failure."""
         try:
-            response = await self._client.post(
-                "chat/completions",
-                content=self._payload(request, False),
-                headers=self._headers(request),
-            )
+            async with self._client.stream("POST", path, content=content, headers=headers) as reply:
+                body = await _read(reply, limit)
         except httpx.HTTPError as error:
             raise self._failure(502, f"upstream unreachable: {error!r}") from error
-        if response.status_code >= 400:
-            raise self._failure(
-                response.status_code, _error_message(response.content, response.status_code)
-            )
+        if reply.status_code >= 400:
+            raise self._failure(reply.status_code, _error_message(body, reply.status_code))
+        return body
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        body = await self._post(
+            "chat/completions",
+            self._payload(request, False),
+            self._headers(request),
+            MAX_REPLY_BYTES,
+        )
         try:
-            data = loads(response.content)
+            data = loads(body)
             choice = data["choices"][0]
             text = str(choice["message"].get("content") or "")
             calls = _reply_calls(choice["message"].get("tool_calls"))
@@ -155,11 +173,11 @@ class OpenAIForwarder:
                 headers=self._headers(request),
             ) as response:
                 if response.status_code >= 400:
-                    body = await response.aread()
+                    body = await _read(response, MAX_REPLY_BYTES)
                     raise self._failure(
                         response.status_code, _error_message(body, response.status_code)
                     )
-                async for chunk in _chunks(response.aiter_lines()):
+                async for chunk in _chunks(_lines(response.aiter_text(), MAX_LINE_CHARS)):
                     for event in tally.take(chunk, self.redactor):
                         redacted = redacting.feed(event)
                         if redacted is not None:
@@ -180,18 +198,11 @@ class OpenAIForwarder:
         }
         if request.dimensions is not None:
             body["dimensions"] = request.dimensions
+        reply = await self._post(
+            "embeddings", dumps(body), self._headers(request), MAX_EMBEDDINGS_BYTES
+        )
         try:
-            response = await self._client.post(
-                "embeddings", content=dumps(body), headers=self._headers(request)
-            )
-        except httpx.HTTPError as error:
-            raise self._failure(502, f"upstream unreachable: {error!r}") from error
-        if response.status_code >= 400:
-            raise self._failure(
-                response.status_code, _error_message(response.content, response.status_code)
-            )
-        try:
-            return _embeddings(loads(response.content), request)
+            return _embeddings(loads(reply), request)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise UpstreamError(502, "upstream sent a malformed reply") from error
 
@@ -209,6 +220,42 @@ def _embeddings(data: Any, request: EmbedRequest) -> Embeddings:
     if not isinstance(tokens, int):
         tokens = sum(count_tokens(t) for t in request.texts)
     return Embeddings(vectors, tokens)
+
+
+async def _read(response: httpx.Response, limit: int) -> bytes:
+    """The body, read as it comes: an `UpstreamError` (502) past `limit` bytes, the rest
+    unread (an upstream cannot make the gateway hold an unbounded reply)."""
+    body = bytearray()
+    async for piece in response.aiter_bytes():
+        body += piece
+        if len(body) > limit:
+            raise UpstreamError(
+                502, f"upstream sent a reply larger than {limit} bytes", retryable=False
+            )
+    return bytes(body)
+
+
+async def _lines(text: AsyncIterator[str], limit: int) -> AsyncIterator[str]:
+    """The lines of an event stream (split at CRLF, CR or LF), as they complete; an
+    `UpstreamError` (502) for a line longer than `limit` characters (httpx's own line reader
+    holds a line whatever its length)."""
+    pending: list[str] = []  # the start of the line being read, piece by piece
+    size = 0
+    async for piece in text:
+        *ended, rest = _NEWLINE.split(piece)
+        if ended:
+            pending.append(ended[0])
+            for line in ("".join(pending), *ended[1:]):
+                yield line
+            pending, size = [], 0
+        pending.append(rest)
+        size += len(rest)
+        if size > limit:
+            raise UpstreamError(
+                502, f"upstream sent a stream line longer than {limit} characters", retryable=False
+            )
+    if size:
+        yield "".join(pending)
 
 
 async def _chunks(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
@@ -234,12 +281,21 @@ def _arguments_text(value: object) -> str:
     return value if isinstance(value, str) else dumps_str(value)
 
 
+def _too_many_calls() -> UpstreamError:
+    return UpstreamError(
+        502, f"upstream asked for more than {MAX_TOOL_CALLS} tool calls", retryable=False
+    )
+
+
 def _reply_calls(value: object) -> tuple[ToolCall, ...]:
-    """A reply message's `tool_calls` (OpenAI's shape), unredacted."""
+    """A reply message's `tool_calls` (OpenAI's shape), unredacted; at most
+    `MAX_TOOL_CALLS`."""
     if not value:
         return ()
     if not isinstance(value, list):
         raise TypeError("tool_calls must be a list")
+    if len(value) > MAX_TOOL_CALLS:
+        raise _too_many_calls()
     calls = []
     for item in value:
         function = item["function"]
@@ -312,9 +368,12 @@ class _Redacting:
         if isinstance(event, Delta):
             text = self._text.feed(event.text)
             return Delta(text) if text else None
-        arguments = self._calls.setdefault(event.index, self._redactor.stream()).feed(
-            event.arguments
-        )
+        redacting = self._calls.get(event.index)
+        if redacting is None:
+            if len(self._calls) >= MAX_TOOL_CALLS:
+                raise _too_many_calls()
+            redacting = self._calls[event.index] = self._redactor.stream()
+        arguments = redacting.feed(event.arguments)
         if event.id is None and event.name is None and not arguments:
             return None
         redact = self._redactor.optional

@@ -7,7 +7,8 @@ against the schema for the keywords below.
 - `const`, then `enum`: that value (an enum's first non-null one).
 - `anyOf` / `oneOf`: the first branch that is not `{"type": "null"}`; a `type` list: its first
   non-null type; OpenAPI's `nullable` is ignored (the value is never null unless `null` is the
-  only choice).
+  only choice, or past `MAX_DEPTH` levels, where a `null` branch or type is taken when there
+  is one, so recursive schemas end).
 - `object`: every property in `properties` (past `MAX_DEPTH` levels only the `required` ones),
   `required` names without a property schema from `additionalProperties`, padded with
   `field_N` keys to `minProperties` and cut to `maxProperties` (required names first).
@@ -22,13 +23,24 @@ against the schema for the keywords below.
 - `integer` / `number`: within `minimum`/`maximum` and the exclusive bounds (numbers or
   draft-4 booleans), a multiple of `multipleOf`; unbounded sides span 100 from the other
   bound (0..100 with neither). Numbers have at most 2 decimals when that keeps them in range.
+  Best effort past what floats hold: an integer beyond 64 bits is written as a number, and a
+  `multipleOf` with more than ~1e308 multiples in the range is not honoured.
 - `boolean`: either; `null`: null. No `type`: inferred from the keywords present
   (`properties` -> object, `items` -> array, `minimum` -> number, ...), else a string.
 
+The work is bounded, whatever the schema (a request's schemas come from whoever sends it): one
+`Budget` per request, shared by its tool calls and its JSON reply, allows `MAX_VALUES` values,
+`MAX_CHARS` characters of strings and `MAX_WORK` steps of schema handling (merging `allOf`,
+scanning `enum`s, `properties`, `anyOf` branches), and values nest at most `MAX_NESTING`
+levels. A schema that needs more (`minItems: 10**9`, a `$ref` that recurses through required
+properties with no way out, unique items an enum cannot supply) raises `CannotGenerate`
+naming the path of the value and why, which the gateway answers with a 400.
+
 `given` (the `name=value` pairs of a prompt, see `toolrule.named_values`) overrides top-level
 properties: the text converted to the property's type (`integer`, `number`, `boolean`,
-`string`) is used when it satisfies the property's `enum`/`const`, bounds, lengths and
-`pattern`; otherwise the generated value stays.
+`string`) is used when it satisfies the property's `enum`/`const`, bounds and lengths
+(`pattern` is not checked: the gateway runs no regular expression a request supplies, as one
+can take exponential time); otherwise the generated value stays.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from aigateway_sdk._json import dumps
 from aigateway_sdk.local.upstreams.words import WORDS
@@ -50,8 +62,24 @@ only `minItems` items (so recursive schemas end)."""
 WIDE_DEPTH = 2
 """Arrays nested deeper than this many levels get their shortest length (at least one
 item when allowed), so nested values stay small."""
+MAX_VALUES = 10_000
+"""The most values (strings, numbers, arrays, objects, ... each counted) generated for one
+request, its tool calls and JSON reply together."""
+MAX_CHARS = 100_000
+"""The most characters of strings generated for one request."""
+MAX_WORK = 1_000_000
+"""The most steps of schema handling for one request (a key merged, an `enum` value or an
+`anyOf` branch scanned, a property listed)."""
+MAX_NESTING = 64
+"""How deeply generated values (and the `anyOf` hops to them) may nest. A request's JSON nests
+at most 128 levels, so a value with a `const` inside stays well within what can be written."""
 _MAX_REFS = 32
+_SHOWN_PATH = 120
 _SPAN = 100
+_INT64 = (-(2**63), 2**63 - 1)
+_INTEGER_DIGITS = 20
+"""Given integer text longer than this is read as a float (Python refuses int() of more than
+4,300 digits, and JSON here carries 64-bit integers)."""
 _INTEGER_TEXT = re.compile(r"[+-]?\d+")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _OBJECT_HINTS = ("properties", "required", "additionalProperties", "minProperties")
@@ -59,12 +87,40 @@ _ARRAY_HINTS = ("items", "prefixItems", "minItems", "maxItems", "contains")
 _STRING_HINTS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_HINTS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
+T = TypeVar("T")
 
-def _type_of(schema: dict[str, Any]) -> str:
-    """The type to generate: the first non-null `type`, else inferred from the keywords."""
+
+class CannotGenerate(ValueError):
+    """The schema asks for more than the generator makes for one request (see the module's
+    docstring): `path` is the value's path (`$.a[0]`), `reason` says what was too much."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class Budget:
+    """What one request may still generate; shared by every `generate` call of the request."""
+
+    __slots__ = ("chars", "values", "work")
+
+    def __init__(
+        self, values: int = MAX_VALUES, chars: int = MAX_CHARS, work: int = MAX_WORK
+    ) -> None:
+        self.values = values
+        self.chars = chars
+        self.work = work
+
+
+def _type_of(schema: dict[str, Any], depth: int) -> str:
+    """The type to generate: the first non-null `type` (`null` past `MAX_DEPTH` when listed),
+    else inferred from the keywords."""
     declared = schema.get("type")
     if isinstance(declared, list):
         kinds = [t for t in declared if isinstance(t, str)]
+        if depth >= MAX_DEPTH and "null" in kinds:
+            return "null"
         declared = next((t for t in kinds if t != "null"), kinds[0] if kinds else None)
     if isinstance(declared, str):
         return declared
@@ -83,24 +139,47 @@ def _is_null(schema: object) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "null"
 
 
-def _first_branch(branches: list[Any]) -> Any:
-    """The first branch that is not `{"type": "null"}` (the first one if all are)."""
-    return next((b for b in branches if not _is_null(b)), branches[0])
+class _Merged:
+    """A schema being merged with `allOf` parts: its keywords, its properties and required
+    names united, and the number of keys handled (the work done)."""
 
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.keywords = {k: v for k, v in schema.items() if k != "allOf"}
+        properties, required = self.keywords.get("properties"), self.keywords.get("required")
+        self.properties = dict(properties) if isinstance(properties, dict) else None
+        self.required = list(required) if isinstance(required, list) else None
+        self.work = len(self.keywords) + len(self.properties or ()) + len(self.required or ())
 
-def _merge_all_of(schema: dict[str, Any], parts: list[Any]) -> dict[str, Any]:
-    merged = {k: v for k, v in schema.items() if k != "allOf"}
-    for part in parts:
-        if not isinstance(part, dict):
-            continue
+    def add(self, part: dict[str, Any]) -> None:
         for key, value in part.items():
             if key == "properties" and isinstance(value, dict):
-                merged["properties"] = {**merged.get("properties", {}), **value}
+                self.properties = self.properties if self.properties is not None else {}
+                self.properties.update(value)
+                self.work += len(value)
             elif key == "required" and isinstance(value, list):
-                merged["required"] = [*merged.get("required", []), *value]
+                self.required = self.required if self.required is not None else []
+                self.required.extend(value)
+                self.work += len(value)
             else:
-                merged.setdefault(key, value)
-    return merged
+                self.keywords.setdefault(key, value)
+        self.work += len(part) + 1
+
+    def schema(self) -> dict[str, Any]:
+        if self.properties is not None:
+            self.keywords["properties"] = self.properties
+        if self.required is not None:
+            self.keywords["required"] = self.required
+        return self.keywords
+
+
+def _merge_all_of(schema: dict[str, Any], parts: list[Any]) -> tuple[dict[str, Any], int]:
+    """`schema` with `parts` merged in (properties and `required` united, other keywords
+    first one wins), and the number of keys handled (the work done)."""
+    merged = _Merged(schema)
+    for part in parts:
+        if isinstance(part, dict):
+            merged.add(part)
+    return merged.schema(), merged.work
 
 
 def _number_bounds(schema: dict[str, Any]) -> tuple[float | None, bool, float | None, bool]:
@@ -120,7 +199,17 @@ def _number_bounds(schema: dict[str, Any]) -> tuple[float | None, bool, float | 
 def _finite(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)  # an integer past what a float holds raises OverflowError
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _json_int(value: int) -> int | float:
+    """An integer as JSON can carry it here: past 64 bits, as a number (orjson writes no
+    larger integer; JSON Schema counts `1e300` as an integer)."""
+    return value if _INT64[0] <= value <= _INT64[1] else float(value)
 
 
 def _span(low: float | None, high: float | None) -> tuple[float, float]:
@@ -141,9 +230,12 @@ def _decimals(step: float) -> int:
 
 
 def _multiple(rng: random.Random, schema: dict[str, Any], step: float) -> int | float:
-    """A multiple of `step` within the schema's bounds (the lowest bound when none fits)."""
+    """A multiple of `step` within the schema's bounds (the lowest bound when none fits, or
+    when the range holds more multiples than a float can count)."""
     low, low_x, high, high_x = _number_bounds(schema)
     start, end = _span(low, high)
+    if not (math.isfinite(start / step) and math.isfinite(end / step)):
+        return start
     first, last = math.ceil(start / step), math.floor(end / step)
     if low_x and first * step <= start:
         first += 1
@@ -151,19 +243,19 @@ def _multiple(rng: random.Random, schema: dict[str, Any], step: float) -> int | 
         last -= 1
     count = rng.randint(first, max(first, last))
     if float(step).is_integer():
-        return int(count * step)
+        return _json_int(int(count * step))
     return round(count * step, _decimals(step))
 
 
 def _integer(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     step = _finite(schema.get("multipleOf"))
     if step is not None and step > 0:
-        return int(_multiple(gen.rng, schema, step if step.is_integer() else 1.0))
+        return _json_int(int(_multiple(gen.rng, schema, step if step.is_integer() else 1.0)))
     low, low_x, high, high_x = _number_bounds(schema)
     start, end = _span(low, high)
     first = math.floor(start) + 1 if low_x else math.ceil(start)
     last = math.ceil(end) - 1 if high_x else math.floor(end)
-    return gen.rng.randint(first, max(first, last))
+    return _json_int(gen.rng.randint(first, max(first, last)))
 
 
 def _number(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
@@ -216,15 +308,25 @@ def _string(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     formatted = _formatted(rng, schema.get("format"))
     if formatted is not None:
         return formatted
-    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
     shortest = _count(schema.get("minLength"), 0) or 0
     longest = _count(schema.get("maxLength"), None)
-    while len(text) < shortest:
-        text += " " + rng.choice(WORDS)
+    if shortest > gen.budget.chars:
+        raise gen.fail(
+            f"minLength {shortest} is more than the {MAX_CHARS} characters of strings the "
+            "built-in model generates per request"
+        )
+    words = [rng.choice(WORDS) for _ in range(rng.randint(1, 3))]
+    length = sum(map(len, words)) + len(words) - 1
+    while length < shortest:
+        word = rng.choice(WORDS)
+        words.append(word)
+        length += len(word) + 1
+    text = " ".join(words)
     if longest is not None and len(text) > longest:
         text = text[:longest]
         if text.endswith(" "):
             text = text[:-1] + "x"
+    gen.spend(chars=len(text))
     return text
 
 
@@ -237,6 +339,11 @@ def _count(value: object, default: int | None) -> int | None:
 def _item_count(gen: _Generator, schema: dict[str, Any], depth: int) -> int:
     least = _count(schema.get("minItems"), 0) or 0
     most = _count(schema.get("maxItems"), None)
+    if least > gen.budget.values:
+        raise gen.fail(
+            f"minItems {least} is more than the {MAX_VALUES} values the built-in model "
+            "generates per request"
+        )
     if depth >= MAX_DEPTH:
         return least
     low = max(least, 1)
@@ -257,7 +364,7 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
         count = min(count, len(prefix))
     values: list[Any] = []
     if "contains" in schema and not prefix and count:
-        values.append(gen.value(schema["contains"], depth + 1))
+        values.append(gen.child(schema["contains"], depth, "[0]"))
     seen = {dumps(v) for v in values}
     unique = schema.get("uniqueItems") is True
     repeats = 0
@@ -266,7 +373,7 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
             break
         position = len(values)
         item_schema = prefix[position] if position < len(prefix) else items
-        value = gen.value(item_schema, depth + 1, pick=repeats)
+        value = gen.child(item_schema, depth, f"[{position}]", pick=repeats)
         key = dumps(value)
         if unique and key in seen:
             repeats += 1  # an enum's next value next time
@@ -276,8 +383,12 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     return values
 
 
-def _required(schema: dict[str, Any]) -> list[str]:
-    return [name for name in schema.get("required") or () if isinstance(name, str)]
+def _required(gen: _Generator, schema: dict[str, Any]) -> list[str]:
+    required = schema.get("required")
+    if not isinstance(required, list):
+        return []
+    gen.charge(len(required))
+    return [name for name in required if isinstance(name, str)]
 
 
 def _listed(gen: _Generator, schema: dict[str, Any], depth: int) -> dict[str, Any]:
@@ -285,17 +396,21 @@ def _listed(gen: _Generator, schema: dict[str, Any], depth: int) -> dict[str, An
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return {}
-    required = _required(schema)
-    names = [n for n in properties if depth < MAX_DEPTH or n in required]
-    return {name: gen.value(properties[name], depth + 1) for name in names}
+    gen.charge(len(properties))
+    if depth < MAX_DEPTH:
+        names = list(properties)
+    else:
+        required = set(_required(gen, schema))
+        names = [name for name in properties if name in required]
+    return {name: gen.child(properties[name], depth, f".{name}") for name in names}
 
 
-def _capped(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+def _capped(gen: _Generator, value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """At most `maxProperties` keys, the required ones first."""
     most = _count(schema.get("maxProperties"), None)
     if most is None or len(value) <= most:
         return value
-    required = _required(schema)
+    required = set(_required(gen, schema))
     keep = [n for n in value if n in required] + [n for n in value if n not in required]
     return {name: value[name] for name in keep[:most]}
 
@@ -304,13 +419,19 @@ def _object(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     value = _listed(gen, schema, depth)
     extra = schema.get("additionalProperties", True)
     extra_schema = extra if isinstance(extra, dict) else True
-    for name in _required(schema):
+    for name in _required(gen, schema):
         if name not in value:
-            value[name] = gen.value(extra_schema, depth + 1)
+            value[name] = gen.child(extra_schema, depth, f".{name}")
     least = _count(schema.get("minProperties"), 0) or 0
+    if extra is not False and least > len(value) + gen.budget.values:
+        raise gen.fail(
+            f"minProperties {least} is more than the {MAX_VALUES} values the built-in model "
+            "generates per request"
+        )
     while len(value) < least and extra is not False:
-        value[f"field_{len(value)}"] = gen.value(extra_schema, depth + 1)
-    return _capped(value, schema)
+        name = f"field_{len(value)}"
+        value[name] = gen.child(extra_schema, depth, f".{name}")
+    return _capped(gen, value, schema)
 
 
 _GENERATORS: dict[str, Callable[[_Generator, dict[str, Any], int], Any]] = {
@@ -325,25 +446,97 @@ _GENERATORS: dict[str, Callable[[_Generator, dict[str, Any], int], Any]] = {
 
 
 class _Generator:
-    """Walks one schema (its `root` resolves `$ref`s) drawing from one PRNG."""
+    """Walks one schema (its `root` resolves `$ref`s) drawing from one PRNG, within a
+    request's `budget`. What it works out once per schema object (a resolved `$ref`/`allOf`,
+    an enum's choices, a branch) is kept, keyed by the object (kept alive with it)."""
 
-    def __init__(self, root: object, rng: random.Random) -> None:
+    def __init__(self, root: object, rng: random.Random, budget: Budget) -> None:
         self.root = root
         self.rng = rng
+        self.budget = budget
+        self.path: list[str] = []
+        self.nesting = 0
+        self._memo: dict[tuple[str, int], tuple[object, Any]] = {}
+
+    # --- the budget ---------------------------------------------------------------------
+
+    def fail(self, reason: str) -> CannotGenerate:
+        path = "$" + "".join(self.path)
+        if len(path) > _SHOWN_PATH:
+            path = f"{path[: _SHOWN_PATH // 2]}…{path[-_SHOWN_PATH // 2 :]}"
+        return CannotGenerate(path, reason)
+
+    def spend(self, *, values: int = 0, chars: int = 0) -> None:
+        budget = self.budget
+        if values > budget.values:
+            raise self.fail(
+                f"the value needs more than the {MAX_VALUES} values the built-in model "
+                "generates per request"
+            )
+        if chars > budget.chars:
+            raise self.fail(
+                f"the value needs more than the {MAX_CHARS} characters of strings the "
+                "built-in model generates per request"
+            )
+        budget.values -= values
+        budget.chars -= chars
+
+    def charge(self, steps: int) -> None:
+        budget = self.budget
+        budget.work -= steps
+        if budget.work < 0:
+            raise self.fail(
+                f"the schema takes more than the {MAX_WORK} steps the built-in model spends on "
+                "the schemas of one request"
+            )
+
+    def memo(self, kind: str, key: object, make: Callable[[], T]) -> T:
+        """`make()`, once per (kind, object)."""
+        slot = (kind, id(key))
+        hit = self._memo.get(slot)
+        if hit is not None and hit[0] is key:
+            return hit[1]  # type: ignore[no-any-return]
+        made = make()
+        self._memo[slot] = (key, made)
+        return made
+
+    def enter(self) -> None:
+        """One more level of nesting, and one more value."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.fail(
+                f"the value nests deeper than {MAX_NESTING} levels (a $ref that recurses with "
+                "no way out?)"
+            )
+        self.spend(values=1)
+
+    # --- schemas ------------------------------------------------------------------------
 
     def resolve(self, schema: object) -> object:
         """`schema` with its `$ref`s followed and its `allOf` merged."""
+        if not isinstance(schema, dict):
+            return schema
+        return self.memo("resolve", schema, lambda: self._resolve(schema))
+
+    def _resolve(self, schema: dict[str, Any]) -> object:
+        current: object = schema
         for _hop in range(_MAX_REFS):
-            if not isinstance(schema, dict):
-                return schema
-            if isinstance(schema.get("$ref"), str):
-                target = self._pointer(schema["$ref"])
-                rest = {k: v for k, v in schema.items() if k != "$ref"}
-                schema = _merge_all_of(rest, [target]) if rest else target
-            elif isinstance(schema.get("allOf"), list):
-                schema = _merge_all_of(schema, schema["allOf"])
+            if not isinstance(current, dict):
+                return current
+            if isinstance(current.get("$ref"), str):
+                target = self._pointer(current["$ref"])
+                rest = {k: v for k, v in current.items() if k != "$ref"}
+                self.charge(len(rest) + 1)
+                if rest:
+                    current, work = _merge_all_of(rest, [target])
+                    self.charge(work)
+                else:
+                    current = target
+            elif isinstance(current.get("allOf"), list):
+                current, work = _merge_all_of(current, current["allOf"])
+                self.charge(work)
             else:
-                return schema
+                return current
         return {}
 
     def _pointer(self, ref: str) -> object:
@@ -351,7 +544,9 @@ class _Generator:
         if not ref.startswith("#"):
             return {}
         target: object = self.root
-        for token in filter(None, ref[1:].split("/")):
+        tokens = [token for token in ref[1:].split("/") if token]
+        self.charge(len(tokens))
+        for token in tokens:
             key = token.replace("~1", "/").replace("~0", "~")
             if isinstance(target, dict) and key in target:
                 target = target[key]
@@ -361,9 +556,46 @@ class _Generator:
                 return {}
         return target
 
+    def choices(self, enum: list[Any]) -> list[Any]:
+        """An enum's values to pick from: the non-null ones (all of them if all are null)."""
+
+        def make() -> list[Any]:
+            self.charge(len(enum))
+            return [v for v in enum if v is not None] or enum
+
+        return self.memo("enum", enum, make)
+
+    def branch(self, branches: list[Any], depth: int) -> Any:
+        """The `anyOf`/`oneOf` branch to take: the first that is not `{"type": "null"}` (the
+        first one if all are); past `MAX_DEPTH`, a null branch when there is one."""
+
+        def make() -> tuple[Any, Any]:
+            self.charge(len(branches))
+            nulls = [b for b in branches if _is_null(b)]
+            first = next((b for b in branches if not _is_null(b)), branches[0])
+            return first, (nulls[0] if nulls else first)
+
+        first, deep = self.memo("branch", branches, make)
+        return deep if depth >= MAX_DEPTH else first
+
+    # --- values -------------------------------------------------------------------------
+
+    def child(self, schema: object, depth: int, key: str, pick: int = 0) -> Any:
+        """A value one level down, at `key` (`.name`, `[0]`) of the value's path."""
+        self.path.append(key)
+        value = self.value(schema, depth + 1, pick)
+        self.path.pop()
+        return value
+
     def value(self, schema: object, depth: int = 0, pick: int = 0) -> Any:
         """A value of `schema`; `pick` chooses an enum's value (0: its first non-null one;
         a unique array asks for the next ones after a repeat)."""
+        self.enter()
+        value = self._value(schema, depth, pick)
+        self.nesting -= 1
+        return value
+
+    def _value(self, schema: object, depth: int, pick: int) -> Any:
         schema = self.resolve(schema)
         if schema is False:
             return None
@@ -373,13 +605,13 @@ class _Generator:
             return schema["const"]
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
-            choices = [v for v in enum if v is not None] or enum
+            choices = self.choices(enum)
             return choices[pick % len(choices)]
         for keyword in ("anyOf", "oneOf"):
             branches = schema.get(keyword)
             if isinstance(branches, list) and branches:
-                return self.value(_first_branch(branches), depth)
-        make = _GENERATORS.get(_type_of(schema), _string)
+                return self.value(self.branch(branches, depth), depth)
+        make = _GENERATORS.get(_type_of(schema, depth), _string)
         return make(self, schema, depth)
 
 
@@ -391,11 +623,14 @@ def _converted(text: str, kind: str) -> tuple[bool, Any]:
     if kind == "string":
         return True, text
     if kind == "integer" and _INTEGER_TEXT.fullmatch(text):
-        return True, int(text)
+        if len(text) <= _INTEGER_DIGITS:
+            return True, _json_int(int(text))
+        number = float(text)  # no int() of thousands of digits
+        return (True, number) if math.isfinite(number) else (False, None)
     if kind == "number" and _NUMBER_TEXT.fullmatch(text):
         number = float(text)
         if math.isfinite(number):
-            return True, int(number) if _INTEGER_TEXT.fullmatch(text) else number
+            return True, _json_int(int(number)) if _INTEGER_TEXT.fullmatch(text) else number
     if kind == "boolean" and text.lower() in ("true", "false"):
         return True, text.lower() == "true"
     return False, None
@@ -410,35 +645,32 @@ def _in_bounds(value: float, schema: dict[str, Any]) -> bool:
     step = _finite(schema.get("multipleOf"))
     if step:
         quotient = value / step
-        return abs(quotient - round(quotient)) < 1e-9
+        return math.isfinite(quotient) and abs(quotient - round(quotient)) < 1e-9
     return True
 
 
 def _string_fits(value: str, schema: dict[str, Any]) -> bool:
     shortest = _count(schema.get("minLength"), 0) or 0
     longest = _count(schema.get("maxLength"), None)
-    if len(value) < shortest or (longest is not None and len(value) > longest):
-        return False
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str):
-        try:
-            return re.search(pattern, value) is not None
-        except re.error:
-            return False
-    return True
+    return len(value) >= shortest and (longest is None or len(value) <= longest)
 
 
-def _fits(value: Any, schema: dict[str, Any]) -> bool:
+def _fits(gen: _Generator, value: Any, schema: dict[str, Any]) -> bool:
     """Whether a scalar satisfies the schema's value keywords (enum, const, bounds, lengths)."""
     if "const" in schema and schema["const"] != value:
         return False
     enum = schema.get("enum")
-    if isinstance(enum, list) and value not in enum:
-        return False
+    if isinstance(enum, list):
+        gen.charge(len(enum))
+        if value not in enum:
+            return False
     if isinstance(value, str):
         return _string_fits(value, schema)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _in_bounds(float(value), schema)
+        try:
+            return _in_bounds(float(value), schema)
+        except OverflowError:  # an integer past what a float holds
+            return False
     return True
 
 
@@ -451,7 +683,7 @@ def _kinds(schema: dict[str, Any]) -> list[str]:
     enum = schema.get("enum", [schema["const"]] if "const" in schema else None)
     if isinstance(enum, list) and enum:
         return [_json_type(enum[0])]
-    return [_type_of(schema)]
+    return [_type_of(schema, 0)]
 
 
 def _json_type(value: object) -> str:
@@ -466,19 +698,42 @@ def _json_type(value: object) -> str:
 
 def _from_text(gen: _Generator, text: str, schema: object) -> tuple[bool, Any]:
     """`text` read as a value of `schema` (a scalar type), if it is a valid one."""
-    schema = gen.resolve(schema)
+    gen.enter()
+    found = _text_value(gen, text, gen.resolve(schema))
+    gen.nesting -= 1
+    return found
+
+
+def _text_value(gen: _Generator, text: str, schema: object) -> tuple[bool, Any]:
     if not isinstance(schema, dict):
         return schema is True, text
     for keyword in ("anyOf", "oneOf"):
         branches = schema.get(keyword)
         if isinstance(branches, list) and branches:
-            found = [_from_text(gen, text, b) for b in branches if not _is_null(b)]
-            return next((hit for hit in found if hit[0]), (False, None))
+            gen.charge(len(branches))
+            for branch in branches:
+                hit = (False, None) if _is_null(branch) else _from_text(gen, text, branch)
+                if hit[0]:
+                    return hit
+            return False, None
     for kind in _kinds(schema):
         ok, value = _converted(text, kind)
-        if ok and _fits(value, schema):
+        if ok and _fits(gen, value, schema):
             return True, value
     return False, None
+
+
+def _given_text(given: Mapping[str, str], name: str) -> str | None:
+    """The text given for `name`: under that name, else under the name in any case."""
+    text = given.get(name)
+    if text is not None:
+        return text
+    any_case = getattr(given, "any_case", None)
+    if callable(any_case):
+        found: str | None = any_case(name)
+        return found
+    folded = name.lower()
+    return next((t for n, t in given.items() if n.lower() == folded), None)
 
 
 def _override(gen: _Generator, schema: object, value: Any, given: Mapping[str, str]) -> Any:
@@ -489,10 +744,12 @@ def _override(gen: _Generator, schema: object, value: Any, given: Mapping[str, s
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return value
-    lowered = {name.lower(): text for name, text in given.items()}
+    gen.charge(len(properties))
     for name, sub_schema in properties.items():
-        text = given.get(name, lowered.get(name.lower()))
-        if text is None or name not in value:
+        if name not in value:
+            continue
+        text = _given_text(given, name)
+        if text is None:
             continue
         ok, converted = _from_text(gen, text, sub_schema)
         if ok:
@@ -500,12 +757,29 @@ def _override(gen: _Generator, schema: object, value: Any, given: Mapping[str, s
     return value
 
 
-def generate(schema: object, rng: random.Random, given: Mapping[str, str] | None = None) -> Any:
+def generate(
+    schema: object,
+    rng: random.Random,
+    given: Mapping[str, str] | None = None,
+    budget: Budget | None = None,
+) -> Any:
     """A value valid against `schema` (see the module docstring), drawn from `rng`; the
-    top-level properties named in `given` take the given text when it is a valid value."""
-    gen = _Generator(schema, rng)
+    top-level properties named in `given` take the given text when it is a valid value.
+    `budget` is the request's (a fresh one when None); `CannotGenerate` when the schema asks
+    for more than it allows."""
+    gen = _Generator(schema, rng, budget if budget is not None else Budget())
     value = gen.value(schema)
     return _override(gen, schema, value, given) if given else value
 
 
-__all__ = ["MAX_DEPTH", "WIDE_DEPTH", "generate"]
+__all__ = [
+    "MAX_CHARS",
+    "MAX_DEPTH",
+    "MAX_NESTING",
+    "MAX_VALUES",
+    "MAX_WORK",
+    "WIDE_DEPTH",
+    "Budget",
+    "CannotGenerate",
+    "generate",
+]

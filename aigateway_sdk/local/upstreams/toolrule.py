@@ -19,18 +19,60 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Iterable, Iterator, Mapping
 
 from aigateway_sdk._json import dumps_str
-from aigateway_sdk.local.upstreams.base import ChatRequest, Message, Tool, ToolCall
-from aigateway_sdk.local.upstreams.schema_value import generate
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Message,
+    Tool,
+    ToolCall,
+    UnservableRequest,
+)
+from aigateway_sdk.local.upstreams.schema_value import Budget, CannotGenerate, generate
 
 RESULT_CHARS = 200
 """The most characters of one tool result quoted in the reply after tool results."""
 
-_PAIR = re.compile(  # a lookahead, so pairs may overlap: `topic: name=India` has both
-    r"""(?=(?<![\w-])([A-Za-z_][\w-]*)\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s,]+)))"""
-)
+_NAME = re.compile(r"(?<![\w-])([A-Za-z_][\w-]*)\s*[:=]\s*")
+"""A `name=` / `name:` (a name starts where no letter, digit, `_` or `-` comes before)."""
+_RUN = re.compile(r"[^\s,]+")
+"""An unquoted value: a run of characters other than spaces and commas."""
+_WORD_RUN = re.compile(r"[A-Za-z0-9_-]+", re.IGNORECASE)
 _TRAILING = ".!?;:)"
+_MAX_NAME = 64
+
+
+class NamedValues(Mapping[str, str]):
+    """The `name=value` pairs of a text (see `named_values`), each name's first value. Values
+    are cut from the text only when asked for, so a text of many overlapping pairs costs no
+    more than its length."""
+
+    __slots__ = ("_folded", "_spans", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._spans: dict[str, tuple[int, int]] = {}
+        self._folded: dict[str, tuple[int, int]] = {}
+
+    def add(self, name: str, start: int, end: int) -> None:
+        self._spans.setdefault(name, (start, end))
+        self._folded.setdefault(name.lower(), (start, end))
+
+    def __getitem__(self, name: str) -> str:
+        start, end = self._spans[name]
+        return self._text[start:end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def any_case(self, name: str) -> str | None:
+        """The first value given under `name` in any case."""
+        span = self._folded.get(name.lower())
+        return None if span is None else self._text[span[0] : span[1]]
 
 
 def last_user(request: ChatRequest) -> Message | None:
@@ -41,26 +83,53 @@ def last_user(request: ChatRequest) -> Message | None:
     )
 
 
-def named_values(text: str) -> dict[str, str]:
+def _quoted(text: str, start: int) -> tuple[int, int] | None:
+    """The inside of a quoted value at `start` (`"…"` or `'…'`), when it is closed."""
+    quote = text[start]
+    if quote not in "\"'":
+        return None
+    end = text.find(quote, start + 1)
+    return (start + 1, end) if end >= 0 else None
+
+
+def named_values(text: str) -> NamedValues:
     """The `name=value` / `name: value` pairs of a text, the first one of each name. A value
     is a quoted string (`"…"` or `'…'`, without the quotes) or a run of characters other than
-    spaces and commas, without trailing `.!?;:)`."""
-    found: dict[str, str] = {}
-    for match in _PAIR.finditer(text):
-        name, double, single, bare = match.groups()
-        value = double if double is not None else single
-        if value is None:
-            value = bare.rstrip(_TRAILING)
-            if not value:
+    spaces and commas, without trailing `.!?;:)`. Pairs may overlap (`topic: name=India` has
+    both). Linear in the text's length."""
+    found = NamedValues(text)
+    run_end = value_end = -1  # the unquoted run the last value was in, and its end unstripped
+    for match in _NAME.finditer(text):
+        start = match.end()
+        if start >= len(text):
+            break
+        span = _quoted(text, start)
+        if span is None:
+            if start >= run_end:
+                run = _RUN.match(text, start)
+                if run is None:
+                    continue
+                run_end = value_end = run.end()
+                while value_end > run.start() and text[value_end - 1] in _TRAILING:
+                    value_end -= 1
+            if value_end <= start:
                 continue
-        found.setdefault(name, value)
+            span = (start, value_end)
+        found.add(match.group(1), *span)
     return found
 
 
 def mentions(text: str, name: str) -> bool:
     """Whether `name` occurs in `text` as a whole word, in any case."""
-    pattern = rf"(?<![A-Za-z0-9_-]){re.escape(name)}(?![A-Za-z0-9_-])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    return bool(_mentioned(text, (name,)))
+
+
+def _mentioned(text: str, names: Iterable[str]) -> set[str]:
+    """Which of `names` occur in `text` as whole words, in any case (casefolded): one pass
+    over the text, whatever the number of names."""
+    wanted = {name.casefold() for name in names}
+    runs = (m.group() for m in _WORD_RUN.finditer(text))
+    return {word for word in (r.casefold() for r in runs if len(r) <= _MAX_NAME) if word in wanted}
 
 
 def after_tool_results(request: ChatRequest) -> bool:
@@ -72,7 +141,8 @@ def _named(request: ChatRequest) -> tuple[Tool, ...]:
     false`)."""
     user = last_user(request)
     text = user.text if user is not None else ""
-    named = tuple(tool for tool in request.tools if mentions(text, tool.name))
+    found = _mentioned(text, (tool.name for tool in request.tools))
+    named = tuple(tool for tool in request.tools if tool.name.casefold() in found)
     return named[:1] if request.parallel_tool_calls is False else named
 
 
@@ -96,15 +166,27 @@ def call_id(seed: int, index: int, name: str) -> str:
     return f"call_{digest[:24]}"
 
 
-def tool_calls(request: ChatRequest, seed: int) -> tuple[ToolCall, ...]:
-    """The calls of rule 1 with the arguments of rule 2 (compact JSON text)."""
+def tool_calls(
+    request: ChatRequest, seed: int, budget: Budget | None = None
+) -> tuple[ToolCall, ...]:
+    """The calls of rule 1 with the arguments of rule 2 (compact JSON text), within the
+    request's `budget`; `UnservableRequest` naming the tool whose schema asks for more."""
     user = last_user(request)
     given = named_values(user.text) if user is not None else {}
+    budget = budget if budget is not None else Budget()
+    position = {tool.name: index for index, tool in enumerate(request.tools)}
     calls = []
     for index, tool in enumerate(chosen_tools(request)):
         schema = tool.parameters if tool.parameters is not None else {"type": "object"}
         rng = random.Random(f"{seed}:{index}:{tool.name}")
-        arguments = generate(schema, rng, given)
+        try:
+            arguments = generate(schema, rng, given, budget)
+        except CannotGenerate as error:
+            raise UnservableRequest(
+                f"tools[{position[tool.name]}]",
+                f"(tool {tool.name!r}): the built-in model cannot generate arguments for its "
+                f"parameters: {error}",
+            ) from None
         calls.append(ToolCall(call_id(seed, index, tool.name), tool.name, dumps_str(arguments)))
     return tuple(calls)
 
@@ -133,6 +215,7 @@ def results_text(request: ChatRequest) -> str:
 
 __all__ = [
     "RESULT_CHARS",
+    "NamedValues",
     "after_tool_results",
     "call_id",
     "chosen_tools",
