@@ -11,7 +11,9 @@ It works over any single model call (`StepCall`), so the gateway model and the t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aigateway_sdk import _json
@@ -39,9 +41,16 @@ _SHOWN_ERRORS = 8
 
 
 def output_format(schema: Schema[Any], *, strict: bool = False) -> OutputFormat:
-    """What a call asks of the provider for `schema` (strict: OpenAI's strict form)."""
+    """What a call asks of the provider for `schema` (strict: OpenAI's strict form). Built once
+    per schema and form (a `Schema` is immutable) and shared, read-only: copying the JSON
+    Schema on every call cost more than validating the reply (benchmarks/README.md)."""
+    return _output_format(schema, bool(strict))
+
+
+@functools.lru_cache(maxsize=256)
+def _output_format(schema: Schema[Any], strict: bool) -> OutputFormat:
     body = schema.strict_json_schema() if strict else schema.json_schema
-    return OutputFormat(body, schema.name, schema.description, strict)
+    return OutputFormat(MappingProxyType(dict(body)), schema.name, schema.description, strict)
 
 
 def check_repairs(repairs: int) -> int:

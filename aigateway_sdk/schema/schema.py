@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
+from aigateway_sdk import _json
 from aigateway_sdk.schema.checks import MAX_ERRORS, Check
 from aigateway_sdk.schema.compiler import compile_schema
 from aigateway_sdk.schema.decoders import Decoder
@@ -126,7 +127,7 @@ class Schema(Generic[T]):
         if isinstance(spec, Schema):
             return spec if name is None or name == spec.name else spec._renamed(name)
         if isinstance(spec, Mapping):
-            return _from_json_schema(spec, name)
+            return _json_schema_of(spec, name)
         try:
             return _cached_from_type(spec, name)
         except TypeError as error:  # unhashable metadata in an Annotated: no caching
@@ -240,6 +241,22 @@ def _from_json_schema(spec: Mapping[str, Any], name: str | None) -> Schema[Any]:
         decoder=None,
         what="JSON Schema",
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_from_json(text: bytes, name: str | None) -> Schema[Any]:
+    spec: dict[str, Any] = _json.loads(text)
+    return _from_json_schema(spec, name)
+
+
+def _json_schema_of(spec: Mapping[str, Any], name: str | None) -> Schema[Any]:
+    """A JSON Schema dict's `Schema`, compiled once per distinct document (a dict given on
+    every call, as `generate_object(schema={...})` does, is not compiled again each time)."""
+    try:
+        text = _json.dumps(spec)
+    except (TypeError, ValueError):  # not JSON: the uncached path names the problem
+        return _from_json_schema(spec, name)
+    return _cached_from_json(text, name)
 
 
 def _class_of(spec: Any) -> type | None:
