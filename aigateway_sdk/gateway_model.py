@@ -481,7 +481,12 @@ class GatewayLanguageModel:
             max_response_bytes=endpoint.max_response_bytes,
         ) as response:
             reply_headers = response.headers
-            assembler = StreamAssembler(self.model, ReplyHead.of(reply_headers), max_tokens)
+            assembler = StreamAssembler(
+                self.model,
+                ReplyHead.of(reply_headers),
+                max_tokens,
+                max_arguments=endpoint.max_response_bytes,
+            )
             yield assembler.start(response.status_code, MappingProxyType(reply_headers))
             content_type = reply_headers.get("content-type", "")
             if "json" in content_type:  # a provider (or a cached reply) answered in one piece

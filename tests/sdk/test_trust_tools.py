@@ -395,3 +395,26 @@ def _deep(levels: int) -> Any:
     for _ in range(levels):
         value = [value]
     return value
+
+
+@pytest.mark.parametrize("route", ["native", "compat"])
+async def test_a_streamed_call_s_arguments_are_bounded_by_max_response_bytes(route: str) -> None:
+    """The binding's reply limit bounds one call's streamed arguments too (the same limit a
+    whole reply has): an endless arguments stream is `MalformedOutput`, not memory."""
+    pieces: list[object]
+    if route == "native":
+        pieces = [{"response": "", "tool_calls": [{"name": "t", "arguments": "x" * 3000}]}]
+    else:
+        first = {"index": 0, "id": "c0", "function": {"name": "t", "arguments": ""}}
+        more = {"index": 0, "function": {"arguments": "x" * 500}}
+        pieces = [{"choices": [{"index": 0, "delta": {"tool_calls": [first]}}]}] + [
+            {"choices": [{"index": 0, "delta": {"tool_calls": [more]}}]} for _ in range(6)
+        ]
+    body = sse(*pieces, "[DONE]")
+    recorder = Recorder(httpx.Response(200, content=body, headers=SSE_HEADERS))
+    binding = binding_for(recorder, max_response_bytes=2000)
+    lm = binding.model(MODEL if route == "native" else COMPAT_MODEL)
+    with pytest.raises(AiError) as caught:
+        await lm.stream_text("go").collect()
+    assert isinstance(caught.value.reason, MalformedOutput)
+    assert "2000" in caught.value.message
