@@ -434,9 +434,8 @@ class GatewayLanguageModel:
             from aigateway_sdk import calls
 
             use = calls.tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
-            return AiStream(
-                functools.partial(calls.stream, self._one_stream(settings), prompt, use)
-            )
+            one = self._one_stream(settings)
+            return AiStream(functools.partial(calls.stream, one, prompt, use), loop=True)
         parts = functools.partial(self._stream, prompt, settings, None, None)
         startup = self._endpoint.startup
         if startup is not None and startup.needs_start:

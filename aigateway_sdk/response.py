@@ -94,6 +94,20 @@ class Step:
     log_id: str | None = None
     cache_status: CacheStatus | None = None
 
+    @classmethod
+    def of(cls, reply: GenerateTextResponse) -> Step:
+        """The step one model reply makes (its tool results not run yet)."""
+        return cls(
+            text=reply.text,
+            tool_calls=reply.tool_calls,
+            usage=reply.usage,
+            finish_reason=reply.finish_reason,
+            model=reply.model,
+            response_id=reply.response_id,
+            log_id=reply.log_id,
+            cache_status=reply.cache_status,
+        )
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class GenerateTextResponse:

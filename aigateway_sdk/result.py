@@ -8,17 +8,13 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from aigateway_sdk.content import ToolCall, ToolResult
+from aigateway_sdk.collect import StepsCollector
 from aigateway_sdk.errors import AiError, Defect
 from aigateway_sdk.parts import (
-    Finish,
-    ResponseMetadata,
     StreamPart,
     TextDelta,
-    ToolCallPart,
-    ToolResultPart,
 )
-from aigateway_sdk.response import EMPTY_USAGE, GenerateTextResponse, Step, add_usage
+from aigateway_sdk.response import GenerateTextResponse
 
 T = TypeVar("T")
 
@@ -99,10 +95,15 @@ class AiStream:
     """A stream not yet opened. `async for part in stream` opens it (once per loop); leaving the
     loop early closes the HTTP stream. `async with stream as parts:` closes it deterministically."""
 
-    __slots__ = ("_open", "_running")
+    __slots__ = ("_loop", "_open", "_running")
 
-    def __init__(self, open_parts: Callable[[], AsyncIterator[StreamPart]]) -> None:
+    def __init__(
+        self, open_parts: Callable[[], AsyncIterator[StreamPart]], *, loop: bool = False
+    ) -> None:
+        """`loop`: the stream is a tool loop's (`collect()` then gives its steps even when
+        the model was called once, as `generate_text(toolkit=...)` does)."""
         self._open = open_parts
+        self._loop = loop
         self._running: AsyncIterator[StreamPart] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamPart]:
@@ -142,13 +143,13 @@ class AiStream:
         the tool calls it asked for and the results of those a tool loop ran. A stream of
         several model calls (a tool loop: one `Finish` per call) gives the last call's text,
         calls and finish reason, `usage` summed over the calls, and `steps`, one per call."""
-        collector = _Collector()
+        collector = StepsCollector()
         async for part in self:
             if type(part) is TextDelta and not collector.done:
                 collector.pieces.append(part.delta)
             else:
                 collector.add(part)
-        return collector.response()
+        return collector.response(loop=self._loop)
 
     async def result(self) -> Ok[GenerateTextResponse] | Err:
         """The whole stream collected as `Ok(response)`, or `Err(error)`; never raises an
@@ -157,83 +158,6 @@ class AiStream:
             return Ok(await self.collect())
         except AiError as error:
             return Err(error)
-
-
-class _Collector:
-    """The steps of a stream as it is read: a `Finish` closes a model call's step; the tool
-    results after it belong to that step; any other part after it begins the next step."""
-
-    __slots__ = ("calls", "done", "finish", "meta", "pieces", "results", "steps")
-
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-        self.meta: ResponseMetadata | None = None
-        self.pieces: list[str] = []
-        self.calls: list[ToolCall] = []
-        self.results: list[ToolResult] = []
-        self.finish: Finish | None = None
-        self.done = False
-        """The current step's `Finish` came: the next part (not a result) begins a new one."""
-
-    def add(self, part: StreamPart) -> None:
-        if type(part) is ToolResultPart:
-            self.results.append(part.result)
-            return
-        if self.done:
-            self.steps.append(self._step())
-            self._reset()
-        if type(part) is Finish:
-            self.finish = part
-            self.done = True
-        elif type(part) is TextDelta:
-            self.pieces.append(part.delta)
-        elif type(part) is ToolCallPart:
-            self.calls.append(part.call)
-        elif type(part) is ResponseMetadata:
-            self.meta = part
-
-    def _reset(self) -> None:
-        self.meta = None
-        self.pieces = []
-        self.calls = []
-        self.results = []
-        self.finish = None
-        self.done = False
-
-    def _step(self) -> Step:
-        meta, finish = self.meta, self.finish
-        return Step(
-            text="".join(self.pieces),
-            tool_calls=tuple(self.calls),
-            tool_results=tuple(self.results),
-            usage=finish.usage if finish else EMPTY_USAGE,
-            finish_reason=finish.reason if finish else "unknown",
-            model=meta.model if meta else "",
-            response_id=meta.response_id if meta else None,
-            log_id=meta.log_id if meta else None,
-            cache_status=meta.cache_status if meta else None,
-        )
-
-    def response(self) -> GenerateTextResponse:
-        """The last step's response, with every step's usage (and the steps, when there were
-        several)."""
-        last, earlier, meta = self._step(), self.steps, self.meta
-        usage = last.usage
-        for step in earlier:
-            usage = add_usage(step.usage, usage)
-        return GenerateTextResponse(
-            text=last.text,
-            usage=usage,
-            finish_reason=last.finish_reason,
-            model=last.model,
-            response_id=last.response_id,
-            cache_status=last.cache_status,
-            log_id=last.log_id,
-            step=meta.step if meta else None,
-            tool_calls=last.tool_calls,
-            tool_results=last.tool_results,
-            steps=(*earlier, last) if earlier else (),
-        )
 
 
 __all__ = ["AiCall", "AiStream", "Err", "Ok", "Result"]

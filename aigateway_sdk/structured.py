@@ -112,18 +112,6 @@ def _repair_request(problems: tuple[SchemaError, ...]) -> Message:
     )
 
 
-def _step(reply: GenerateTextResponse) -> Step:
-    return Step(
-        text=reply.text,
-        usage=reply.usage,
-        finish_reason=reply.finish_reason,
-        model=reply.model,
-        response_id=reply.response_id,
-        log_id=reply.log_id,
-        cache_status=reply.cache_status,
-    )
-
-
 def _failure(
     problems: tuple[SchemaError, ...], reply: GenerateTextResponse, steps: tuple[Step, ...]
 ) -> AiError:
@@ -152,7 +140,7 @@ async def generate_object(
     usage = EMPTY_USAGE
     while True:
         reply = await step(conversation)
-        steps.append(_step(reply))
+        steps.append(Step.of(reply))
         usage = add_usage(usage, reply.usage)
         value, problems = _decode(schema, reply)
         if not problems:

@@ -292,7 +292,7 @@ class FakeLanguageModel:
         settings = self._settings(parameters, extra_body, extra_headers)
         use = tool_use(toolkit, tool_choice, max_steps, on_tool_error, tool_timeout)
         one = self._one("stream", settings, options)
-        return AiStream(functools.partial(stream, one, prompt, use))
+        return AiStream(functools.partial(stream, one, prompt, use), loop=use is not None)
 
     def generate_object(
         self,

@@ -22,13 +22,13 @@ from typing import TypeAlias
 
 import attrs
 
+from aigateway_sdk.collect import StepsCollector
 from aigateway_sdk.content import ToolCall, ToolResult
 from aigateway_sdk.errors import AiError, MaxStepsExceeded
 from aigateway_sdk.parts import StreamPart, ToolResultPart
 from aigateway_sdk.prompt import Message
 from aigateway_sdk.response import EMPTY_USAGE, GenerateTextResponse, Step, Usage, add_usage
 from aigateway_sdk.tools.run import OnError, check_run_options, run_tool_calls
-from aigateway_sdk.tools.steps import StepCollector
 from aigateway_sdk.tools.toolkit import Toolkit
 from aigateway_sdk.validation import FieldError, ValidationError
 
@@ -75,20 +75,6 @@ def continued(
     return (*history, reply, *(Message.tool(r) for r in results))
 
 
-def step_of(reply: GenerateTextResponse) -> Step:
-    """The step a single model reply makes (before its tools run)."""
-    return Step(
-        text=reply.text,
-        tool_calls=reply.tool_calls,
-        usage=reply.usage,
-        finish_reason=reply.finish_reason,
-        model=reply.model,
-        response_id=reply.response_id,
-        log_id=reply.log_id,
-        cache_status=reply.cache_status,
-    )
-
-
 def _final(
     reply: GenerateTextResponse, usage: Usage, steps: tuple[Step, ...]
 ) -> GenerateTextResponse:
@@ -115,7 +101,7 @@ async def run_tool_loop(
     while True:
         reply = await step(history)
         usage = add_usage(usage, reply.usage)
-        current = step_of(reply)
+        current = Step.of(reply)
         if not runs_tools(toolkit, reply.tool_calls):
             return _final(reply, usage, (*steps, current))
         if len(steps) + 1 >= max_steps:
@@ -155,7 +141,7 @@ async def _stream(
 ) -> AsyncIterator[StreamPart]:
     steps: tuple[Step, ...] = ()
     while True:
-        collector = StepCollector()
+        collector = StepsCollector()
         parts = step(history)
         try:
             async for part in parts:
@@ -181,19 +167,11 @@ async def _stream(
 
 async def collect_tool_loop(parts: AsyncIterable[StreamPart]) -> GenerateTextResponse:
     """Read a tool loop's stream into the response `run_tool_loop` gives: the last step's
-    text, reason and metadata, `usage` summed, every step with its tool calls and results.
-    A stream of one plain reply gives one step."""
-    steps: list[Step] = []
-    collector: StepCollector | None = None
+    text, reason and metadata, `usage` summed, every step with its tool calls and results."""
+    collector = StepsCollector()
     async for part in parts:
-        if collector is None or collector.starts_new_step(part):
-            if collector is not None:
-                steps.append(collector.step())
-            collector = StepCollector()
         collector.add(part)
-    if collector is not None:
-        steps.append(collector.step())
-    return StepCollector.response(tuple(steps), collector)
+    return collector.response(loop=True)
 
 
 __all__ = [

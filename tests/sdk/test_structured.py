@@ -176,3 +176,14 @@ async def test_the_fake_streams_a_scripted_tool_loop() -> None:
     assert collected.text == "3 in stock."
     assert len(collected.steps) == 2
     assert collected.steps[0].tool_results[0].value == {"sku": "X", "stock": 3}
+
+
+async def test_a_one_call_loop_has_its_step_streamed_or_not() -> None:
+    """With a toolkit, `steps` has one entry per model call even when the model answered at
+    once; `stream_text(...).collect()` gives what `generate_text` gives."""
+    whole = await FakeLanguageModel("done").generate_text("x", toolkit=Toolkit(lookup))
+    streamed = await FakeLanguageModel("done").stream_text("x", toolkit=Toolkit(lookup)).collect()
+    assert len(whole.steps) == len(streamed.steps) == 1
+    assert whole.steps[0].text == streamed.steps[0].text == "done"
+    plain = await FakeLanguageModel("done").stream_text("x").collect()
+    assert plain.steps == ()
