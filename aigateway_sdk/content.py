@@ -9,23 +9,21 @@ OpenAI's chat shapes, which both routes send (Workers AI's newer models take the
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
 from aigateway_sdk import _json
+from aigateway_sdk.contract.tools import BASE64, DATA_URL, TOOL_NAME
 from aigateway_sdk.validation import FieldError, ValidationError
 
 ImageDetail = Literal["auto", "low", "high"]
 _DETAILS = frozenset(("auto", "low", "high"))
 _IMAGE_SCHEMES = ("https://", "http://", "data:")
-_DATA_URL = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)(?:;[\w=.+-]+)*;base64,", re.ASCII)
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 """Standard base64 (RFC 4648 section 4), padded, as a data: URL carries an image."""
 
-TOOL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,64}", re.ASCII)
-"""A tool name every provider takes: OpenAI's and Workers AI's `^[a-zA-Z0-9_-]{1,64}$`."""
+TOOL_NAME_PATTERN = TOOL_NAME
+"""A tool name every provider takes (`aigateway_sdk.contract.tools.TOOL_NAME`)."""
 
 
 @attrs.frozen(slots=True)
@@ -41,11 +39,11 @@ class TextPart:
 
 def _data_url_problem(url: str) -> str | None:
     """What is wrong with a `data:` URL: its head, or data that is not (non-empty) base64."""
-    head = _DATA_URL.match(url)
+    head = DATA_URL.match(url)
     if head is None:
         return "a data: URL must be data:<media type>;base64,<data>"
     data = url[head.end() :]
-    if not data or _BASE64.fullmatch(data) is None:
+    if not data or BASE64.fullmatch(data) is None:
         return "the data of a data: URL must be non-empty, padded standard base64"
     return None
 

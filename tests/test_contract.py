@@ -478,3 +478,99 @@ async def test_a_log_entry_has_the_contract_fields_and_the_sdk_reads_them(
     assert tuple(item) == LOG_FIELDS
     entry = LogEntry.from_api(item)
     assert (entry.event_id, dict(entry.metadata)) == ("e-1", {"k": "v"})
+
+
+# -- tools and images: what the SDK builds, the local gateway takes ---------------------------
+
+TOOL_NAMES = ["t", "get_weather", "a-b_C9", "x" * 64, "x" * 65, "", "has space", "dot.ted", "é"]
+
+
+async def test_sdk_and_gateway_agree_on_tool_names(
+    gw: LocalGateway, http: httpx.AsyncClient
+) -> None:
+    from aigateway_sdk.tools import Tool
+
+    account = await fresh_gateway(gw, http)
+    url = f"{gw.data_url}/{account}/{GATEWAY}/workers-ai/{MODEL}"
+    schema = {"type": "object", "properties": {}}
+    problems = []
+    for name in TOOL_NAMES:
+        try:
+            Tool(name, description="x", parameters=schema)
+            sdk_refuses = False
+        except ValidationError:
+            sdk_refuses = True
+        body = {
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"name": name, "description": "x", "parameters": schema}],
+        }
+        reply = await http.post(url, json=body, headers=AUTH)
+        gateway_refuses = reply.status_code == 400
+        assert reply.status_code in (200, 400), reply.text
+        problems.append(mismatch(name, sdk_refuses, gateway_refuses))
+    assert [p for p in problems if p] == []
+
+
+@pytest.mark.parametrize("count", [128, 129])
+async def test_sdk_and_gateway_agree_on_the_number_of_tools(
+    gw: LocalGateway, http: httpx.AsyncClient, count: int
+) -> None:
+    from aigateway_sdk.tools import Tool, Toolkit
+
+    schema = {"type": "object", "properties": {}}
+    tools = [Tool(f"t{i}", description="x", parameters=schema) for i in range(count)]
+    try:
+        Toolkit(*tools)
+        sdk_refuses = False
+    except ValidationError:
+        sdk_refuses = True
+    account = await fresh_gateway(gw, http)
+    body = {
+        "model": f"workers-ai/{MODEL}",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [
+            {"type": "function", "function": {"name": t.name, "parameters": schema}} for t in tools
+        ],
+    }
+    reply = await http.post(
+        f"{gw.data_url}/{account}/{GATEWAY}/compat/chat/completions", json=body, headers=AUTH
+    )
+    assert mismatch(count, sdk_refuses, refused_naming(reply, "tools")) is None
+
+
+IMAGE_URLS = [
+    "https://example.com/a.png",
+    "http://example.com/a.png",
+    "data:image/png;base64,iVBORw0KGgo=",
+    "data:image/png;base64,!!!",
+    "data:image/png;base64,abc",
+    "data:image/png;base64,",
+    "data:,x",
+    "ftp://example.com/a.png",
+    "a.png",
+]
+
+
+async def test_sdk_and_gateway_agree_on_image_urls(
+    gw: LocalGateway, http: httpx.AsyncClient
+) -> None:
+    from aigateway_sdk.content import ImagePart
+
+    account = await fresh_gateway(gw, http)
+    url = f"{gw.data_url}/{account}/{GATEWAY}/compat/chat/completions"
+    problems = []
+    for image in IMAGE_URLS:
+        try:
+            ImagePart(image)
+            sdk_refuses = False
+        except ValidationError:
+            sdk_refuses = True
+        content = [
+            {"type": "text", "text": "what is it"},
+            {"type": "image_url", "image_url": {"url": image}},
+        ]
+        body = {"model": f"workers-ai/{MODEL}", "messages": [{"role": "user", "content": content}]}
+        reply = await http.post(url, json=body, headers=AUTH)
+        assert reply.status_code in (200, 400), reply.text
+        problems.append(mismatch(image, sdk_refuses, reply.status_code == 400))
+    assert [p for p in problems if p] == []

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import attrs
 
 from aigateway_sdk.content import ToolCall
+from aigateway_sdk.contract.tools import MAX_TOOL_CALLS
 from aigateway_sdk.endpoint import Credentials
 from aigateway_sdk.errors import Reason
 from aigateway_sdk.prompt import Message
@@ -28,11 +29,6 @@ from aigateway_sdk.transport.sse import SseEvent
 
 WORKERS_AI = "workers-ai"
 """The provider name of Workers AI (in `compat` ids and `provider_api_keys`)."""
-
-MAX_TOOL_CALLS = 1024
-"""The most tool calls one reply may ask for: a reply (or a stream) with more is
-`MalformedOutput`, so a hostile or broken reply cannot start thousands of handlers at once.
-(Providers document no limit; real replies ask for a few.)"""
 
 
 def too_many_calls(count: int) -> ValueError:

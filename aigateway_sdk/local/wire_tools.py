@@ -20,11 +20,11 @@ Sources:
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from aigateway_sdk._json import dumps_str, loads
+from aigateway_sdk.contract.tools import BASE64, DATA_URL, MAX_TOOLS, TOOL_NAME
 from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.local.upstreams.base import (
     ContentPart,
@@ -40,13 +40,6 @@ from aigateway_sdk.validation import FieldError
 
 Shape = Literal["native", "openai"]
 
-MAX_TOOLS = 128
-"""OpenAI's limit on `tools` per request."""
-TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
-"""A tool's (and a json_schema's) name, as OpenAI and Workers AI take it."""
-_DATA_URL = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w=.+-]+)*;base64,", re.ASCII)
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-"""Standard base64 (RFC 4648 section 4), padded."""
 _CHOICES = ("auto", "none", "required")
 _FORMATS = ("text", "json_object", "json_schema")
 
@@ -72,11 +65,11 @@ def _image_url(url: object, field: str) -> str:
     if not isinstance(url, str):
         raise invalid(field, "must be a string")
     if url.startswith("data:"):
-        head = _DATA_URL.match(url)
+        head = DATA_URL.match(url)
         if head is None:
             raise invalid(field, "must be a data: URL (data:<type>;base64,<data>)")
         data = url[head.end() :]
-        if not data or _BASE64.fullmatch(data) is None:
+        if not data or BASE64.fullmatch(data) is None:
             raise invalid(field, "must carry non-empty, padded standard base64 data")
         return url
     parts = urlsplit(url)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aigateway_sdk.contract.tools import MAX_TOOLS
 from aigateway_sdk.request import TOOL_CHOICES, ToolDefinition, ToolsRequest
 from aigateway_sdk.tools.definition import Handler, Tool
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -50,6 +51,10 @@ def _index(tools: tuple[Tool, ...]) -> Mapping[str, Tool]:
             errors.append(FieldError((item.name,), "two tools have this name"))
         else:
             by_name[item.name] = item
+    if len(tools) > MAX_TOOLS:
+        errors.append(
+            FieldError(("tools",), f"at most {MAX_TOOLS} tools (OpenAI's limit), got {len(tools)}")
+        )
     if errors:
         raise _invalid(errors)
     return by_name

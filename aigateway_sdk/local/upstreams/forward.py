@@ -17,6 +17,7 @@ import attrs
 import httpx
 
 from aigateway_sdk._json import dumps, dumps_str, loads
+from aigateway_sdk.contract.tools import MAX_TOOL_CALLS
 from aigateway_sdk.local.config import UpstreamRoute
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
@@ -52,9 +53,6 @@ MAX_REPLY_BYTES = 32 << 20
 """The largest chat reply (or error reply) read from an upstream; a larger one is a 502."""
 MAX_EMBEDDINGS_BYTES = 256 << 20
 """The largest embeddings reply read (2,048 vectors of 3,072 numbers as JSON fit)."""
-MAX_TOOL_CALLS = 1024
-"""The most tool calls a forwarded reply may ask for (a reply with more is a 502), as the SDK
-takes at most that many."""
 MAX_LINE_CHARS = 4 << 20
 """The longest line of an upstream's event stream (the SDK's default `max_event_bytes`)."""
 _NEWLINE = re.compile(r"\r\n|\r|\n")
