@@ -286,3 +286,17 @@ def containers(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy
 @given(st.recursive(SCALARS, containers, max_leaves=12), st.integers(0, 2**32))
 def test_any_generated_schema_gets_a_valid_value(schema: dict[str, Any], seed: int) -> None:
     check(schema, generate(schema, random.Random(seed)))
+
+
+def test_unique_items_from_an_enum_with_an_integer_past_64_bits() -> None:
+    """Found by the fuzz test above: uniqueness was judged by the JSON text, which orjson
+    cannot write for such an integer (TypeError, a 500 on the gateway)."""
+    schema = {
+        "type": "array",
+        "uniqueItems": True,
+        "minItems": 2,
+        "maxItems": 2,
+        "items": {"enum": [-(2**63) - 1, 1]},
+    }
+    value = generate(schema, random.Random(0))
+    assert sorted(value) == [-(2**63) - 1, 1]

@@ -206,6 +206,15 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _key(value: Any) -> bytes:
+    """A value's identity for `uniqueItems`: its JSON, or its repr for what orjson cannot
+    write (an integer past 64 bits taken from a schema's `enum` or `const`)."""
+    try:
+        return dumps(value)
+    except TypeError:
+        return repr(value).encode()
+
+
 def _json_int(value: int) -> int | float:
     """An integer as JSON can carry it here: past 64 bits, as a number (orjson writes no
     larger integer; JSON Schema counts `1e300` as an integer)."""
@@ -365,7 +374,7 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
     values: list[Any] = []
     if "contains" in schema and not prefix and count:
         values.append(gen.child(schema["contains"], depth, "[0]"))
-    seen = {dumps(v) for v in values}
+    seen = {_key(v) for v in values}
     unique = schema.get("uniqueItems") is True
     repeats = 0
     for _attempt in range(count * 10):
@@ -374,7 +383,7 @@ def _array(gen: _Generator, schema: dict[str, Any], depth: int) -> Any:
         position = len(values)
         item_schema = prefix[position] if position < len(prefix) else items
         value = gen.child(item_schema, depth, f"[{position}]", pick=repeats)
-        key = dumps(value)
+        key = _key(value)
         if unique and key in seen:
             repeats += 1  # an enum's next value next time
             continue
