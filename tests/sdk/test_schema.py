@@ -662,3 +662,13 @@ def test_constraints_are_checked_when_built() -> None:
     assert set(caught.value.fields) == {"minimum", "min_length", "pattern", "multiple_of"}
     with pytest.raises(ValidationError, match="greater than maximum"):
         Constraints(minimum=2, maximum=1)
+
+
+Untyped = attrs.make_class("Untyped", ["x"])
+TypedByField = attrs.make_class("TypedByField", {"x": attrs.field(type=int)})
+
+
+def test_an_attrs_field_without_a_type_is_refused_and_field_types_are_read() -> None:
+    with pytest.raises(ValidationError, match=r"Untyped\.x has no type annotation"):
+        Schema.of(Untyped)
+    assert Schema.of(TypedByField).json_schema["properties"] == {"x": {"type": "integer"}}
