@@ -426,6 +426,8 @@ def test_a_union_decodes_by_the_branch_the_value_matches() -> None:
     assert schema.decode("2") == "2"
     assert schema.decode(["red"]) == [Color.RED]
     assert Schema.of(bool | int).decode(True) is True
+    assert type(Schema.of(int | float).decode(1)) is int
+    assert type(Schema.of(float | int).decode(1)) is float  # equal unions, their own order
 
 
 # -- errors --------------------------------------------------------------------------------
