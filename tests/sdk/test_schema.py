@@ -674,3 +674,12 @@ def test_an_attrs_field_without_a_type_is_refused_and_field_types_are_read() -> 
     with pytest.raises(ValidationError, match=r"Untyped\.x has no type annotation"):
         Schema.of(Untyped)
     assert Schema.of(TypedByField).json_schema["properties"] == {"x": {"type": "integer"}}
+
+
+def test_numbers_become_the_annotated_number_type_inside_lists_too() -> None:
+    assert Schema.of(list[int]).decode([1, 2.0]) == [1, 2]
+    assert [type(n) for n in Schema.of(list[int]).decode([1, 2.0])] == [int, int]
+    assert [type(n) for n in Schema.of(list[float]).decode([1, 2.5])] == [float, float]
+    assert Schema.of(list[float]).errors([1.0, 10**400]) == (
+        SchemaError((1,), "is too large for a float"),
+    )
