@@ -16,6 +16,12 @@ from aigateway_sdk.schema.jsonvalues import is_integer, is_number, type_name
 MAX_ERRORS = 20
 """Collection stops after this many violations: enough to repair a reply, bounded for a huge one."""
 
+REQUIRED = "is required"
+UNEXPECTED = "unexpected property"
+SHAPE_MESSAGES = frozenset({REQUIRED, UNEXPECTED})
+"""Errors about an object's shape (a member missing or extra) rather than a member's value:
+a branch of an anyOf with fewer of these is closer to what the value meant to be."""
+
 Valid = Callable[[Any], bool]
 Collect = Callable[[Any, Path, list[SchemaError]], None]
 
@@ -150,6 +156,9 @@ __all__ = [
     "ALWAYS",
     "MAX_ERRORS",
     "NEVER",
+    "REQUIRED",
+    "SHAPE_MESSAGES",
+    "UNEXPECTED",
     "Check",
     "Collect",
     "Valid",

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from aigateway_sdk.schema import keywords_containers, keywords_logic, keywords_scalar
 from aigateway_sdk.schema.checks import (
     ALWAYS,
     MAX_ERRORS,
@@ -114,8 +115,6 @@ class Compiler:
         if not isinstance(schema, Mapping):
             self.problem(path, f"a schema must be an object or a boolean, got {schema!r}")
             return ALWAYS
-        from aigateway_sdk.schema import keywords_containers, keywords_logic, keywords_scalar
-
         types = self._types(schema, path)
         groups = {
             "string": keywords_scalar.string_group(self, schema, path),

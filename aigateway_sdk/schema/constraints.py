@@ -57,26 +57,34 @@ class Constraints:
     description: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        errors = [*self._types(), *self._consistency()]
+        if errors:
+            raise ValidationError(errors, what="Constraints")
+
+    def _types(self) -> list[FieldError]:
         errors = [
             FieldError((name,), "must be a number")
             for name in _NUMBER_KEYWORDS
             if getattr(self, name) is not None and not _is_number(getattr(self, name))
         ]
-        if _is_number(self.multiple_of) and self.multiple_of is not None and self.multiple_of <= 0:
-            errors.append(FieldError(("multiple_of",), "must be greater than 0"))
-        for name in ("min_length", "max_length"):
-            value = getattr(self, name)
-            if value is not None and (type(value) is not int or value < 0):
-                errors.append(FieldError((name,), "must be a non-negative integer"))
-        for name in ("pattern", "format", "description"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                errors.append(FieldError((name,), "must be a string"))
-        errors.extend(self._consistency())
-        if errors:
-            raise ValidationError(errors, what="Constraints")
+        errors.extend(
+            FieldError((name,), "must be a non-negative integer")
+            for name in ("min_length", "max_length")
+            if getattr(self, name) is not None
+            and (type(getattr(self, name)) is not int or getattr(self, name) < 0)
+        )
+        errors.extend(
+            FieldError((name,), "must be a string")
+            for name in ("pattern", "format", "description")
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str)
+        )
+        return errors
 
     def _consistency(self) -> list[FieldError]:
         errors: list[FieldError] = []
+        step = self.multiple_of
+        if step is not None and _is_number(step) and step <= 0:
+            errors.append(FieldError(("multiple_of",), "must be greater than 0"))
         if isinstance(self.pattern, str):
             try:
                 re.compile(self.pattern)

@@ -33,7 +33,7 @@ def to_float(value: Any) -> Any:
     try:
         return float(value)
     except OverflowError:
-        raise DecodeFailure.at_root(f"{value} is too large for a float") from None
+        raise DecodeFailure.at_root("is too large for a float") from None
 
 
 def optional(inner: Decoder) -> Decoder:
@@ -53,7 +53,23 @@ def _find(inner: Decoder, members: Iterable[tuple[str | int, Any]]) -> DecodeFai
     return DecodeFailure.at_root("could not be decoded")
 
 
+def _ints(value: Any) -> Any:
+    return [member if type(member) is int else int(member) for member in value]
+
+
+def _floats(value: Any) -> Any:
+    try:
+        return [member if type(member) is float else to_float(member) for member in value]
+    except DecodeFailure:  # an int too large for a float: name which
+        raise _find(to_float, enumerate(value)) from None
+
+
 def list_of(inner: Decoder) -> Decoder:
+    if inner is to_int:  # the common list[int] without a call per item
+        return _ints
+    if inner is to_float:
+        return _floats
+
     def decode(value: Any) -> Any:
         try:
             return [inner(member) for member in value]
@@ -149,18 +165,19 @@ Member = tuple[str, str, Decoder | None]
 def instance_of(build: Callable[..., Any], members: tuple[Member, ...], name: str) -> Decoder:
     """An attrs / dataclass instance (or a TypedDict's dict) from a JSON object: the members
     present are decoded and passed by name; the ones left out take the class's defaults."""
+    plain = tuple((prop, argument) for prop, argument, inner in members if inner is None)
+    converted = tuple(
+        (prop, argument, inner) for prop, argument, inner in members if inner is not None
+    )
 
     def decode(value: Any) -> Any:
-        arguments: dict[str, Any] = {}
-        for prop, argument, inner in members:
+        arguments = {argument: value[prop] for prop, argument in plain if prop in value}
+        for prop, argument, inner in converted:
             if prop in value:
-                member = value[prop]
-                if inner is not None:
-                    try:
-                        member = inner(member)
-                    except DecodeFailure as failure:
-                        raise failure.under(prop) from None
-                arguments[argument] = member
+                try:
+                    arguments[argument] = inner(value[prop])
+                except DecodeFailure as failure:
+                    raise failure.under(prop) from None
         try:
             return build(**arguments)
         except (TypeError, ValueError) as error:

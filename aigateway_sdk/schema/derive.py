@@ -376,6 +376,8 @@ def _literal(args: tuple[Any, ...]) -> Derived:
     bad = [value for value in values if not _is_json_scalar(value)]
     if bad:
         raise Refused(f"Literal value {bad[0]!r} is not a JSON string, number, boolean or null")
+    if all(type(arg) is str for arg in args):  # the validated string is the value itself
+        return _enum_schema(values), None
     table = {key(value): arg for value, arg in zip(values, args, strict=True)}
     return _enum_schema(values), decoders.lookup(table, "allowed value")
 

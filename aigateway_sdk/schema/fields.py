@@ -81,6 +81,19 @@ def substitute(hint: Any, bindings: dict[Any, Any]) -> Any:
     return hint
 
 
+class MissingType(TypeError):
+    """A field with no type the schema could be derived from."""
+
+
+def _hint(hints: dict[str, Any], name: str, declared: Any, cls: type) -> Any:
+    """The field's resolved annotation; else the type given to `attrs.field(type=...)`."""
+    if name in hints:
+        return hints[name]
+    if declared is not None and not isinstance(declared, str):
+        return declared
+    raise MissingType(f"{cls.__name__}.{name} has no type annotation")
+
+
 def _metadata_description(metadata: Any) -> str | None:
     text = metadata.get("description") if isinstance(metadata, typing.Mapping) else None
     return text if isinstance(text, str) else None
@@ -97,7 +110,7 @@ def class_fields(cls: type, bindings: dict[Any, Any]) -> list[FieldInfo]:
             FieldInfo(
                 prop=field.alias or field.name,
                 argument=field.alias or field.name,
-                hint=hints.get(field.name, Any),
+                hint=_hint(hints, field.name, field.type, cls),
                 required=field.default is attrs.NOTHING,
                 description=_metadata_description(field.metadata) or documented.get(field.name),
             )
@@ -108,7 +121,7 @@ def class_fields(cls: type, bindings: dict[Any, Any]) -> list[FieldInfo]:
         FieldInfo(
             prop=field.name,
             argument=field.name,
-            hint=hints.get(field.name, Any),
+            hint=_hint(hints, field.name, field.type, cls),
             required=field.default is dataclasses.MISSING
             and field.default_factory is dataclasses.MISSING,
             description=_metadata_description(field.metadata) or documented.get(field.name),
@@ -137,6 +150,7 @@ def _typeddict_fields(
 
 __all__ = [
     "FieldInfo",
+    "MissingType",
     "class_fields",
     "has_fields",
     "is_pydantic_model",

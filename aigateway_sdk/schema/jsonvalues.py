@@ -59,9 +59,14 @@ def key(value: Any) -> Any:
 def copy_json(value: Any, path: tuple[str, ...], errors: list[FieldError]) -> Any:
     """A deep copy of `value` with tuples turned into lists; every part that is not JSON (a
     non-string key, NaN, a set, an object) is reported in `errors` with its path."""
-    if value is None or isinstance(value, str | bool | int):
+    if value is None or type(value) in (str, bool, int):
         return value
+    if isinstance(value, str):  # a str Enum member, say: its plain string
+        return str.__str__(value)
+    if isinstance(value, bool | int):  # an IntEnum member: its plain int
+        return bool(value) if isinstance(value, bool) else int(value)
     if isinstance(value, float):
+        value = float(value)
         if not math.isfinite(value):
             errors.append(FieldError(path, f"{value} is not a JSON number"))
         return value

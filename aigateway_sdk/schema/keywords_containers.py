@@ -10,7 +10,16 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from aigateway_sdk.schema.checks import ALWAYS, MAX_ERRORS, NEVER, Check, all_of, failing
+from aigateway_sdk.schema.checks import (
+    ALWAYS,
+    MAX_ERRORS,
+    NEVER,
+    REQUIRED,
+    UNEXPECTED,
+    Check,
+    all_of,
+    failing,
+)
 from aigateway_sdk.schema.errors import Path, SchemaError
 from aigateway_sdk.schema.jsonvalues import key
 
@@ -264,7 +273,7 @@ class _Members:
         return found or None
 
     def collect(self, value: Any, path: Path, out: list[SchemaError]) -> None:
-        out.extend(SchemaError((*path, name), "is required") for name in self.missing(value))
+        out.extend(SchemaError((*path, name), REQUIRED) for name in self.missing(value))
         for name, member in value.items():
             if len(out) >= MAX_ERRORS:
                 return
@@ -284,7 +293,7 @@ class _Members:
         if extra is None or extra.valid(member):
             return
         if extra is NEVER:
-            out.append(SchemaError((*path, name), "unexpected property"))
+            out.append(SchemaError((*path, name), UNEXPECTED))
         else:
             extra.collect(member, (*path, name), out)
 

@@ -1,14 +1,22 @@
 """anyOf, oneOf, allOf and not. A failed anyOf (or a oneOf that matched nothing) reports the
 errors of the branch closest to matching: among the branches whose types admit the value, the
-one with the fewest errors; when no branch admits the value's type, one summary error
-("expected object or null, got string")."""
+one with the fewest errors about the object's shape (a missing or unexpected member), then
+the fewest errors; when no branch admits the value's type, one summary error ("expected
+object or null, got string")."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from aigateway_sdk.schema.checks import MAX_ERRORS, Check, all_of, mismatch, type_allows
+from aigateway_sdk.schema.checks import (
+    MAX_ERRORS,
+    SHAPE_MESSAGES,
+    Check,
+    all_of,
+    mismatch,
+    type_allows,
+)
 from aigateway_sdk.schema.errors import Path, SchemaError
 
 if TYPE_CHECKING:
@@ -49,11 +57,13 @@ def closest(branches: list[Check], value: Any, path: Path, out: list[SchemaError
         out.append(SchemaError(path, mismatch(_union_types(branches) or frozenset(), value)))
         return
     best: list[SchemaError] | None = None
+    best_score = (0, 0)
     for branch in candidates:
         found: list[SchemaError] = []
         branch.collect(value, path, found)
-        if best is None or len(found) < len(best):
-            best = found
+        score = (sum(error.message in SHAPE_MESSAGES for error in found), len(found))
+        if best is None or score < best_score:
+            best, best_score = found, score
     out.extend((best or [SchemaError(path, "matches none of the allowed schemas")])[:MAX_ERRORS])
 
 

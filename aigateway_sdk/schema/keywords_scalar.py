@@ -1,11 +1,13 @@
 """Keywords on strings (minLength, maxLength, pattern), on numbers (minimum, maximum, their
-exclusive forms, multipleOf) and on any value (enum, const). A string or number group runs
+exclusive forms, multipleOf: exact, on the decimal numbers the JSON text wrote) and on any
+value (enum, const). A string or number group runs
 only on a value of that type (the compiler dispatches), so its closures need no type test."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from aigateway_sdk.schema.checks import Check, all_of, failing
@@ -88,15 +90,19 @@ def _upper(c: Compiler, schema: Mapping[str, Any], path: SchemaPath) -> list[Che
     return checks
 
 
+def _exact(number: float) -> Fraction:
+    """The number a JSON literal means: 0.1 is one tenth (its shortest repr), not the binary
+    float nearest to it, so 0.3 is a multiple of 0.1 as a reader of the JSON expects."""
+    return Fraction(number) if isinstance(number, int) else Fraction(repr(float(number)))
+
+
 def _multiple_of(step: float) -> Callable[[Any], bool]:
+    exact_step = _exact(step)
+
     def test(value: Any) -> bool:
         if isinstance(value, int) and isinstance(step, int):
             return value % step == 0
-        try:
-            quotient = value / step
-            return bool(quotient == int(quotient))
-        except (OverflowError, ValueError):  # an infinite quotient is no whole number
-            return False
+        return (_exact(value) / exact_step).denominator == 1
 
     return test
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, overload
 
 import attrs
@@ -129,11 +129,11 @@ class Schema(Generic[T]):
         if isinstance(spec, Mapping):
             return _json_schema_of(spec, name)
         try:
-            return _cached_from_type(spec, name)
-        except TypeError as error:  # unhashable metadata in an Annotated: no caching
-            if "unhashable" not in str(error):
-                raise
+            hash(spec)
+        except TypeError:  # unhashable metadata in an Annotated: no caching
             return _from_type(spec, name)
+        # repr too: `int | float` == `float | int`, but the first branch decodes a 1
+        return _cached_from_type(spec, repr(spec), name)
 
     @classmethod
     def _built(
@@ -282,8 +282,10 @@ def _from_type(spec: Any, name: str | None) -> Schema[Any]:
     )
 
 
-_cached_from_type: Callable[[Any, str | None], Schema[Any]] = functools.lru_cache(maxsize=256)(
-    _from_type
-)
+@functools.lru_cache(maxsize=256)
+def _cached_from_type(spec: Any, spelled: str, name: str | None) -> Schema[Any]:
+    """`_from_type`, once per type (a derivation reads annotations; a call should not)."""
+    return _from_type(spec, name)
+
 
 __all__ = ["NAME", "Schema", "check_name"]

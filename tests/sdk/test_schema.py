@@ -426,6 +426,8 @@ def test_a_union_decodes_by_the_branch_the_value_matches() -> None:
     assert schema.decode("2") == "2"
     assert schema.decode(["red"]) == [Color.RED]
     assert Schema.of(bool | int).decode(True) is True
+    assert type(Schema.of(int | float).decode(1)) is int
+    assert type(Schema.of(float | int).decode(1)) is float  # equal unions, their own order
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -662,3 +664,22 @@ def test_constraints_are_checked_when_built() -> None:
     assert set(caught.value.fields) == {"minimum", "min_length", "pattern", "multiple_of"}
     with pytest.raises(ValidationError, match="greater than maximum"):
         Constraints(minimum=2, maximum=1)
+
+
+Untyped = attrs.make_class("Untyped", ["x"])
+TypedByField = attrs.make_class("TypedByField", {"x": attrs.field(type=int)})
+
+
+def test_an_attrs_field_without_a_type_is_refused_and_field_types_are_read() -> None:
+    with pytest.raises(ValidationError, match=r"Untyped\.x has no type annotation"):
+        Schema.of(Untyped)
+    assert Schema.of(TypedByField).json_schema["properties"] == {"x": {"type": "integer"}}
+
+
+def test_numbers_become_the_annotated_number_type_inside_lists_too() -> None:
+    assert Schema.of(list[int]).decode([1, 2.0]) == [1, 2]
+    assert [type(n) for n in Schema.of(list[int]).decode([1, 2.0])] == [int, int]
+    assert [type(n) for n in Schema.of(list[float]).decode([1, 2.5])] == [float, float]
+    assert Schema.of(list[float]).errors([1.0, 10**400]) == (
+        SchemaError((1,), "is too large for a float"),
+    )
