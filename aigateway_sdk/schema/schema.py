@@ -256,6 +256,8 @@ def _json_schema_of(spec: Mapping[str, Any], name: str | None) -> Schema[Any]:
         text = _json.dumps(spec)
     except (TypeError, ValueError):  # not JSON: the uncached path names the problem
         return _from_json_schema(spec, name)
+    if _json.loads(text) != spec:  # written otherwise than given (NaN as null, a tuple as a
+        return _from_json_schema(spec, name)  # list): checked as given, never from the cache
     return _cached_from_json(text, name)
 
 

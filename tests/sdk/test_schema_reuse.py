@@ -88,3 +88,13 @@ async def test_cancelling_the_caller_cancels_a_lone_running_handler() -> None:
             await started.wait()
         group.cancel_scope.cancel()
     assert saw_cancel.is_set()
+
+
+def test_a_cached_document_does_not_stand_in_for_one_written_the_same_way() -> None:
+    """orjson writes NaN as null: `{"const": nan}` must not get the cached `{"const": null}`."""
+    from aigateway_sdk import Schema, ValidationError
+
+    assert Schema.of({"const": None}).errors(None) == ()
+    with pytest.raises(ValidationError, match="not a JSON number"):
+        Schema.of({"const": float("nan")})
+    assert Schema.of({"enum": (1, 2)}).errors(2) == ()  # a tuple: checked as given
