@@ -38,6 +38,16 @@ NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 DEFAULT_NAME = "output"
 
 
+_TOO_DEEP = SchemaError((), "the value is nested too deeply to check")
+"""A value deeper than Python's recursion allows (a hostile or broken reply): refused, not a
+`RecursionError`."""
+
+
+def _refused_by_code(error: Exception) -> SchemaError:
+    text = f"{type(error).__name__}: {error}"
+    return SchemaError((), f"the value could not be built ({text[:200]})")
+
+
 @attrs.frozen(slots=True)
 class _StrictForm:
     """The strict form, compiled, and the way from a value in it back to the original form;
@@ -189,7 +199,18 @@ class Schema(Generic[T]):
 
     def decode(self, value: Any) -> T:
         """The typed value of a JSON value (as `json.loads` gives it). `SchemaMismatch` when
-        it does not validate or cannot be built, each error naming its path."""
+        it does not validate or cannot be built, each error naming its path: also when it is
+        nested too deeply to follow, or a class's own code refuses it while it is built."""
+        try:
+            return self._decode(value)
+        except SchemaMismatch:
+            raise
+        except RecursionError:
+            raise SchemaMismatch((_TOO_DEEP,)) from None
+        except Exception as error:  # a class's own __init__ / __post_init__ / validator
+            raise SchemaMismatch((_refused_by_code(error),)) from error
+
+    def _decode(self, value: Any) -> T:
         if self._check.valid(value):
             decoder = self._decoder
             if decoder is None:
@@ -205,9 +226,14 @@ class Schema(Generic[T]):
 
     def errors(self, value: Any) -> tuple[SchemaError, ...]:
         """Every violation (up to 20), each with its path; () when `decode` would succeed."""
-        if self._check.valid(value):
-            return tuple(self._build(value)[1])
-        return tuple(self._slow(value)[1])
+        try:
+            if self._check.valid(value):
+                return tuple(self._build(value)[1])
+            return tuple(self._slow(value)[1])
+        except RecursionError:
+            return (_TOO_DEEP,)
+        except Exception as error:  # a class's own code refused the value
+            return (_refused_by_code(error),)
 
     def _build(self, value: Any) -> tuple[Any, list[SchemaError]]:
         if self._decoder is None:

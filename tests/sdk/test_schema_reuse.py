@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 
 from aigateway_sdk import _json
@@ -98,3 +99,39 @@ def test_a_cached_document_does_not_stand_in_for_one_written_the_same_way() -> N
     with pytest.raises(ValidationError, match="not a JSON number"):
         Schema.of({"const": float("nan")})
     assert Schema.of({"enum": (1, 2)}).errors(2) == ()  # a tuple: checked as given
+
+
+@attrs.frozen
+class _Node:
+    child: _Node | None = None
+
+
+@attrs.frozen
+class _Picky:
+    n: int
+
+    def __attrs_post_init__(self) -> None:
+        if self.n == 13:
+            raise RuntimeError("unlucky")
+
+
+def test_a_value_nested_too_deeply_is_a_mismatch_not_a_recursion_error() -> None:
+    from aigateway_sdk import Schema, SchemaMismatch
+
+    deep: Any = None
+    for _ in range(5000):
+        deep = {"child": deep}
+    schema = Schema.of(_Node)
+    with pytest.raises(SchemaMismatch, match="nested too deeply"):
+        schema.decode(deep)
+    assert "nested too deeply" in str(schema.errors(deep)[0])
+
+
+def test_a_class_refusing_the_value_is_a_mismatch_naming_why() -> None:
+    from aigateway_sdk import Schema, SchemaMismatch
+
+    schema = Schema.of(_Picky)
+    assert schema.decode({"n": 12}) == _Picky(12)
+    with pytest.raises(SchemaMismatch, match="RuntimeError: unlucky"):
+        schema.decode({"n": 13})
+    assert "unlucky" in str(schema.errors({"n": 13})[0])
