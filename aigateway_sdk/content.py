@@ -155,6 +155,20 @@ class ToolResult:
     content: str
     is_error: bool = False
 
+    @classmethod
+    def of(cls, call: ToolCall, value: Any) -> ToolResult:
+        """The result of running `call` yourself: `value` a string (sent as is) or JSON (a
+        dict, list, number, bool or None, sent as JSON text); `ValidationError` otherwise."""
+        if isinstance(value, str):
+            return cls(call_id=call.id, name=call.name, value=value, content=value)
+        try:
+            content = _json.dumps(value).decode()
+        except (TypeError, ValueError) as error:
+            raise ValidationError(
+                [FieldError(("value",), f"must be a string or JSON: {error}")], what="tool result"
+            ) from None
+        return cls(call_id=call.id, name=call.name, value=value, content=content)
+
 
 __all__ = [
     "TOOL_NAME_PATTERN",

@@ -395,7 +395,7 @@ class GatewayLanguageModel:
             max_response_bytes=endpoint.max_response_bytes,
         )
         try:
-            decoded = self._codec.decode(reply.body, max_tokens)
+            decoded = self._codec.decode(reply.body, max_tokens, json_mode=output is not None)
         except DECODE_ERRORS as error:
             message = f"unexpected reply shape ({type(error).__name__}: {error})"[:300]
             raise AiError(malformed(message, status=reply.status, headers=reply.headers)) from None
@@ -489,7 +489,7 @@ class GatewayLanguageModel:
             yield assembler.start(response.status_code, MappingProxyType(reply_headers))
             content_type = reply_headers.get("content-type", "")
             if "json" in content_type:  # a provider (or a cached reply) answered in one piece
-                reply = await self._whole_reply(response, max_tokens, deadline)
+                reply = await self._whole_reply(response, max_tokens, deadline, output)
                 for part in assembler.whole(reply):
                     yield part
                 return
@@ -517,7 +517,11 @@ class GatewayLanguageModel:
                 yield part
 
     async def _whole_reply(
-        self, response: httpx.Response, max_tokens: int | None, deadline: Deadline | None
+        self,
+        response: httpx.Response,
+        max_tokens: int | None,
+        deadline: Deadline | None,
+        output: OutputFormat | None = None,
     ) -> Decoded:
         """A stream answered with one JSON reply: read it whole, within the size limit and the
         same deadline as the SSE path, and decode it."""
@@ -536,7 +540,7 @@ class GatewayLanguageModel:
             raise AiError(reason_from_exception(error)) from error
         body = decode_json(response, content)
         try:
-            return self._codec.decode(body, max_tokens)
+            return self._codec.decode(body, max_tokens, json_mode=output is not None)
         except DECODE_ERRORS as error:
             message = f"unexpected reply shape ({type(error).__name__})"
             raise AiError(

@@ -91,8 +91,9 @@ class Message:
         return not any(isinstance(p, ImagePart) or p.text.strip() for p in content)
 
 
-PromptInput: TypeAlias = str | Sequence[Message | Mapping[str, Any]]
-"""What `generate_text(prompt=...)` accepts: text, `Message`s, or OpenAI-style message dicts."""
+PromptInput: TypeAlias = str | Message | Mapping[str, Any] | Sequence[Message | Mapping[str, Any]]
+"""What `generate_text(prompt=...)` accepts: text, a message, or a list of `Message`s or
+OpenAI-style message dicts."""
 
 
 def _shown(value: object) -> str:
@@ -200,6 +201,8 @@ def to_messages(prompt: PromptInput) -> tuple[Message, ...]:
         if not prompt.strip():
             raise _invalid("the prompt is empty")
         return (Message("user", prompt),)
+    if isinstance(prompt, Message) or (isinstance(prompt, Mapping) and "role" in prompt):
+        prompt = [prompt]  # one message, given alone
     if not isinstance(prompt, Sequence):
         raise _invalid(f"expected a string or a list of messages, got {type(prompt).__name__}")
     if not prompt:

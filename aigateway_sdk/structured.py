@@ -91,6 +91,8 @@ def _decode(
 ) -> tuple[Any, tuple[SchemaError, ...]]:
     value, problems = _parse(reply)
     if problems:
+        if reply.text and not schema.errors(reply.text):  # a bare string for a string schema
+            return schema.decode(reply.text), ()  # (Workers AI JSON mode gives the value)
         return None, problems
     try:
         return schema.decode(value), ()

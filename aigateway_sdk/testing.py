@@ -117,7 +117,14 @@ def text_parts(text: str, *, model: str = "fake", chunk: int = 1) -> list[Stream
 
 
 def tool_calls_reply(*calls: ToolCall, text: str = "", model: str = "fake") -> GenerateTextResponse:
-    """A scripted reply asking for `calls` (finish reason "tool-calls")."""
+    """A scripted reply asking for `calls` (finish reason "tool-calls"): `ToolCall`s, e.g.
+    `ToolCall.of("call_1", "get_weather", {"city": "Lisbon"})`."""
+    for call in calls:
+        if not isinstance(call, ToolCall):
+            raise TypeError(
+                f"tool_calls_reply takes ToolCall values (ToolCall.of(id, name, arguments)), "
+                f"got {type(call).__name__}"
+            )
     return GenerateTextResponse(
         text=text, tool_calls=tuple(calls), finish_reason="tool-calls", model=model
     )

@@ -106,7 +106,10 @@ class Codec(Protocol):
         asked for; `extra` (the caller's `extra_body`) is merged in last, over all of them."""
         ...
 
-    def decode(self, body: Any, max_tokens: int | None) -> Decoded: ...
+    def decode(self, body: Any, max_tokens: int | None, *, json_mode: bool = False) -> Decoded:
+        """A whole reply. `json_mode`: the call asked for JSON (an `OutputFormat`), so a reply
+        may carry its JSON value where text would be."""
+        ...
 
     def decode_chunk(self, data: bytes) -> Chunk | None:
         """A stream event's data; `DONE` for the end sentinel, None for an event to ignore."""

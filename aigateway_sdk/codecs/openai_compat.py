@@ -114,7 +114,7 @@ class OpenAICompatCodec(EventStreamCodec):
             body["stream_options"] = {"include_usage": True}
         return _json.dumps(body)
 
-    def decode(self, body: Any, max_tokens: int | None) -> Decoded:
+    def decode(self, body: Any, max_tokens: int | None, *, json_mode: bool = False) -> Decoded:
         choice = body["choices"][0]
         message = choice["message"]
         text = message.get("content") or ""

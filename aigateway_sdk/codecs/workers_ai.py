@@ -62,9 +62,10 @@ def _finish(
     return finish_from_usage(usage, max_tokens)
 
 
-def _response_text(result: Any, calls: tuple[ToolCall, ...]) -> str:
-    """`result.response`: text, or (JSON mode) an object or array, given as JSON text. A reply
-    that calls tools may leave it out or null."""
+def _response_text(result: Any, calls: tuple[ToolCall, ...], json_mode: bool = False) -> str:
+    """`result.response`: text, or (JSON mode) an object or array, given as JSON text; when the
+    call asked for JSON (`json_mode`), any JSON value (a number, a boolean). A reply that calls
+    tools may leave it out or null."""
     if calls and "response" not in result:
         return ""
     text = result["response"]
@@ -72,7 +73,7 @@ def _response_text(result: Any, calls: tuple[ToolCall, ...]) -> str:
         return ""
     if isinstance(text, str):
         return text
-    if isinstance(text, dict | list):
+    if isinstance(text, dict | list) or (json_mode and isinstance(text, int | float)):
         return json_text(text)
     raise TypeError("result.response is not text")
 
@@ -111,11 +112,11 @@ class WorkersAiCodec(EventStreamCodec):
             body["stream"] = True
         return _json.dumps(body)
 
-    def decode(self, body: Any, max_tokens: int | None) -> Decoded:
+    def decode(self, body: Any, max_tokens: int | None, *, json_mode: bool = False) -> Decoded:
         result = body["result"]
         raw_calls = result.get("tool_calls")
         calls = tool_calls_of(raw_calls, "result.tool_calls") if raw_calls else ()
-        text = _response_text(result, calls)
+        text = _response_text(result, calls, json_mode)
         usage = _usage(result.get("usage"))
         return Decoded(
             text=text,

@@ -8,6 +8,7 @@ typed values; defaults are not filled in (the call uses them)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable
@@ -52,12 +53,25 @@ def _signature(fn: Callable[..., Any], name: str) -> inspect.Signature:
     raise ValidationError([FieldError((name,), message)], what="parameters")
 
 
-def parameters_of(fn: Callable[..., Any]) -> Schema[dict[str, Any]]:
+def _unwrapped(fn: Callable[..., Any]) -> tuple[Callable[..., Any], frozenset[str]]:
+    """The function a `functools.partial` wraps (for its docstring), and the keywords the
+    partials bind (the caller supplies them: not parameters the model fills)."""
+    bound: set[str] = set()
+    while isinstance(fn, functools.partial):
+        bound.update(fn.keywords)
+        fn = fn.func
+    return fn, frozenset(bound)
+
+
+def parameters_of(fn: Callable[..., Any], *, name: str | None = None) -> Schema[dict[str, Any]]:
     """The schema of `fn`'s parameters (see the module docstring); `ValidationError` names
-    every parameter that cannot be described."""
-    name = check_name(_name_of(fn), what="function name")
+    every parameter that cannot be described. `name` names the schema (default: the
+    function's name, which must then be a valid tool name). Keywords a `functools.partial`
+    binds are left out, and its function's docstring describes it."""
+    name = check_name(name if name is not None else _name_of(fn), what="function name")
     signature = _signature(fn, name)
-    doc = parse_docstring(inspect.getdoc(fn))
+    inner_fn, bound = _unwrapped(fn)
+    doc = parse_docstring(inspect.getdoc(inner_fn))
     deriver = Deriver()
     problems: list[FieldError] = []
     properties: dict[str, Any] = {}
@@ -71,7 +85,7 @@ def parameters_of(fn: Callable[..., Any]) -> Schema[dict[str, Any]]:
         if index == 0 and parameter.name in ("self", "cls"):
             problems.append(FieldError(where, "pass a bound method or a plain function"))
             continue
-        if _injected(parameter):
+        if _injected(parameter) or parameter.name in bound:
             continue
         if parameter.annotation is inspect.Parameter.empty:
             problems.append(FieldError(where, "has no type annotation"))

@@ -22,6 +22,7 @@ class, or the dict); a tool made from a function is called with keyword argument
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias, overload
 
@@ -73,6 +74,13 @@ def _schema(spec: Any) -> Schema[Any]:
     return schema
 
 
+def _function_name(fn: Any) -> Any:
+    """A function's name (a `functools.partial`'s function's)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, "__name__", None)
+
+
 def _handler(handler: object) -> Handler | None:
     if handler is not None and not callable(handler):
         raise _invalid("handler", f"must be callable, got {type(handler).__name__}")
@@ -112,11 +120,11 @@ class Tool:
         docstring unless `description` is given, handled by `fn` (sync or async)."""
         if not callable(fn):
             raise _invalid("handler", f"must be callable, got {type(fn).__name__}")
+        tool_name = name if name is not None else _function_name(fn)
         try:
-            schema = parameters_of(fn)
+            schema = parameters_of(fn, name=check_name(tool_name))
         except (TypeError, ValueError) as error:
             raise _under_parameters(error) from None
-        tool_name = name if name is not None else getattr(fn, "__name__", None)
         return cls(
             tool_name,  # checked by the converter
             description=description,

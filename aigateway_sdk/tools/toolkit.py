@@ -131,7 +131,8 @@ class Toolkit:
                 [
                     FieldError(
                         ("tool_choice",),
-                        f"must be auto, none, required or a tool's name, got {choice!r}",
+                        f"must be auto, none, required or a tool's name, got {choice!r}; "
+                        f"the tools are: {', '.join(self.names) or '(none)'}",
                     )
                 ]
             )

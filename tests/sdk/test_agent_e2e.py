@@ -296,3 +296,18 @@ async def test_generate_object_refuses_a_schema_it_cannot_use(container: Contain
         container.native().generate_object("x", schema=object)
     with pytest.raises(ValidationError, match="repairs"):
         container.native().generate_object("x", schema=Forecast, repairs=-1)
+
+
+@BOTH
+@ROUTES
+@pytest.mark.parametrize(
+    ("schema", "kind"),
+    [(int, int), (float, float), (bool, bool), (str, str), (list[int], list)],
+    ids=["int", "float", "bool", "str", "list"],
+)
+async def test_generate_object_takes_a_schema_that_is_not_an_object(
+    container: Container, model: str, schema: Any, kind: type
+) -> None:
+    """Workers AI JSON mode gives the value itself in `response` (a number, a bare string)."""
+    response = await model_of(container, model).generate_object("A value.", schema=schema)
+    assert isinstance(response.value, kind)

@@ -187,3 +187,62 @@ async def test_a_one_call_loop_has_its_step_streamed_or_not() -> None:
     assert whole.steps[0].text == streamed.steps[0].text == "done"
     plain = await FakeLanguageModel("done").stream_text("x").collect()
     assert plain.steps == ()
+
+
+# -- what a first user ran into -----------------------------------------------------------------
+
+
+def test_a_function_without_a_usable_name_takes_the_given_one() -> None:
+    from aigateway_sdk import Tool
+
+    ping = Tool.from_function(lambda: "pong", name="ping", description="Ping.")
+    assert ping.name == "ping"
+    assert ping.definition().parameters["properties"] == {}
+
+
+def test_a_partial_is_described_by_its_function_without_the_bound_keywords() -> None:
+    import functools
+
+    from aigateway_sdk import Tool
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    inc = Tool.from_function(functools.partial(add, b=1), name="inc")
+    assert inc.description == "Add two numbers."
+    assert list(inc.definition().parameters["properties"]) == ["a"]
+
+
+async def test_a_result_you_ran_yourself_goes_back_with_tool_result_of() -> None:
+    from aigateway_sdk import Message, ToolResult
+
+    call = ToolCall.of("c1", "lookup", {"sku": "X"})
+    result = ToolResult.of(call, {"stock": 3})
+    assert (result.call_id, result.name, result.content) == ("c1", "lookup", '{"stock":3}')
+    assert Message.tool(ToolResult.of(call, "none left")).text == "none left"
+    with pytest.raises(ValidationError, match="value"):
+        ToolResult.of(call, object())
+    fake = FakeLanguageModel("ok")
+    await fake.generate_text(
+        [Message.user("Stock?"), Message.assistant("", [call]), Message.tool(result)]
+    )
+    assert fake.calls[0].prompt[2].tool_call_id == "c1"
+
+
+async def test_one_message_alone_is_a_prompt() -> None:
+    from aigateway_sdk import ImagePart, Message
+
+    fake = FakeLanguageModel("a cat")
+    image = ImagePart.from_bytes(b"\x89PNG...", "image/png")
+    await fake.generate_text(Message.user("What is this?", image))
+    await fake.generate_text({"role": "user", "content": "hi"})
+    assert [len(c.prompt) for c in fake.calls] == [1, 1]
+    assert fake.calls[0].prompt[0].images == (image,)
+
+
+def test_a_bad_tool_choice_lists_the_tools_and_a_bad_scripted_call_is_named() -> None:
+    with pytest.raises(ValidationError, match="the tools are: lookup"):
+        FakeLanguageModel().generate_text("x", toolkit=Toolkit(lookup), tool_choice="nope")
+    with pytest.raises(TypeError, match="ToolCall"):
+        tool_calls_reply(("lookup", {"sku": "X"}))  # type: ignore[arg-type]
