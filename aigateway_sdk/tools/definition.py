@@ -120,9 +120,9 @@ class Tool:
         docstring unless `description` is given, handled by `fn` (sync or async)."""
         if not callable(fn):
             raise _invalid("handler", f"must be callable, got {type(fn).__name__}")
-        tool_name = name if name is not None else _function_name(fn)
+        tool_name = check_name(name if name is not None else _function_name(fn))
         try:
-            schema = parameters_of(fn, name=check_name(tool_name))
+            schema = parameters_of(fn, name=tool_name)
         except (TypeError, ValueError) as error:
             raise _under_parameters(error) from None
         return cls(
