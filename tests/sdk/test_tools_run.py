@@ -12,7 +12,6 @@ from typing import Any, TypedDict
 
 import anyio
 import attrs
-import pydantic
 import pytest
 
 from aigateway_sdk.content import ToolCall, ToolResult
@@ -50,9 +49,22 @@ class Color(enum.Enum):
     RED = "red"
 
 
-class Model(pydantic.BaseModel):
-    name: str
-    tags: tuple[str, ...]
+try:  # the floors CI job runs tests/sdk without pydantic (not a dependency of the SDK)
+    import pydantic
+except ImportError:  # pragma: no cover - depends on the environment
+    pydantic = None  # type: ignore[assignment]
+
+if pydantic is not None:
+
+    class Model(pydantic.BaseModel):
+        name: str
+        tags: tuple[str, ...]
+
+
+needs_pydantic = pytest.mark.skipif(pydantic is None, reason="pydantic is not installed")
+PYDANTIC_RETURN = (
+    [(Model(name="n", tags=("a",)), '{"name":"n","tags":["a"]}')] if pydantic is not None else []
+)
 
 
 def lookup_toolkit(handler: Any) -> Toolkit:
@@ -168,6 +180,7 @@ class Query(TypedDict):
     limit: int
 
 
+@needs_pydantic
 async def test_pydantic_and_typeddict_tools_get_their_decoded_values() -> None:
     models: list[Model] = []
     queries: list[Query] = []
@@ -207,7 +220,7 @@ async def test_a_sync_callable_returning_an_awaitable_is_awaited() -> None:
         ("", ""),
         (Point(1, 2), '{"x":1,"y":2}'),
         (Pair("l", [1, 2]), '{"left":"l","right":[1,2]}'),
-        (Model(name="n", tags=("a",)), '{"name":"n","tags":["a"]}'),
+        *PYDANTIC_RETURN,
         ({"points": [Point(0, 1)], "color": Color.RED}, '{"points":[{"x":0,"y":1}],"color":"red"}'),
         ([1, "two", None, True], '[1,"two",null,true]'),
         (3, "3"),
