@@ -1,9 +1,19 @@
-"""Bearer-token checks: the control plane's API token, a gateway's `cf-aig-authorization`,
-and Workers AI's provider `Authorization`. Constant-time comparisons."""
+"""Token checks: the control plane's API token (as a bearer token or one of Cloudflare's legacy
+credential headers), a gateway's `cf-aig-authorization`, and Workers AI's provider
+`Authorization`. Constant-time comparisons; secrets are never logged or echoed."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
+
+LEGACY_KEY = "x-auth-key"
+LEGACY_EMAIL = "x-auth-email"
+SERVICE_KEY = "x-auth-user-service-key"
+"""Cloudflare's credential headers besides `Authorization: Bearer`: the legacy global API key
+(`X-Auth-Email` + `X-Auth-Key`) and the Origin CA key (`X-Auth-User-Service-Key`), see
+https://developers.cloudflare.com/fundamentals/api/get-started/keys/ and
+https://developers.cloudflare.com/fundamentals/api/get-started/ca-keys/."""
 
 
 def secret_repr(value: object) -> str:
@@ -42,5 +52,29 @@ class TokenCheck:
             return True
         return hmac.compare_digest(token.encode(), self._expected)
 
+    def accepts_api(self, headers: Mapping[str, str]) -> bool:
+        """The control plane's check, as api.cloudflare.com takes credentials.
 
-__all__ = ["TokenCheck", "bearer_token", "secret_repr"]
+        With no api token configured, any of Cloudflare's credential headers is accepted with
+        its value unchecked (`Authorization: Bearer`, `X-Auth-Key`, `X-Auth-Email` alone, as some
+        generated clients send it, or `X-Auth-User-Service-Key`). With one, the bearer token,
+        `X-Auth-Key` (the email is not checked) or `X-Auth-User-Service-Key` must equal it."""
+        if self.accepts(headers.get("authorization")):
+            return True
+        keys = [headers.get(LEGACY_KEY), headers.get(SERVICE_KEY)]
+        if self._expected is None:
+            return any(keys) or bool(headers.get(LEGACY_EMAIL))
+        expected = self._expected
+        # Both compared, so the time taken does not tell which header was checked.
+        matches = [hmac.compare_digest((key or "").encode(), expected) for key in keys]
+        return any(match and key for match, key in zip(matches, keys, strict=True))
+
+
+__all__ = [
+    "LEGACY_EMAIL",
+    "LEGACY_KEY",
+    "SERVICE_KEY",
+    "TokenCheck",
+    "bearer_token",
+    "secret_repr",
+]

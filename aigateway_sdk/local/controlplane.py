@@ -29,10 +29,11 @@ MAX_PER_PAGE = 1000
 
 
 def guarded(state: AppState, handler: Handler) -> Handler:
-    """Require `Authorization: Bearer <api token>` (any bearer token when none is set)."""
+    """Require the api token as `Authorization: Bearer`, `X-Auth-Key` (with `X-Auth-Email`) or
+    `X-Auth-User-Service-Key`; with none set, any of Cloudflare's credential headers."""
 
     async def endpoint(request: Request) -> Response:
-        if not state.tokens.accepts(request.headers.get("authorization")):
+        if not state.tokens.accepts_api(request.headers):
             raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
         return await handler(request)
 

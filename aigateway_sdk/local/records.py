@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import attrs
@@ -10,6 +11,9 @@ from aigateway_sdk.contract.gateway import GatewaySettings, LogManagementStrateg
 from aigateway_sdk.contract.logs import LOG_FIELDS, Direction, FilterValue
 from aigateway_sdk.contract.logs import FilterOperator as Operator
 from aigateway_sdk.local.clock import rfc3339
+
+INTERNAL_ID_NAMESPACE = uuid.UUID("5f0e4d8a-6f7b-4c1e-9a51-2b7c3d9e0a41")
+"""The namespace of the gateways' `internal_id` (UUIDv5), fixed so ids survive restarts."""
 
 
 @attrs.frozen(slots=True)
@@ -20,8 +24,23 @@ class GatewayRecord:
     created_at: float
     modified_at: float
 
+    @property
+    def internal_id(self) -> str:
+        """Cloudflare's per-gateway UUID: derived from the account, the id and the creation time
+        (all stored, none changed by an update), so it is stable across updates and restarts
+        and a gateway deleted and created again gets a new one, as at Cloudflare."""
+        name = f"{self.account_id}\0{self.id}\0{self.created_at!r}"
+        return str(uuid.uuid5(INTERNAL_ID_NAMESPACE, name))
+
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id}
+        # `account_id`, `account_tag` (Cloudflare puts the account id there too) and
+        # `internal_id` are what cloudflare-python 4.x's strict models require of a gateway.
+        body: dict[str, Any] = {
+            "id": self.id,
+            "account_id": self.account_id,
+            "account_tag": self.account_id,
+            "internal_id": self.internal_id,
+        }
         body.update(self.settings.settings_json())
         body["created_at"] = rfc3339(self.created_at)
         body["modified_at"] = rfc3339(self.modified_at)
