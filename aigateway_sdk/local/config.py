@@ -73,7 +73,10 @@ class LocalGatewayConfig:
 
     - `port=0` picks a free port. `db_path=None` keeps state in a temporary database that is
       removed on exit.
-    - `api_token=None` accepts any bearer token (loopback only, enforced by the CLI).
+    - `api_token=None` accepts any bearer token (loopback only, enforced by the CLI); on the
+      control plane, any of Cloudflare's credential headers (`X-Auth-Key`, `X-Auth-Email`,
+      `X-Auth-User-Service-Key`) too. With a token, the control plane also takes it as
+      `X-Auth-Key` (any `X-Auth-Email`) or `X-Auth-User-Service-Key`.
     - `default_gateway_authentication=None` means: the auto-created `default` gateway has
       `authentication` on exactly when an `api_token` is configured.
     - `log_cap_override` (tests only): when set, a gateway with `log_management` keeps at most
