@@ -8,8 +8,9 @@ PY     := $(VENV)/bin/python
 LOCAL  := $(VENV)/.installed-local
 DEV    := $(VENV)/.installed-dev
 FLOORS ?= .venv-floors
+CF4    ?= .venv-cloudflare4
 
-.PHONY: demo test lint typecheck pytest bench soak serve floors clean
+.PHONY: demo test lint typecheck pytest bench soak serve floors cloudflare4 clean
 
 # pip >= 25.1 reads dependency groups (`--group`); a fresh machine's pip is older.
 $(LOCAL): pyproject.toml
@@ -49,6 +50,15 @@ soak: $(DEV)
 # The declared lower bounds of the runtime dependencies and the `local` extra, installed
 # exactly (.ci/floors.py reads them from pyproject.toml) in a separate venv, against the
 # SDK's tests. CI runs it once per run, after `make test`.
+# Cloudflare's own Python SDK 4.x (legacy credentials, strict response models) against the
+# local gateway's control plane; the dev group has 5.x, which `make test` runs the same tests with.
+cloudflare4:
+	rm -rf $(CF4)
+	$(PYTHON) -m venv $(CF4)
+	$(CF4)/bin/python -m pip install --quiet --upgrade pip
+	$(CF4)/bin/python -m pip install --quiet -e '.[local]' 'cloudflare==4.3.1' pytest trio
+	$(CF4)/bin/python -m pytest tests/local/test_legacy_clients.py
+
 floors:
 	rm -rf $(FLOORS)
 	$(PYTHON) -m venv $(FLOORS)
@@ -59,4 +69,4 @@ floors:
 	$(FLOORS)/bin/python -m pytest tests/sdk
 
 clean:
-	rm -rf $(VENV) $(FLOORS) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FLOORS) $(CF4) .mypy_cache .ruff_cache .pytest_cache

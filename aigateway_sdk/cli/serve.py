@@ -123,7 +123,9 @@ def _banner(args: argparse.Namespace, port: int, token: str | None) -> None:
         f"  database:      {args.db}",
     ]
     if token is None:
-        lines.append("  no API token: any bearer token is accepted")
+        lines.append(
+            "  no API token: any bearer token (or Cloudflare credential header) is accepted"
+        )
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 

@@ -30,6 +30,7 @@ GATEWAY: dict[str, Any] = {
     "collect_logs": True,
     "rate_limiting_interval": 0,
     "rate_limiting_limit": 0,
+    "rate_limiting_technique": "fixed",  # required by the 4.x client
 }
 STYLES = {
     "api_token": {"api_token": TOKEN},
