@@ -58,16 +58,19 @@ class TokenCheck:
         With no api token configured, any of Cloudflare's credential headers is accepted with
         its value unchecked (`Authorization: Bearer`, `X-Auth-Key`, `X-Auth-Email` alone, as some
         generated clients send it, or `X-Auth-User-Service-Key`). With one, the bearer token,
-        `X-Auth-Key` (the email is not checked) or `X-Auth-User-Service-Key` must equal it."""
+        `X-Auth-Key` beside an `X-Auth-Email` (the pair Cloudflare's legacy API key needs; the
+        email's value is not checked) or `X-Auth-User-Service-Key` must equal it."""
         if self.accepts(headers.get("authorization")):
             return True
+        email = headers.get(LEGACY_EMAIL)
         keys = [headers.get(LEGACY_KEY), headers.get(SERVICE_KEY)]
         if self._expected is None:
-            return any(keys) or bool(headers.get(LEGACY_EMAIL))
+            return any(keys) or bool(email)
         expected = self._expected
         # Both compared, so the time taken does not tell which header was checked.
         matches = [hmac.compare_digest((key or "").encode(), expected) for key in keys]
-        return any(match and key for match, key in zip(matches, keys, strict=True))
+        legacy = matches[0] and bool(keys[0]) and bool(email)  # a key alone is not the pair
+        return legacy or (matches[1] and bool(keys[1]))
 
 
 __all__ = [
