@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     from aigateway_sdk.cli._output import CliError, fail
     from aigateway_sdk.local import LocalGatewayConfig, create_app, routes_from_toml
-    from aigateway_sdk.local.connections import server_settings
-    from aigateway_sdk.local.loopback import refuse_open_listen
+    from aigateway_sdk.local.web.connections import server_settings
+    from aigateway_sdk.local.web.loopback import refuse_open_listen
 
     token = args.api_token or os.environ.get("AIGATEWAY_API_TOKEN") or None
     try:

@@ -15,17 +15,17 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aigateway_sdk.local.config import LocalGatewayConfig
-from aigateway_sdk.local.controlplane import ControlPlane
-from aigateway_sdk.local.dataplane import DataPlane
-from aigateway_sdk.local.errors import (
+from aigateway_sdk.local.controlplane.gateways import ControlPlane
+from aigateway_sdk.local.controlplane.logs import LogsApi
+from aigateway_sdk.local.dataplane.routes import DataPlane
+from aigateway_sdk.local.state import AppState
+from aigateway_sdk.local.web.errors import (
     CODE_INTERNAL,
     CODE_INVALID,
     CODE_METHOD_NOT_ALLOWED,
     CODE_NO_ROUTE,
     ApiError,
 )
-from aigateway_sdk.local.logsapi import LogsApi
-from aigateway_sdk.local.state import AppState
 
 _log = logging.getLogger("aigateway_sdk.local")
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import attrs
 
 from aigateway_sdk.contract.gateway import MAX_GATEWAYS_PER_ACCOUNT
-from aigateway_sdk.local.auth import secret_repr
 from aigateway_sdk.local.clock import Clock, SystemClock
+from aigateway_sdk.local.policies.auth import secret_repr
 
 UpstreamKind = Literal["builtin", "openai", "fault"]
 LogDurability = Literal["commit", "background"]

@@ -19,8 +19,8 @@ import uvicorn
 from aigateway_sdk.local.app import create_app
 from aigateway_sdk.local.clock import Clock
 from aigateway_sdk.local.config import LocalGatewayConfig
-from aigateway_sdk.local.connections import server_settings
-from aigateway_sdk.local.loopback import refuse_open_listen
+from aigateway_sdk.local.web.connections import server_settings
+from aigateway_sdk.local.web.loopback import refuse_open_listen
 
 START_TIMEOUT = 15.0
 

@@ -7,16 +7,16 @@ from collections.abc import Mapping
 import anyio
 
 from aigateway_sdk.contract.gateway import GatewaySettings
-from aigateway_sdk.local.auth import TokenCheck
-from aigateway_sdk.local.cache import ResponseCache
 from aigateway_sdk.local.config import LocalGatewayConfig
-from aigateway_sdk.local.errors import CODE_AUTH_ERROR, ApiError, gateway_unauthorized
-from aigateway_sdk.local.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
-from aigateway_sdk.local.logbook import Logbook
-from aigateway_sdk.local.ratelimit import RateLimiter
-from aigateway_sdk.local.store import Store
-from aigateway_sdk.local.ulid import UlidGenerator
+from aigateway_sdk.local.policies.auth import TokenCheck
+from aigateway_sdk.local.policies.cache import ResponseCache
+from aigateway_sdk.local.policies.ratelimit import RateLimiter
+from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
+from aigateway_sdk.local.storage.logbook import Logbook
+from aigateway_sdk.local.storage.store import Store
+from aigateway_sdk.local.storage.ulid import UlidGenerator
 from aigateway_sdk.local.upstreams.router import Router
+from aigateway_sdk.local.web.errors import CODE_AUTH_ERROR, ApiError, gateway_unauthorized
 
 
 class AppState:

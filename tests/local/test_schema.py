@@ -10,9 +10,9 @@ import attrs
 import pytest
 
 from aigateway_sdk.contract.gateway import GatewaySettings
-from aigateway_sdk.local.records import GatewayRecord, LogCap, LogRecord
-from aigateway_sdk.local.schema import GATEWAYS, LOGS, Table, column
-from aigateway_sdk.local.store import Store
+from aigateway_sdk.local.storage.records import GatewayRecord, LogCap, LogRecord
+from aigateway_sdk.local.storage.schema import GATEWAYS, LOGS, Table, column
+from aigateway_sdk.local.storage.store import Store
 
 
 def full_log(number: int) -> LogRecord:

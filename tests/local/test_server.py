@@ -16,8 +16,8 @@ import pytest
 
 from aigateway_sdk.cli import serve
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
-from aigateway_sdk.local.loopback import is_loopback
-from aigateway_sdk.local.ulid import UlidGenerator, timestamp_ms
+from aigateway_sdk.local.storage.ulid import UlidGenerator, timestamp_ms
+from aigateway_sdk.local.web.loopback import is_loopback
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, Api, async_client, sync_client
 
 

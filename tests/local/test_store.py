@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aigateway_sdk.local.logbook import Logbook
-from aigateway_sdk.local.records import LogCap, LogQuery, LogRecord
-from aigateway_sdk.local.store import LogWrite, Store
+from aigateway_sdk.local.storage.logbook import Logbook
+from aigateway_sdk.local.storage.records import LogCap, LogQuery, LogRecord
+from aigateway_sdk.local.storage.store import LogWrite, Store
 
 
 def record(number: int, gateway: str = "g") -> LogRecord:

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, UpstreamRoute
-from aigateway_sdk.local.body import MAX_JSON_DEPTH
-from aigateway_sdk.local.headers import parse_options
-from aigateway_sdk.local.universal import MAX_STEPS
+from aigateway_sdk.local.dataplane.headers import parse_options
+from aigateway_sdk.local.dataplane.universal import MAX_STEPS
+from aigateway_sdk.local.web.body import MAX_JSON_DEPTH
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, TOKEN, Api, async_client
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from aigateway_sdk.local.errors import ApiError
-from aigateway_sdk.local.wire import parse_openai
+from aigateway_sdk.local.dataplane.wire import parse_openai
+from aigateway_sdk.local.web.errors import ApiError
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

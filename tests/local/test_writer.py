@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aigateway_sdk.local.writer import Undo, Writer
+from aigateway_sdk.local.storage.writer import Undo, Writer
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import attrs
 
 from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.config import LocalGatewayConfig, UpstreamRoute
-from aigateway_sdk.local.headers import RequestOptions
+from aigateway_sdk.local.dataplane.headers import RequestOptions
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,

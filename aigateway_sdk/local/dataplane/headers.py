@@ -23,8 +23,8 @@ from aigateway_sdk.contract.headers import (
     metadata_problem,
 )
 from aigateway_sdk.contract.limits import BACKOFFS, Backoff
-from aigateway_sdk.local.auth import secret_repr
-from aigateway_sdk.local.errors import ApiError
+from aigateway_sdk.local.policies.auth import secret_repr
+from aigateway_sdk.local.web.errors import ApiError
 from aigateway_sdk.validation import FieldError
 
 

@@ -13,14 +13,7 @@ from typing import Any
 import attrs
 
 from aigateway_sdk._json import dumps
-from aigateway_sdk.local.upstreams.base import (
-    ChatRequest,
-    Completion,
-    Embeddings,
-    EmbedRequest,
-    Message,
-)
-from aigateway_sdk.local.wire_tools import (
+from aigateway_sdk.local.dataplane.wire_tools import (
     Shape,
     json_value,
     native_calls,
@@ -31,7 +24,14 @@ from aigateway_sdk.local.wire_tools import (
     parse_tool_choice,
     parse_tools,
 )
-from aigateway_sdk.local.wire_tools import invalid as _invalid
+from aigateway_sdk.local.dataplane.wire_tools import invalid as _invalid
+from aigateway_sdk.local.upstreams.base import (
+    ChatRequest,
+    Completion,
+    Embeddings,
+    EmbedRequest,
+    Message,
+)
 
 _NATIVE_NUMBERS = {
     "temperature": (0.0, 5.0),

@@ -14,16 +14,16 @@ from starlette.routing import Route
 
 from aigateway_sdk.contract.headers import BODY_TRUNCATED
 from aigateway_sdk.contract.logs import DIRECTIONS, ORDER_BY, feedback_problem, score_problem
-from aigateway_sdk.local.body import read_json
-from aigateway_sdk.local.controlplane import MAX_PER_PAGE, PREFIX, guarded
-from aigateway_sdk.local.errors import ApiError, ok
-from aigateway_sdk.local.gateways import LiveGateway
-from aigateway_sdk.local.headers import check_metadata
-from aigateway_sdk.local.logfilters import parse_filters
-from aigateway_sdk.local.logsql import FilterError
-from aigateway_sdk.local.params import bad_param, choice_param, int_param
-from aigateway_sdk.local.records import LogDeletion, LogPatch, LogQuery, LogRecord
+from aigateway_sdk.local.controlplane.gateways import MAX_PER_PAGE, PREFIX, guarded
+from aigateway_sdk.local.controlplane.logfilters import parse_filters
+from aigateway_sdk.local.dataplane.headers import check_metadata
 from aigateway_sdk.local.state import AppState
+from aigateway_sdk.local.storage.gateways import LiveGateway
+from aigateway_sdk.local.storage.logsql import FilterError
+from aigateway_sdk.local.storage.records import LogDeletion, LogPatch, LogQuery, LogRecord
+from aigateway_sdk.local.web.body import read_json
+from aigateway_sdk.local.web.errors import ApiError, ok
+from aigateway_sdk.local.web.params import bad_param, choice_param, int_param
 from aigateway_sdk.validation import FieldError
 
 

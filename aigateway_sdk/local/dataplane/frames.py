@@ -23,6 +23,8 @@ from typing import Any, Protocol
 import attrs
 
 from aigateway_sdk._json import dumps
+from aigateway_sdk.local.dataplane.wire import usage
+from aigateway_sdk.local.dataplane.wire_tools import native_calls
 from aigateway_sdk.local.upstreams.base import (
     Delta,
     Finish,
@@ -31,8 +33,6 @@ from aigateway_sdk.local.upstreams.base import (
     ToolCallDelta,
     UpstreamError,
 )
-from aigateway_sdk.local.wire import usage
-from aigateway_sdk.local.wire_tools import native_calls
 
 DONE_FRAME = b"data: [DONE]\n\n"
 MAX_ARGUMENT_CHARS = 32 << 20

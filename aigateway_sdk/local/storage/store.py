@@ -24,8 +24,8 @@ from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
-from aigateway_sdk.local.logsql import order_sql, where_sql
-from aigateway_sdk.local.records import (
+from aigateway_sdk.local.storage.logsql import order_sql, where_sql
+from aigateway_sdk.local.storage.records import (
     GatewayRecord,
     LogCap,
     LogDeletion,
@@ -33,8 +33,8 @@ from aigateway_sdk.local.records import (
     LogQuery,
     LogRecord,
 )
-from aigateway_sdk.local.schema import GATEWAYS, LOGS, SCHEMA
-from aigateway_sdk.local.writer import Undo, Writer
+from aigateway_sdk.local.storage.schema import GATEWAYS, LOGS, SCHEMA
+from aigateway_sdk.local.storage.writer import Undo, Writer
 
 T = TypeVar("T")
 LogWrite = tuple[LogRecord, LogCap | None]

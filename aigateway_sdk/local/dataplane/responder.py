@@ -10,13 +10,13 @@ import anyio
 import attrs
 from starlette.responses import Response, StreamingResponse
 
-from aigateway_sdk.local.errors import ApiError
-from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply
-from aigateway_sdk.local.frames import DONE_FRAME, SSE
-from aigateway_sdk.local.logbook import cap_body
-from aigateway_sdk.local.records import LogRecord
+from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply
+from aigateway_sdk.local.dataplane.frames import DONE_FRAME, SSE
 from aigateway_sdk.local.state import AppState
+from aigateway_sdk.local.storage.logbook import cap_body
+from aigateway_sdk.local.storage.records import LogRecord
 from aigateway_sdk.local.upstreams.base import Finish, UpstreamError
+from aigateway_sdk.local.web.errors import ApiError
 
 
 class Responder:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 
 from aigateway_sdk._json import loads
-from aigateway_sdk.local.errors import CODE_TOO_LARGE, ApiError
+from aigateway_sdk.local.web.errors import CODE_TOO_LARGE, ApiError
 
 MAX_JSON_DEPTH = 128
 """How deeply arrays and objects may nest in a JSON body (this gateway's choice)."""

@@ -22,8 +22,8 @@ import threading
 from collections.abc import Callable
 
 from aigateway_sdk.local.config import LogDurability
-from aigateway_sdk.local.records import LogCap, LogRecord
-from aigateway_sdk.local.store import LogWrite, Store
+from aigateway_sdk.local.storage.records import LogCap, LogRecord
+from aigateway_sdk.local.storage.store import LogWrite, Store
 
 _log = logging.getLogger("aigateway_sdk.local")
 

@@ -17,7 +17,7 @@ import attrs
 
 from aigateway_sdk._json import dumps, loads
 from aigateway_sdk.contract.gateway import GatewaySettings
-from aigateway_sdk.local.records import GatewayRecord, LogRecord
+from aigateway_sdk.local.storage.records import GatewayRecord, LogRecord
 
 R = TypeVar("R")
 Convert = Callable[[Any], object]

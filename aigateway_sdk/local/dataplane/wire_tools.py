@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from aigateway_sdk._json import dumps_str, loads
 from aigateway_sdk.contract.tools import BASE64, DATA_URL, MAX_TOOLS, TOOL_NAME
-from aigateway_sdk.local.errors import ApiError
 from aigateway_sdk.local.upstreams.base import (
     ContentPart,
     ImagePart,
@@ -36,6 +35,7 @@ from aigateway_sdk.local.upstreams.base import (
     ToolCall,
     ToolChoice,
 )
+from aigateway_sdk.local.web.errors import ApiError
 from aigateway_sdk.validation import FieldError
 
 Shape = Literal["native", "openai"]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import attrs
 
 from aigateway_sdk.contract.gateway import DEFAULT_GATEWAY_ID, GatewaySettings
-from aigateway_sdk.local.errors import CODE_ALREADY_EXISTS, CODE_TOO_MANY_GATEWAYS, ApiError
-from aigateway_sdk.local.ratelimit import Rule
-from aigateway_sdk.local.records import GatewayRecord, LogCap
+from aigateway_sdk.local.policies.ratelimit import Rule
+from aigateway_sdk.local.storage.records import GatewayRecord, LogCap
+from aigateway_sdk.local.web.errors import CODE_ALREADY_EXISTS, CODE_TOO_MANY_GATEWAYS, ApiError
 
 
 @attrs.frozen(slots=True)

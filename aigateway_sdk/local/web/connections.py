@@ -21,7 +21,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from aigateway_sdk.local.config import LocalGatewayConfig
-from aigateway_sdk.local.errors import (
+from aigateway_sdk.local.web.errors import (
     CODE_REQUEST_TIMEOUT,
     CODE_TOO_MANY_CONNECTIONS,
     ErrorItem,

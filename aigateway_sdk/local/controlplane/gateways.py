@@ -16,11 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aigateway_sdk.contract.gateway import SETTINGS_RULES, GatewaySettings
-from aigateway_sdk.local.body import read_json
-from aigateway_sdk.local.errors import CODE_AUTH_ERROR, ApiError, ok
-from aigateway_sdk.local.params import int_param
 from aigateway_sdk.local.state import AppState
-from aigateway_sdk.local.store import Store
+from aigateway_sdk.local.storage.store import Store
+from aigateway_sdk.local.web.body import read_json
+from aigateway_sdk.local.web.errors import CODE_AUTH_ERROR, ApiError, ok
+from aigateway_sdk.local.web.params import int_param
 from aigateway_sdk.validation import FieldError, ValidationError
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from starlette.datastructures import QueryParams
 
-from aigateway_sdk.local.errors import ApiError
+from aigateway_sdk.local.web.errors import ApiError
 from aigateway_sdk.validation import FieldError
 
 

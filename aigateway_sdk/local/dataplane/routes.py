@@ -18,23 +18,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aigateway_sdk.contract.gateway import GatewaySettings
-from aigateway_sdk.local.body import parse_json, read_body
-from aigateway_sdk.local.cache import CachedReply, cache_key
-from aigateway_sdk.local.errors import (
-    CODE_AUTH_ERROR,
-    CODE_TIMEOUT,
-    CODE_UPSTREAM,
-    JSON,
-    ApiError,
-    rate_limited,
+from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply, Target
+from aigateway_sdk.local.dataplane.frames import Frames, NativeFrames, OpenAIChunks
+from aigateway_sdk.local.dataplane.headers import RequestOptions, header_map, parse_options
+from aigateway_sdk.local.dataplane.responder import Responder, error_response
+from aigateway_sdk.local.dataplane.universal import parse_step, step_list, without_headers
+from aigateway_sdk.local.dataplane.wire import (
+    native_body,
+    native_embed_body,
+    openai_body,
+    openai_embed_body,
+    parse_native,
+    parse_native_embed,
+    parse_openai,
+    parse_openai_embed,
 )
-from aigateway_sdk.local.exchange import Exchange, Reply, StreamReply, Target
-from aigateway_sdk.local.frames import Frames, NativeFrames, OpenAIChunks
-from aigateway_sdk.local.gateways import LiveGateway
-from aigateway_sdk.local.headers import RequestOptions, header_map, parse_options
-from aigateway_sdk.local.responder import Responder, error_response
+from aigateway_sdk.local.policies.cache import CachedReply, cache_key
 from aigateway_sdk.local.state import AppState
-from aigateway_sdk.local.universal import parse_step, step_list, without_headers
+from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
@@ -44,15 +45,14 @@ from aigateway_sdk.local.upstreams.base import (
 )
 from aigateway_sdk.local.upstreams.builtin import is_embedding_model
 from aigateway_sdk.local.upstreams.router import CallPolicy, Choice, complete, embed, open_stream
-from aigateway_sdk.local.wire import (
-    native_body,
-    native_embed_body,
-    openai_body,
-    openai_embed_body,
-    parse_native,
-    parse_native_embed,
-    parse_openai,
-    parse_openai_embed,
+from aigateway_sdk.local.web.body import parse_json, read_body
+from aigateway_sdk.local.web.errors import (
+    CODE_AUTH_ERROR,
+    CODE_TIMEOUT,
+    CODE_UPSTREAM,
+    JSON,
+    ApiError,
+    rate_limited,
 )
 from aigateway_sdk.validation import FieldError
 

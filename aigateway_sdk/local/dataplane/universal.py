@@ -10,10 +10,10 @@ import attrs
 from aigateway_sdk._json import dumps
 from aigateway_sdk.contract.headers import UNIVERSAL_CONFIG
 from aigateway_sdk.contract.limits import BACKOFFS
-from aigateway_sdk.local.body import load_json
-from aigateway_sdk.local.errors import CODE_INVALID, ApiError
-from aigateway_sdk.local.exchange import Target
+from aigateway_sdk.local.dataplane.exchange import Target
 from aigateway_sdk.local.upstreams.router import WORKERS_AI, CallPolicy, is_workers_ai
+from aigateway_sdk.local.web.body import load_json
+from aigateway_sdk.local.web.errors import CODE_INVALID, ApiError
 
 MAX_STEPS = 20
 """Steps in one Universal body (this gateway's cap; Cloudflare documents none). Each failed

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import attrs
 
-from aigateway_sdk.local.errors import JSON, ApiError
-from aigateway_sdk.local.frames import Frames
-from aigateway_sdk.local.gateways import LiveGateway
-from aigateway_sdk.local.headers import RequestOptions
+from aigateway_sdk.local.dataplane.frames import Frames
+from aigateway_sdk.local.dataplane.headers import RequestOptions
+from aigateway_sdk.local.dataplane.wire_tools import Shape
+from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.upstreams.base import StreamEvent
-from aigateway_sdk.local.wire_tools import Shape
+from aigateway_sdk.local.web.errors import JSON, ApiError
 
 
 @attrs.frozen(slots=True)

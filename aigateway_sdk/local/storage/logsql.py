@@ -17,7 +17,7 @@ from aigateway_sdk.contract.logs import (
     filter_problem,
 )
 from aigateway_sdk.local.clock import parse_rfc3339
-from aigateway_sdk.local.records import LogFilter
+from aigateway_sdk.local.storage.records import LogFilter
 
 _STORED_AS = {
     "created_at": "created_ms",

@@ -26,8 +26,8 @@ from aigateway_sdk.contract.logs import (
     OPERATORS,
     FilterValue,
 )
-from aigateway_sdk.local.params import bad_param
-from aigateway_sdk.local.records import LogFilter
+from aigateway_sdk.local.storage.records import LogFilter
+from aigateway_sdk.local.web.params import bad_param
 
 _BRACKET = re.compile(r"^filters\[(\d+)\]\[(key|operator|value)\](?:\[(\d*)\])?$")
 

@@ -1,0 +1,1 @@
+"""The policies a data-plane request passes: authentication, rate limits, the cache."""

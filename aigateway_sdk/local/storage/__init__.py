@@ -1,0 +1,1 @@
+"""State on disk and in memory: SQLite tables, the group-commit writer, gateways and logs."""

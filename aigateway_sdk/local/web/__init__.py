@@ -1,0 +1,1 @@
+"""HTTP plumbing both planes share: bodies, query parameters, Cloudflare errors, connections."""
