@@ -136,6 +136,17 @@ class SpendRule:
             body["provider"] = _dimension_json(self.provider)
         return body
 
+    def __repr__(self) -> str:
+        """Like the call that builds it, without the fields left at their defaults."""
+        shown = [f"limit={self.limit!r}", f"window={self.window!r}"]
+        for name in ("technique", "enabled", "id", "model", "provider"):
+            value = getattr(self, name)
+            if value != _RULE_DEFAULTS[name]:
+                shown.append(f"{name}={value!r}")
+        if self.metadata:
+            shown.append(f"metadata={dict(self.metadata)!r}")
+        return f"SpendRule({', '.join(shown)})"
+
     def describe(self) -> str:
         """`$5 per 86400s fixed, by metadata user_id, model in [...]` (what plans print)."""
         scopes = [
@@ -153,6 +164,15 @@ class SpendRule:
         if not self.enabled:
             text += " (disabled)"
         return ", ".join([text, *scopes])
+
+
+_RULE_DEFAULTS = {
+    "technique": "fixed",
+    "enabled": True,
+    "id": None,
+    "model": None,
+    "provider": None,
+}
 
 
 def _rules(value: Iterable[SpendRule | Mapping[str, Any]]) -> tuple[SpendRule, ...]:
@@ -179,6 +199,10 @@ class SpendLimits:
         problems = _check_limits(self.to_json())
         if problems:
             raise ValidationError(problems, what="spend limits")
+
+    def __repr__(self) -> str:
+        shown = [f"rules={list(self.rules)!r}"] + ([] if self.enabled else ["enabled=False"])
+        return f"SpendLimits({', '.join(shown)})"
 
     def to_json(self) -> dict[str, Any]:
         rules = [rule.to_json() if isinstance(rule, SpendRule) else rule for rule in self.rules]

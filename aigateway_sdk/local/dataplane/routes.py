@@ -34,6 +34,7 @@ from aigateway_sdk.local.dataplane.wire import (
     parse_openai_embed,
 )
 from aigateway_sdk.local.policies.cache import CachedReply, cache_key
+from aigateway_sdk.local.policies.spend import Usage, spend_limited
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.upstreams.base import (
@@ -237,6 +238,7 @@ class DataPlane:
         exchange.provider, exchange.model = chat.provider, chat.model
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
+        self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
         cacheable = ttl > 0 and not chat.stream
@@ -278,6 +280,7 @@ class DataPlane:
         exchange.provider, exchange.model = request.provider, request.model
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
+        self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
         key = self._cache_key(exchange, target, request.model, authorization, body, ttl > 0)
@@ -312,6 +315,18 @@ class DataPlane:
     def _cache_lookup(self, key: bytes | None, now: float) -> Reply | None:
         hit = self.state.cache.get(key, now) if key is not None else None
         return _cache_hit(hit) if hit is not None else None
+
+    def _check_spend(self, exchange: Exchange) -> None:
+        """Spend limits (429), once the provider and model are known (see `policies.spend`)."""
+        limits = exchange.live.settings.spend_limits
+        if limits is None or not limits.active_rules:
+            return
+        usage = Usage.of(exchange.provider, exchange.model, exchange.options.metadata)
+        decision = self.state.spend.check(
+            exchange.live.scope, limits, usage, self.state.clock.now()
+        )
+        if not decision.allowed:
+            raise spend_limited(decision.retry_after)
 
     def _check_provider_key(self, choice: Choice, provider: str, authorization: str | None) -> None:
         """On the upstream chosen: a call that would use a key the server holds must carry the
