@@ -59,7 +59,7 @@ _RULE_KEYS = frozenset(
 
 
 @attrs.frozen(slots=True)
-class Partition:
+class SpendPartition:
     """Split by value: each distinct value of the metadata key gets its own budget."""
 
     def to_json(self) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def _values(values: Iterable[str] | str) -> tuple[str, ...]:
 
 
 @attrs.frozen(slots=True)
-class Filter:
+class SpendFilter:
     """Filter by value: the rule applies only to requests whose value is one of `values`."""
 
     values: tuple[str, ...] = attrs.field(converter=_values)
@@ -80,7 +80,7 @@ class Filter:
         return {"mode": "filter", "values": list(self.values)}
 
 
-Dimension = Partition | Filter
+Dimension = SpendPartition | SpendFilter
 
 
 def _metadata(value: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
@@ -96,10 +96,10 @@ def _number(value: Any) -> Any:
 class SpendRule:
     """One budget: at most `limit` dollars per `window` seconds, for the requests in its scope.
 
-    `metadata` maps a metadata key to `Partition()` (a budget per value) or `Filter([...])`
-    (only those values); `model` and `provider` take a `Filter`. A dimension left out does
-    not scope the rule (all its values share one budget). Building one checks it and raises
-    `ValidationError` naming each bad field.
+    `metadata` maps a metadata key to `SpendPartition()` (a budget per value) or
+    `SpendFilter([...])` (only those values); `model` and `provider` take a `SpendFilter`. A
+    dimension left out does not scope the rule (all its values share one budget). Building one
+    checks it and raises `ValidationError` naming each bad field.
     """
 
     limit: float = attrs.field(converter=_number)
@@ -108,8 +108,8 @@ class SpendRule:
     enabled: bool = True
     id: str | None = None
     metadata: tuple[tuple[str, Dimension], ...] = attrs.field(default=(), converter=_metadata)
-    model: Filter | None = None
-    provider: Filter | None = None
+    model: SpendFilter | None = None
+    provider: SpendFilter | None = None
     limit_type: Literal["cost"] = LIMIT_TYPE
 
     def __attrs_post_init__(self) -> None:
@@ -151,7 +151,7 @@ class SpendRule:
         """`$5 per 86400s fixed, by metadata user_id, model in [...]` (what plans print)."""
         scopes = [
             f"metadata {key} in {list(dim.values)}"
-            if isinstance(dim, Filter)
+            if isinstance(dim, SpendFilter)
             else f"by metadata {key}"
             for key, dim in self.metadata
         ]
@@ -230,7 +230,7 @@ class SpendLimits:
 
 
 def _dimension_json(dim: object) -> object:
-    return dim.to_json() if isinstance(dim, Partition | Filter) else dim
+    return dim.to_json() if isinstance(dim, SpendPartition | SpendFilter) else dim
 
 
 # --- reading JSON ---------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _read_dimension(
         extra = [k for k in raw if k != "mode"]
         if extra:
             return None, [FieldError((*path, str(extra[0])), "is not a field of a partition")]
-        return Partition(), []
+        return SpendPartition(), []
     if mode != "filter":
         return None, [FieldError((*path, "mode"), shape)]
     extra = [k for k in raw if k not in ("mode", "values")]
@@ -270,7 +270,7 @@ def _read_dimension(
         for i, value in enumerate(values)
         if (problem := _text_problem(value)) is not None
     ]
-    return (None, problems) if problems else (Filter(tuple(values)), [])
+    return (None, problems) if problems else (SpendFilter(tuple(values)), [])
 
 
 def _limit_problem(value: object) -> str | None:
@@ -328,11 +328,11 @@ def _check_rule(raw: object, path: tuple[str, ...]) -> list[FieldError]:
     return problems
 
 
-def _filter(raw: Mapping[str, Any], name: str) -> Filter | None:
+def _filter(raw: Mapping[str, Any], name: str) -> SpendFilter | None:
     if name not in raw:
         return None
     found = _read_dimension(raw[name], (name,), partition_ok=False)[0]
-    return found if isinstance(found, Filter) else None
+    return found if isinstance(found, SpendFilter) else None
 
 
 def _rule_from_json(raw: Mapping[str, Any]) -> SpendRule:
@@ -412,9 +412,9 @@ __all__ = [
     "SPEND_TEXT_MAX_LENGTH",
     "SPEND_WINDOW",
     "Dimension",
-    "Filter",
-    "Partition",
+    "SpendFilter",
     "SpendLimits",
+    "SpendPartition",
     "SpendRule",
     "SpendTechnique",
     "parse_spend_limits",

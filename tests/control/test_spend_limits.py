@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import attrs
 import pytest
 
-from aigateway_sdk.contract.spend import Filter, Partition, SpendLimits, SpendRule
+from aigateway_sdk.contract.spend import SpendFilter, SpendLimits, SpendPartition, SpendRule
 from aigateway_sdk.control import AiGateway, GatewayAdmin, NoChange, Update
 from aigateway_sdk.control.loader import parse_toml
 from aigateway_sdk.control.models import Gateway
@@ -19,8 +19,8 @@ from aigateway_sdk.validation import ValidationError
 from .conftest import MODEL, TOKEN
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-DAILY = SpendRule(limit=5, window=86_400, metadata={"user_id": Partition()})
-LIMITS = SpendLimits(rules=[DAILY, SpendRule(limit=50, window=3600, model=Filter([MODEL]))])
+DAILY = SpendRule(limit=5, window=86_400, metadata={"user_id": SpendPartition()})
+LIMITS = SpendLimits(rules=[DAILY, SpendRule(limit=50, window=3600, model=SpendFilter([MODEL]))])
 
 
 def existing(**settings: object) -> Gateway:
@@ -28,7 +28,9 @@ def existing(**settings: object) -> Gateway:
 
 
 def test_a_rule_reads_like_its_call_and_writes_cloudflares_json() -> None:
-    assert repr(DAILY) == "SpendRule(limit=5.0, window=86400, metadata={'user_id': Partition()})"
+    assert (
+        repr(DAILY) == "SpendRule(limit=5.0, window=86400, metadata={'user_id': SpendPartition()})"
+    )
     assert DAILY.to_json() == {
         "limit": 5.0,
         "limitType": "cost",
@@ -51,8 +53,8 @@ def test_a_rule_reads_like_its_call_and_writes_cloudflares_json() -> None:
         (lambda: SpendRule(limit=1, window=0), "window"),
         (lambda: SpendRule(limit=1, window=60, technique="leaky"), "technique"),  # type: ignore[arg-type]
         (lambda: SpendRule(limit=1, window=60, id=""), "id"),
-        (lambda: SpendRule(limit=1, window=60, model=Filter([])), "model.values"),
-        (lambda: SpendRule(limit=1, window=60, model=Partition()), "model.mode"),  # type: ignore[arg-type]
+        (lambda: SpendRule(limit=1, window=60, model=SpendFilter([])), "model.values"),
+        (lambda: SpendRule(limit=1, window=60, model=SpendPartition()), "model.mode"),  # type: ignore[arg-type]
         (lambda: SpendLimits(rules=[SpendRule(limit=1, window=60)] * 21), "rules"),
     ],
 )

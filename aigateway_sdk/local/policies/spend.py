@@ -42,9 +42,9 @@ from aigateway_sdk.contract.headers import MetadataValue
 from aigateway_sdk.contract.spend import (
     SPEND_LIMITED_CODE,
     SPEND_LIMITED_MESSAGE,
-    Filter,
-    Partition,
+    SpendFilter,
     SpendLimits,
+    SpendPartition,
     SpendRule,
 )
 from aigateway_sdk.local.policies.ratelimit import Decision
@@ -106,9 +106,9 @@ def bucket_of(rule: SpendRule, usage: Usage) -> BucketKey | None:
     for key, dim in rule.metadata:
         found = usage.metadata.get(key)
         value = None if found is None else _text(found)
-        if isinstance(dim, Filter) and value not in dim.values:
+        if isinstance(dim, SpendFilter) and value not in dim.values:
             return None
-        if isinstance(dim, Partition):
+        if isinstance(dim, SpendPartition):
             parts.append(value)
     return (_rule_key(rule), *parts)
 
