@@ -12,8 +12,14 @@ import httpx
 import pytest
 
 from aigateway_sdk import AiError, CustomCost, GatewayBinding, GatewayOptions, RateLimited
-from aigateway_sdk.contract.spend import SPEND_LIMITED_CODE
+from aigateway_sdk.contract.spend import (
+    SPEND_LIMITED_CODE,
+    SpendLimits,
+    SpendPartition,
+    SpendRule,
+)
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock
+from aigateway_sdk.local.policies.spend import MAX_BUCKETS_PER_GATEWAY, SpendLedger, Usage
 from aigateway_sdk.local.upstreams.pricing import WORKERS_AI_PRICES
 from tests.local.helpers import AUTH, GATEWAY_DEFAULTS, MODEL, TOKEN, Api
 
@@ -360,3 +366,30 @@ async def test_cloudflares_client_creates_and_reads_spend_limits_strictly(
     )
     assert plain.spend_limits is None
     await cf.close()
+
+
+# --- the ledger itself ---------------------------------------------------------------------
+
+
+def test_the_wait_is_until_every_spent_rule_has_room() -> None:
+    ledger = SpendLedger()
+    rules = SpendLimits(
+        rules=[SpendRule(limit=1, window=60), SpendRule(limit=1, window=600, technique="sliding")]
+    )
+    usage = Usage("workers-ai", MODEL, {})
+    ledger.charge(("a", "g"), rules, usage, 1.0, 1_000.0)
+    decision = ledger.check(("a", "g"), rules, usage, 1_010.0)
+    assert not decision.allowed
+    assert decision.retry_after == 590  # the sliding rule frees later than the fixed one
+    assert ledger.check(("a", "g"), rules, usage, 1_600.0).allowed
+    assert ledger.check(("b", "g"), rules, usage, 1_010.0).allowed  # per gateway
+
+
+def test_budgets_of_past_windows_are_dropped_when_there_are_too_many() -> None:
+    ledger = SpendLedger()
+    rules = SpendLimits(rules=[SpendRule(limit=1, window=60, metadata={"u": SpendPartition()})])
+    scope = ("a", "g")
+    for user in range(MAX_BUCKETS_PER_GATEWAY):
+        ledger.charge(scope, rules, Usage("workers-ai", MODEL, {"u": user}), 0.5, 0.0)
+    ledger.charge(scope, rules, Usage("workers-ai", MODEL, {"u": "late"}), 0.5, 120.0)
+    assert len(ledger._gateways[scope]) == 1  # the old window's budgets were empty by then
