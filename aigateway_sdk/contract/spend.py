@@ -244,6 +244,29 @@ def _text_problem(value: object) -> str | None:
     return None
 
 
+def _unknown_key(
+    raw: Mapping[str, Any], path: tuple[str, ...], known: tuple[str, ...], what: str
+) -> list[FieldError]:
+    extra = [k for k in raw if k not in known]
+    return [FieldError((*path, str(extra[0])), f"is not a field of a {what}")] if extra else []
+
+
+def _read_filter(
+    raw: Mapping[str, Any], path: tuple[str, ...]
+) -> tuple[SpendFilter | None, list[FieldError]]:
+    problems = _unknown_key(raw, path, ("mode", "values"), "filter")
+    values = raw.get("values")
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_FILTER_VALUES:
+        limit = f"must be 1 to {MAX_FILTER_VALUES} strings"
+        return None, [*problems, FieldError((*path, "values"), limit)]
+    problems.extend(
+        FieldError((*path, f"values[{i}]"), problem)
+        for i, value in enumerate(values)
+        if (problem := _text_problem(value)) is not None
+    )
+    return (None, problems) if problems else (SpendFilter(tuple(values)), [])
+
+
 def _read_dimension(
     raw: object, path: tuple[str, ...], *, partition_ok: bool
 ) -> tuple[Dimension | None, list[FieldError]]:
@@ -253,24 +276,11 @@ def _read_dimension(
         return None, [FieldError(path, shape)]
     mode = raw.get("mode")
     if mode == "partition" and partition_ok:
-        extra = [k for k in raw if k != "mode"]
-        if extra:
-            return None, [FieldError((*path, str(extra[0])), "is not a field of a partition")]
-        return SpendPartition(), []
+        problems = _unknown_key(raw, path, ("mode",), "partition")
+        return (None, problems) if problems else (SpendPartition(), [])
     if mode != "filter":
         return None, [FieldError((*path, "mode"), shape)]
-    extra = [k for k in raw if k not in ("mode", "values")]
-    if extra:
-        return None, [FieldError((*path, str(extra[0])), "is not a field of a filter")]
-    values = raw.get("values")
-    if not isinstance(values, list) or not 1 <= len(values) <= MAX_FILTER_VALUES:
-        return None, [FieldError((*path, "values"), f"must be 1 to {MAX_FILTER_VALUES} strings")]
-    problems = [
-        FieldError((*path, f"values[{i}]"), problem)
-        for i, value in enumerate(values)
-        if (problem := _text_problem(value)) is not None
-    ]
-    return (None, problems) if problems else (SpendFilter(tuple(values)), [])
+    return _read_filter(raw, path)
 
 
 def _limit_problem(value: object) -> str | None:
