@@ -278,9 +278,7 @@ def _read_element(raw: object, path: tuple[str, ...]) -> tuple[Element | None, l
     return (None if read.errors else element), read.errors
 
 
-def _build(
-    kind: str, element_id: str, read: _Reader, outputs: Mapping[str, Any]
-) -> Element | None:
+def _build(kind: str, element_id: str, read: _Reader, outputs: Mapping[str, Any]) -> Element | None:
     if kind == "start":
         return Start(element_id, read.edge(outputs, "next") or "")
     if kind == "end":
@@ -367,27 +365,32 @@ def condition_problems(conditions: object, depth: int = 0) -> list[str]:
     problems: list[str] = []
     for key, value in conditions.items():
         if key in LOGICAL_OPERATORS:
-            if not isinstance(value, list) or not value:
-                problems.append(f"{key} takes a non-empty list of conditions")
-                continue
-            for item in value:
-                problems += condition_problems(item, depth + 1)
-        elif not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
-            problems.append(
-                f"{key!r} is not a field path starting with one of {', '.join(sorted(FIELD_ROOTS))}"
-            )
-        elif isinstance(value, Mapping):
-            unknown = [op for op in value if op not in COMPARISON_OPERATORS]
-            if unknown or not value:
-                problems.append(
-                    f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}"
-                )
-            problems += [
-                f"{key}: {op} takes a list"
-                for op in ("$in", "$nin")
-                if op in value and not isinstance(value[op], list)
-            ]
-        # a bare value means {"$eq": value}
+            problems += _logical_problems(key, value, depth)
+        else:
+            problems += _field_problems(key, value)
+    return problems
+
+
+def _logical_problems(key: str, value: object, depth: int) -> list[str]:
+    if not isinstance(value, list) or not value:
+        return [f"{key} takes a non-empty list of conditions"]
+    return [problem for item in value for problem in condition_problems(item, depth + 1)]
+
+
+def _field_problems(key: object, value: object) -> list[str]:
+    if not isinstance(key, str) or "." not in key or key.split(".", 1)[0] not in FIELD_ROOTS:
+        roots = ", ".join(sorted(FIELD_ROOTS))
+        return [f"{key!r} is not a field path starting with one of {roots}"]
+    if not isinstance(value, Mapping):
+        return []  # a bare value means {"$eq": value}
+    problems = []
+    if not value or any(op not in COMPARISON_OPERATORS for op in value):
+        problems.append(f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}")
+    problems += [
+        f"{key}: {op} takes a list"
+        for op in ("$in", "$nin")
+        if op in value and not isinstance(value[op], list)
+    ]
     return problems
 
 
