@@ -75,11 +75,13 @@ def test_every_element_kind_reads_into_its_value_and_writes_back_the_same_json()
     assert check_graph(elements) == []
     start, plan, quota, split, cheap, big, end = elements
     assert start == Start("start", "plan")
-    assert isinstance(plan, Conditional) and plan.when_true == "quota"
+    assert isinstance(plan, Conditional)
+    assert plan.when_true == "quota"
     assert quota == Rate("quota", "metadata.user", 10.0, "count", 60.0, "cheap", "end")
     assert split == Percentage("split", (("10%", "cheap"), ("12.5%", "big")), "big")
     assert cheap == Model("cheap", "openai", "gpt-4o-mini", "end", "big", retries=2, timeout=500)
-    assert isinstance(big, Model) and big.fallback is None
+    assert isinstance(big, Model)
+    assert big.fallback is None
     assert end == End("end")
     assert elements_to_json(elements) == FULL
     assert element_to_json(start)["outputs"] == {"next": {"elementId": "plan"}}
@@ -104,7 +106,9 @@ def test_the_typed_models_whole_number_floats_are_accepted_for_retries_and_timeo
         ({"properties": None}, ("elements[0]", "properties")),
     ],
 )
-def test_shape_problems_name_the_element_and_field(change: dict[str, Any], path: tuple[str, ...]) -> None:
+def test_shape_problems_name_the_element_and_field(
+    change: dict[str, Any], path: tuple[str, ...]
+) -> None:
     _elements, errors = parse_elements([{**model("m"), **change}])
     assert errors
     assert errors[0].path == path

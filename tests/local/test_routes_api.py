@@ -71,7 +71,9 @@ async def test_cloudflare_client_strict_validation_through_a_routes_life(
     routing = cf.ai_gateway.dynamic_routing
     scope = {"account_id": account, "gateway_id": "gw"}
     async with cf:
-        created = await routing.create("gw", account_id=account, name="support", elements=elements())
+        created = await routing.create(
+            "gw", account_id=account, name="support", elements=elements()
+        )
         assert created.name == "support"
         assert created.version.active == "true"
         assert created.deployment.version_id == created.version.version_id
@@ -147,7 +149,9 @@ async def test_concurrent_versions_are_all_kept_each_once(api: Api) -> None:
     url = routes_url(api, path=f"/{route['id']}/versions")
 
     async def add(retries: int) -> None:
-        reply = await api.http.post(url, json={"elements": elements(retries=retries % 6)}, headers=AUTH)
+        reply = await api.http.post(
+            url, json={"elements": elements(retries=retries % 6)}, headers=AUTH
+        )
         assert reply.status_code == 200, reply.text
 
     async with anyio.create_task_group() as group:
@@ -159,15 +163,20 @@ async def test_concurrent_versions_are_all_kept_each_once(api: Api) -> None:
     assert len({v["version_id"] for v in versions}) == 31
 
 
-async def test_routes_versions_and_deployments_survive_a_restart(config: LocalGatewayConfig) -> None:
+async def test_routes_versions_and_deployments_survive_a_restart(
+    config: LocalGatewayConfig,
+) -> None:
     with LocalGateway(config) as gw:
         async with async_client() as http:
             api = Api(gw, http)
             await api.create("gw")
             route = await create_route(api)
             url = routes_url(api, path=f"/{route['id']}")
-            v2 = (await http.post(url + "/versions", json={"elements": elements(retries=2)},
-                                  headers=AUTH)).json()["result"]["version"]["version_id"]
+            v2 = (
+                await http.post(
+                    url + "/versions", json={"elements": elements(retries=2)}, headers=AUTH
+                )
+            ).json()["result"]["version"]["version_id"]
             await http.post(url + "/deployments", json={"version_id": v2}, headers=AUTH)
             before = (await http.get(url, headers=AUTH)).json()["result"]
     with LocalGateway(config) as gw:
@@ -217,7 +226,8 @@ def assert_envelope(reply: httpx.Response, status: int) -> dict[str, Any]:
     assert reply.status_code == status, reply.text
     body: dict[str, Any] = reply.json()
     assert body["success"] is False
-    assert body["errors"] and isinstance(body["errors"][0]["code"], int)
+    assert body["errors"]
+    assert isinstance(body["errors"][0]["code"], int)
     return body
 
 
@@ -260,10 +270,13 @@ async def test_bad_graphs_name_the_element(api: Api) -> None:
     )
     errors = assert_envelope(reply, 400)["errors"]
     assert errors[0]["path"] == ["elements", "m", "outputs", "fallback"]
-    assert "'ghost'" in errors[0]["message"] and "elements.m" in errors[0]["message"]
+    assert "'ghost'" in errors[0]["message"]
+    assert "elements.m" in errors[0]["message"]
     cycle = elements()
     cycle[1]["outputs"]["success"] = edge("start")
-    reply = await api.http.post(routes_url(api), json={"name": "x", "elements": cycle}, headers=AUTH)
+    reply = await api.http.post(
+        routes_url(api), json={"name": "x", "elements": cycle}, headers=AUTH
+    )
     assert "cycle" in assert_envelope(reply, 400)["errors"][0]["message"]
 
 
@@ -271,31 +284,41 @@ async def test_oversized_values(api: Api) -> None:
     await api.create("gw")
     huge = elements(model="m" * 10_000)
     reply = await api.http.post(routes_url(api), json={"name": "x", "elements": huge}, headers=AUTH)
-    assert assert_envelope(reply, 400)["errors"][0]["path"] == ["elements[1]", "properties", "model"]
-    many = elements()[:1] + [
-        {"id": f"e{i}", "type": "end", "outputs": {}} for i in range(200)
+    assert assert_envelope(reply, 400)["errors"][0]["path"] == [
+        "elements[1]",
+        "properties",
+        "model",
     ]
+    many = elements()[:1] + [{"id": f"e{i}", "type": "end", "outputs": {}} for i in range(200)]
     reply = await api.http.post(routes_url(api), json={"name": "x", "elements": many}, headers=AUTH)
     assert_envelope(reply, 400)
-    big_number = json.dumps({"name": "x", "elements": elements()}).replace('"retries": 1', '"retries": 1' + "0" * 400)
+    big_number = json.dumps({"name": "x", "elements": elements()}).replace(
+        '"retries": 1', '"retries": 1' + "0" * 400
+    )
     reply = await api.http.post(
         routes_url(api), content=big_number, headers={**AUTH, "content-type": "application/json"}
     )
     assert reply.status_code in (400, 413)
     too_big = await api.http.post(
-        routes_url(api), content=b" " * (2 << 20), headers={**AUTH, "content-type": "application/json"}
+        routes_url(api),
+        content=b" " * (2 << 20),
+        headers={**AUTH, "content-type": "application/json"},
     )
     assert_envelope(too_big, 413)
     deep = "[" * 5000 + "]" * 5000
     reply = await api.http.post(
-        routes_url(api), content=f'{{"name": "x", "elements": {deep}}}', headers={**AUTH, "content-type": "application/json"}
+        routes_url(api),
+        content=f'{{"name": "x", "elements": {deep}}}',
+        headers={**AUTH, "content-type": "application/json"},
     )
     assert_envelope(reply, 400)
     page = await api.http.get(routes_url(api), params={"per_page": 10**30}, headers=AUTH)
     assert_envelope(page, 400)
 
 
-async def test_unknown_ids_wrong_account_and_unknown_gateway(api: Api, http: httpx.AsyncClient) -> None:
+async def test_unknown_ids_wrong_account_and_unknown_gateway(
+    api: Api, http: httpx.AsyncClient
+) -> None:
     await api.create("gw")
     route = await create_route(api)
     one = f"/{route['id']}"
@@ -303,13 +326,15 @@ async def test_unknown_ids_wrong_account_and_unknown_gateway(api: Api, http: htt
     assert_envelope(await http.get(routes_url(api, "ghost"), headers=AUTH), 404)
     assert_envelope(await http.get(routes_url(api, path=one + "/versions/nope"), headers=AUTH), 404)
     assert_envelope(
-        await http.post(routes_url(api, path=one + "/deployments"), json={"version_id": "nope"},
-                        headers=AUTH),
+        await http.post(
+            routes_url(api, path=one + "/deployments"), json={"version_id": "nope"}, headers=AUTH
+        ),
         404,
     )
     assert_envelope(
-        await http.post(routes_url(api, path=one + "/deployments"), json={"version_id": 7},
-                        headers=AUTH),
+        await http.post(
+            routes_url(api, path=one + "/deployments"), json={"version_id": 7}, headers=AUTH
+        ),
         400,
     )
     assert_envelope(await http.patch(routes_url(api, path=one), json={}, headers=AUTH), 400)

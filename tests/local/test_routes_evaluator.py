@@ -34,8 +34,11 @@ from aigateway_sdk.local.policies.routes import (
 )
 
 
-def facts(metadata: dict[str, Any] | None = None, body: dict[str, Any] | None = None,
-          headers: dict[str, str] | None = None) -> Facts:
+def facts(
+    metadata: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Facts:
     return facts_of(None, metadata or {}, body or {}, b"{}", headers or {})
 
 

@@ -117,7 +117,7 @@ class DynamicRoutes:
             if served is not None and not isinstance(served.reply, Completion):
                 await _close(served.reply)
             try:
-                served = _Served(element, await self._call(element, chat))
+                served = _Served(element, await self._call(element, chat, exchange))
             except UpstreamError as error:
                 last = error
                 decision = walk.step(False)
@@ -131,11 +131,16 @@ class DynamicRoutes:
         return self._reply(exchange, walk, name, served, include_usage)
 
     async def _call(
-        self, element: Model, chat: ChatRequest
+        self, element: Model, chat: ChatRequest, exchange: Exchange
     ) -> Completion | AsyncIterator[StreamEvent]:
         request = attrs.evolve(chat, provider=element.provider, model=element.model)
         choice = self.state.router.choose(element.provider, element.model)
-        self.check_key(choice, element.provider, chat.authorization)
+        # A caller of a route need not know its providers: the gateway token stands in for
+        # a provider key (on Cloudflare, routes use the gateway's stored keys).
+        authorization = chat.authorization
+        if not self.state.tokens.accepts(authorization):
+            authorization = exchange.options.gateway_authorization
+        self.check_key(choice, element.provider, authorization)
         policy = CallPolicy(timeout_ms=element.timeout, max_attempts=element.retries + 1)
         if chat.stream:
             return await open_stream(choice.upstream, request, policy)
