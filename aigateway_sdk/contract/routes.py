@@ -380,22 +380,27 @@ def condition_problems(conditions: object, depth: int = 0) -> list[str]:
                 continue
             for item in value:
                 problems += condition_problems(item, depth + 1)
-        elif not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
-            problems.append(
-                f"{key!r} is not a field path starting with one of {', '.join(sorted(FIELD_ROOTS))}"
-            )
-        elif isinstance(value, Mapping):
-            unknown = [op for op in value if op not in COMPARISON_OPERATORS]
-            if unknown or not value:
-                problems.append(
-                    f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}"
-                )
-            problems += [
-                f"{key}: {op} takes a list"
-                for op in ("$in", "$nin")
-                if op in value and not isinstance(value[op], list)
-            ]
-        # a bare value means {"$eq": value}
+        else:
+            problems += _field_problems(key, value)
+    return problems
+
+
+def _field_problems(key: object, value: object) -> list[str]:
+    """What is wrong with one `{field: value}` or `{field: {operator: operand}}` condition."""
+    if not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
+        roots = ", ".join(sorted(FIELD_ROOTS))
+        return [f"{key!r} is not a field path starting with one of {roots}"]
+    if not isinstance(value, Mapping):
+        return []  # a bare value means {"$eq": value}
+    problems: list[str] = []
+    unknown = [op for op in value if op not in COMPARISON_OPERATORS]
+    if unknown or not value:
+        problems.append(f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}")
+    problems += [
+        f"{key}: {op} takes a list"
+        for op in ("$in", "$nin")
+        if op in value and not isinstance(value[op], list)
+    ]
     return problems
 
 
