@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from aigateway_sdk.contract.routes import check_graph, check_route_name, parse_elements
@@ -91,16 +92,14 @@ class FakeRoutes:
         route["modified_at"] = self._now()
 
     def route_named(self, gateway: str, name: str) -> list[dict[str, Any]]:
-        return [
-            r for r in self.routes.values() if r["gateway_id"] == gateway and r["name"] == name
-        ]
+        return [r for r in self.routes.values() if r["gateway_id"] == gateway and r["name"] == name]
 
     # -- JSON ---------------------------------------------------------------------------
 
     def _version_json(self, route: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
-        active = route["deployments"] and route["deployments"][-1]["version_id"] == version[
-            "version_id"
-        ]
+        active = (
+            route["deployments"] and route["deployments"][-1]["version_id"] == version["version_id"]
+        )
         return {
             "version_id": version["version_id"],
             "active": "true" if active else "false",
@@ -142,7 +141,7 @@ class FakeRoutes:
         self.requests.append(request)
         if self.before_request is not None:
             await self.before_request(request)
-        await anyio.sleep(0)  # let a racing task run between requests
+        await anyio.lowlevel.checkpoint()  # let a racing task run between requests
         match = _PATH.match(request.url.path)
         if match is None:
             return _error(404, 7003, "No route for that URI")
@@ -190,6 +189,10 @@ class FakeRoutes:
         errors = errors or check_graph(parsed)
         return [str(error) for error in errors]
 
+    def create_now(self, gateway: str, body: dict[str, Any]) -> None:
+        """Create a route as another client would, between two of the SDK's requests."""
+        assert self._create(gateway, body).status_code == 200
+
     def _create(self, gateway: str, body: Any) -> httpx.Response:
         if not isinstance(body, dict):
             return _error(400, 7001, "body must be an object")
@@ -218,8 +221,9 @@ class FakeRoutes:
         if method == "GET":
             return _ok(self.route_json(route))
         if method == "DELETE":
+            body = self.route_json(route, full=False)
             del self.routes[route["id"]]
-            return _ok(self.route_json(route, full=False))
+            return _ok(body)
         if method == "PATCH":
             name = body.get("name") if isinstance(body, dict) else None
             if check_route_name(name):
