@@ -60,7 +60,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRoutes:
 def write_spec(path: Path, model: str = LLAMA, name: str = "support") -> Path:
     path.write_text(
         '[gateways.Prod]\nid = "prod"\n\n'
-        f"[[route]]\ngateway = \"Prod\"\nname = \"{name}\"\n"
+        f'[[route]]\ngateway = "Prod"\nname = "{name}"\n'
         f"elements = '''{json.dumps(elements(model))}'''\n"
     )
     return path
