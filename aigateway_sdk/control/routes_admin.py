@@ -23,6 +23,7 @@ from typing import Any, Literal
 import anyio
 import attrs
 
+from aigateway_sdk.contract.routes import check_route_name
 from aigateway_sdk.control._api import ControlApi, Envelope, segment
 from aigateway_sdk.control._decode import malformed
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
@@ -185,8 +186,6 @@ class RouteAdmin:
 
     async def update(self, route: Route | str, *, name: str) -> Route:
         """Rename the route (Cloudflare's PATCH takes only `name`)."""
-        from aigateway_sdk.contract.routes import check_route_name
-
         problem = check_route_name(name)
         if problem:
             raise ValidationError([FieldError(("name",), problem)], what="route update")

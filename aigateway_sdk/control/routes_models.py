@@ -76,7 +76,7 @@ class RouteVersion:
     created_at: datetime | None = None
     is_valid: bool | None = None
     elements_json: tuple[Mapping[str, Any], ...] | None = attrs.field(
-        default=None, repr=False, eq=False
+        default=None, repr=False, hash=False
     )
 
     @property
@@ -136,7 +136,7 @@ class Route:
     id: str
     name: str
     gateway_id: str
-    elements_json: tuple[Mapping[str, Any], ...] = attrs.field(repr=False, eq=False)
+    elements_json: tuple[Mapping[str, Any], ...] = attrs.field(repr=False, hash=False)
     created_at: datetime
     modified_at: datetime
     deployment: RouteDeployment | None = None

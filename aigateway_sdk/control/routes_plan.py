@@ -78,7 +78,7 @@ class RoutePlan:
         where = f"route {self.name!r} of gateway {self.gateway_id!r}"
         head = {
             "create": f"+ create {where}",
-            "new-version": f"~ new version of {where}, deployed",
+            "new-version": f"~ update {where}: a new version, deployed",
             "no-change": f"= {where} is up to date",
         }[self.action]
         return "\n".join([head, *(f"    {change}" for change in self.changes)])

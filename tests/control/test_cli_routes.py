@@ -109,7 +109,7 @@ def test_plan_apply_replan_cycle(
     write_spec(spec, model="@cf/other")
     code, out, _ = run(capsys, "routes", "plan", str(spec))
     assert code == 0
-    assert "~ new version of route 'support'" in out
+    assert "~ update route 'support' of gateway 'prod': a new version, deployed" in out
     assert "~ element 'm' changed" in out
     code, out, _ = run(capsys, "routes", "apply", str(spec))
     assert code == 0
