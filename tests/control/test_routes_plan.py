@@ -81,7 +81,8 @@ def test_a_changed_element_is_a_new_version() -> None:
     assert isinstance(plan, NewRouteVersion)
     assert plan.changes == (ElementChange("m", "changed"),)
     assert plan.describe() == (
-        "~ update route 'support' of gateway 'prod': a new version, deployed\n    ~ element 'm' changed"
+        "~ update route 'support' of gateway 'prod': a new version, deployed\n"
+        "    ~ element 'm' changed"
     )
 
 
