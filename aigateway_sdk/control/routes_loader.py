@@ -111,15 +111,11 @@ def _route_from_table(
     if not isinstance(table, Mapping):
         errors.append(FieldError(path, "must be a table"))
         return None
-    bad = [FieldError((*path, k), "is not a route field") for k in table if k not in ROUTE_KEYS]
-    if name is not None and "name" in table:
-        bad.append(FieldError((*path, "name"), "is set by the table's key; remove it"))
-    gateway = table.get("gateway")
-    if not isinstance(gateway, str) or not gateway:
-        bad.append(FieldError((*path, "gateway"), "must name the route's gateway (its id)"))
+    bad = _table_errors(path, name, table)
     if bad:
         errors += bad
         return None
+    gateway = table["gateway"]
     elements: object = table.get("elements")
     if isinstance(elements, str):
         try:
@@ -134,6 +130,19 @@ def _route_from_table(
     except ValidationError as error:
         errors += [FieldError((*path, *e.path), e.message) for e in error.errors]
         return None
+
+
+def _table_errors(
+    path: tuple[str, ...], name: str | None, table: Mapping[str, Any]
+) -> list[FieldError]:
+    """Unknown keys, a `name` beside a keyed table's name, a missing `gateway`."""
+    bad = [FieldError((*path, k), "is not a route field") for k in table if k not in ROUTE_KEYS]
+    if name is not None and "name" in table:
+        bad.append(FieldError((*path, "name"), "is set by the table's key; remove it"))
+    gateway = table.get("gateway")
+    if not isinstance(gateway, str) or not gateway:
+        bad.append(FieldError((*path, "gateway"), "must name the route's gateway (its id)"))
+    return bad
 
 
 def _duplicates(routes: Iterable[AiRoute]) -> list[FieldError]:
