@@ -79,13 +79,21 @@ def _route_of(envelope: Envelope, what: str) -> Route:
 
 
 def _data_list(envelope: Envelope, key: str, what: str) -> list[Any]:
-    """The `key` list of a list reply: `result.data.<key>`, `data.<key>`, or `result`."""
+    """The `key` list of a list reply: `result.<key>`, `result.data.<key>`, `data.<key>`
+    (beside `result`, as the `cloudflare` package reads it), or `result` itself."""
     result = envelope.result
     if isinstance(result, list):
         return result
-    holder = result if isinstance(result, Mapping) else envelope.body
-    data = holder.get("data") if isinstance(holder, Mapping) else None
-    items = data.get(key) if isinstance(data, Mapping) else None
+    body = envelope.body if isinstance(envelope.body, Mapping) else {}
+    candidates = (
+        result if isinstance(result, Mapping) else None,
+        result.get("data") if isinstance(result, Mapping) else None,
+        body.get("data"),
+    )
+    items = next(
+        (c[key] for c in candidates if isinstance(c, Mapping) and isinstance(c.get(key), list)),
+        None,
+    )
     if not isinstance(items, list):
         raise malformed(what, f"expected data.{key} to be a list")
     return items
