@@ -393,3 +393,39 @@ def test_budgets_of_past_windows_are_dropped_when_there_are_too_many() -> None:
         ledger.charge(scope, rules, Usage("workers-ai", MODEL, {"u": user}), 0.5, 0.0)
     ledger.charge(scope, rules, Usage("workers-ai", MODEL, {"u": "late"}), 0.5, 120.0)
     assert len(ledger._gateways[scope]) == 1  # the old window's budgets were empty by then
+
+
+async def test_a_dynamic_route_falls_back_when_its_model_has_spent_its_budget(api: Api) -> None:
+    """Cloudflare's documented pattern: a spend limit on the primary model of a route with a
+    fallback sends the requests to the fallback instead of refusing them."""
+    cheap = "@cf/meta/llama-3.2-1b-instruct"
+    primary_only = rule(0.5, model={"mode": "filter", "values": [MODEL]})
+    await api.create("routed", spend_limits=limits(primary_only))
+
+    def element(element_id: str, model: str, fallback: str | None = None) -> dict[str, Any]:
+        outputs = {"success": {"elementId": "end"}}
+        if fallback is not None:
+            outputs["fallback"] = {"elementId": fallback}
+        properties = {"provider": "workers-ai", "model": model, "retries": 0, "timeout": 30_000}
+        return {"id": element_id, "type": "model", "properties": properties, "outputs": outputs}
+
+    elements = [
+        {"id": "start", "type": "start", "outputs": {"next": {"elementId": "primary"}}},
+        element("primary", MODEL, fallback="cheap"),
+        element("cheap", cheap),
+        {"id": "end", "type": "end", "outputs": {}},
+    ]
+    created = await api.http.post(
+        api.control("/routed/routes"), json={"name": "budget", "elements": elements}, headers=AUTH
+    )
+    assert created.status_code == 200, created.text
+    served = []
+    for _ in range(3):
+        reply = await api.http.post(
+            api.data("routed", "compat/chat/completions"),
+            json={"model": "dynamic/budget", "messages": [{"role": "user", "content": "hi"}]},
+            headers={**AUTH, "cf-aig-authorization": f"Bearer {TOKEN}", **cost(0.25)},
+        )
+        assert reply.status_code == 200, reply.text
+        served.append(reply.headers["cf-aig-model"])
+    assert served == [f"workers-ai/{MODEL}"] * 2 + [f"workers-ai/{cheap}"]

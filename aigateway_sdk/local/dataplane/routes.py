@@ -39,7 +39,7 @@ from aigateway_sdk.local.dataplane.wire import (
     parse_openai_embed,
 )
 from aigateway_sdk.local.policies.cache import CachedReply, cache_key
-from aigateway_sdk.local.policies.spend import Usage, spend_limited
+from aigateway_sdk.local.policies.spend import spend_limited
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.upstreams.base import (
@@ -331,12 +331,10 @@ class DataPlane:
 
     def _check_spend(self, exchange: Exchange) -> None:
         """Spend limits (429), once the provider and model are known (see `policies.spend`)."""
-        limits = exchange.live.settings.spend_limits
-        if limits is None or not limits.active_rules:
-            return
-        usage = Usage.of(exchange.provider, exchange.model, exchange.options.metadata)
-        decision = self.state.spend.check(
-            exchange.live.scope, limits, usage, self.state.clock.now()
+        live, target = exchange.live, (exchange.provider, exchange.model)
+        limits, metadata = live.settings.spend_limits, exchange.options.metadata
+        decision = self.state.spend.admit(
+            live.scope, limits, target, metadata, self.state.clock.now()
         )
         if not decision.allowed:
             raise spend_limited(decision.retry_after)

@@ -258,6 +258,20 @@ class SpendLedger:
     def forget(self, scope: Scope) -> None:
         self._gateways.pop(scope, None)
 
+    def admit(
+        self,
+        scope: Scope,
+        limits: SpendLimits | None,
+        target: tuple[str, str],
+        metadata_json: str | None,
+        now: float,
+    ) -> Decision:
+        """`check` for a request to `target` (provider, model) with its `cf-aig-metadata`
+        text; nothing is parsed when the gateway has no active rule."""
+        if limits is None or not limits.active_rules:
+            return Decision(True)
+        return self.check(scope, limits, Usage.of(*target, metadata_json), now)
+
 
 __all__ = [
     "MAX_BUCKETS_PER_GATEWAY",
