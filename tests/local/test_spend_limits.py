@@ -429,3 +429,18 @@ async def test_a_dynamic_route_falls_back_when_its_model_has_spent_its_budget(ap
         assert reply.status_code == 200, reply.text
         served.append(reply.headers["cf-aig-model"])
     assert served == [f"workers-ai/{MODEL}"] * 2 + [f"workers-ai/{cheap}"]
+
+
+def test_a_flood_of_partition_values_shares_one_overflow_budget_and_resets_nobody() -> None:
+    ledger = SpendLedger()
+    rules = SpendLimits(rules=[SpendRule(limit=1, window=60, metadata={"u": SpendPartition()})])
+    scope = ("a", "g")
+    spent_user = Usage("workers-ai", MODEL, {"u": "spent"})
+    ledger.charge(scope, rules, spent_user, 1.0, 0.0)
+    for user in range(2 * MAX_BUCKETS_PER_GATEWAY):  # every budget stays live in this window
+        ledger.charge(scope, rules, Usage("workers-ai", MODEL, {"u": user}), 0.01, 1.0)
+    assert len(ledger._gateways[scope]) <= MAX_BUCKETS_PER_GATEWAY + 1  # bounded
+    assert not ledger.check(scope, rules, spent_user, 2.0).allowed  # the flood reset nobody
+    newcomer = Usage("workers-ai", MODEL, {"u": "newcomer"})
+    assert not ledger.check(scope, rules, newcomer, 2.0).allowed  # the shared budget is spent
+    assert ledger.check(scope, rules, Usage("workers-ai", MODEL, {"u": 5}), 2.0).allowed

@@ -52,7 +52,11 @@ from aigateway_sdk.local.upstreams.pricing import price_of
 from aigateway_sdk.local.web.errors import ApiError
 
 MAX_BUCKETS_PER_GATEWAY = 10_000
-"""Budgets (rule x partition value) kept per gateway before empty ones are dropped (ours)."""
+"""Budgets (rule x partition value) kept per gateway (ours). Past it, empty budgets are dropped;
+if none is empty, a new partition value counts against one shared overflow budget per rule, so a
+flood of distinct values can neither grow memory nor reset anyone's spend (it can only make the
+newcomers share a budget, which refuses earlier, never later)."""
+OVERFLOW = "<overflow>"
 
 Scope = tuple[str, str]
 BucketKey = tuple[object, ...]
@@ -111,6 +115,13 @@ def bucket_of(rule: SpendRule, usage: Usage) -> BucketKey | None:
         if isinstance(dim, SpendPartition):
             parts.append(value)
     return (_rule_key(rule), *parts)
+
+
+def _overflow(rule: SpendRule, key: BucketKey, buckets: Mapping[BucketKey, Bucket]) -> BucketKey:
+    """`key` while there is room for a new budget, else the rule's shared overflow budget."""
+    if key in buckets or len(buckets) < MAX_BUCKETS_PER_GATEWAY:
+        return key
+    return (_rule_key(rule), OVERFLOW)
 
 
 def _rule_key(rule: SpendRule) -> object:
@@ -218,7 +229,7 @@ class SpendLedger:
             key = bucket_of(rule, usage)
             if key is None:
                 continue
-            bucket = buckets.get(key)
+            bucket = buckets.get(key) or buckets.get(_overflow(rule, key, buckets))
             spent = bucket.spent(now) if bucket is not None else 0.0
             if spent >= rule.limit:
                 refused = True
@@ -241,7 +252,8 @@ class SpendLedger:
             if bucket is None:
                 if len(buckets) >= MAX_BUCKETS_PER_GATEWAY:
                     self._prune(buckets, now)
-                bucket = buckets[key] = _new_bucket(rule)
+                key = _overflow(rule, key, buckets)
+                bucket = buckets.get(key) or buckets.setdefault(key, _new_bucket(rule))
             bucket.add(cost, now)
 
     @staticmethod
