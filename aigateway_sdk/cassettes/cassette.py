@@ -17,13 +17,13 @@ from collections import deque
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, get_args
 
 import httpx
 
 from aigateway_sdk.cassettes import fileformat
 from aigateway_sdk.cassettes.errors import CassetteMissError, CassetteNotFoundError
 from aigateway_sdk.cassettes.match import DEFAULT_MATCH, MatchOn, describe, key_function
+from aigateway_sdk.cassettes.modes import MODE_ENV, MODES, Mode
 from aigateway_sdk.cassettes.records import (
     Body,
     Interaction,
@@ -33,17 +33,11 @@ from aigateway_sdk.cassettes.records import (
 )
 from aigateway_sdk.cassettes.scrub import (
     NOISE_RESPONSE_HEADERS,
-    SCRUBBED,
     Scrubber,
     learned_secrets,
 )
 from aigateway_sdk.cassettes.transport import CassetteTransport
 from aigateway_sdk.validation import FieldError, ValidationError
-
-Mode = Literal["record", "replay", "once", "new_episodes"]
-MODES: tuple[str, ...] = get_args(Mode)
-MODE_ENV = "AIGATEWAY_CASSETTE_MODE"
-"""The environment variable the pytest plugin reads the mode from (`--cassette-mode` wins)."""
 
 
 class Recording:
@@ -253,4 +247,4 @@ class Cassette:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
 
-__all__ = ["MODES", "MODE_ENV", "SCRUBBED", "Cassette", "Mode", "Recording"]
+__all__ = ["Cassette", "Recording"]
