@@ -141,9 +141,11 @@ def load(path: Path) -> list[Interaction]:
 
 
 def _interaction(doc: _Located, start: int, number: int) -> Interaction:
+    where = f"interaction {number}"
+    if doc.text[start] != "{":
+        raise doc.fail(start, f"{where}: expected an object with a request and a response")
     members, _ = doc.members(start)
     fields = {key: (value, offset) for key, value, offset in members}
-    where = f"interaction {number}"
     for name in ("request", "response"):
         if name not in fields:
             raise doc.fail(start, f"{where}: missing field {name!r}")

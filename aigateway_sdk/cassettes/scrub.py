@@ -160,12 +160,18 @@ class Scrubber:
         return value
 
     def request(self, request: httpx.Request, content: bytes) -> RecordedRequest:
-        """A live request as it is matched and recorded."""
+        """A live request as it is matched and recorded. Its own credentials are scrubbed
+        from its URL and body too (a token echoed in a prompt), so that it matches the same
+        request replayed with other credentials."""
+        learned = sorted(learned_secrets(request.headers, self.headers), key=len, reverse=True)
+        body = self.body(Body.of(content, request.headers.get("content-type")))
+        if learned and body is not None and body.kind != "base64":
+            body = Body(body.kind, self.strings(body.value, learned))
         return RecordedRequest(
             method=request.method,
-            url=self.url(request.url),
+            url=self.text(self.url(request.url), learned),
             headers=self.header_pairs(request.headers, NOISE_REQUEST_HEADERS),
-            body=self.body(Body.of(content, request.headers.get("content-type"))),
+            body=body,
         )
 
 
