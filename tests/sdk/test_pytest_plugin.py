@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from dependency_injector import containers, providers
 
+import aigateway_sdk
 from aigateway_sdk.testing import FakeLanguageModel
+
+# An in-process pytester run drops the modules first imported during it; a name the package
+# resolved lazily then (and cached) would point into a dropped module. Resolve them all first.
+for _name in aigateway_sdk.__all__:
+    getattr(aigateway_sdk, _name)
 
 pytest_plugins = ["aigateway_sdk.pytest_plugin", "pytester"]
 pytestmark = pytest.mark.anyio
