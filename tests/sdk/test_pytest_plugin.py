@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +234,41 @@ def test_one_local_gateway_serves_the_whole_run(pytester: pytest.Pytester) -> No
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+# -- docs/testing.md ----------------------------------------------------------------------------
+
+
+def doc_test_files() -> dict[str, str]:
+    """The examples of docs/testing.md that are whole test files (first line `# tests/...`)."""
+    import re
+
+    doc = (Path(__file__).parents[2] / "docs" / "testing.md").read_text()
+    blocks = re.findall(r"```python\n(# tests/(test_\w+)\.py\n.*?)```", doc, re.S)
+    return {name: code for code, name in blocks}
+
+
+def test_the_docs_examples_record_then_replay(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, local_gateway: Any
+) -> None:
+    files = doc_test_files()
+    assert set(files) == {"test_greeting", "test_summaries"}
+    pytester.makepyfile(**files)
+    # Recorded "from Cloudflare" (here the local gateway), with credentials in the environment.
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acct-docs-1234")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "docs-token-5678")
+    monkeypatch.setenv("AIGATEWAY_BASE_URL", local_gateway.data_url)
+    monkeypatch.delenv("AIGATEWAY_CASSETTE_MODE", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    recorded = pytester.path / "cassettes" / "test_summaries" / "test_summary.json"
+    text = recorded.read_text()
+    assert "acct-docs-1234" not in text
+    assert "docs-token-5678" not in text
+    assert "/v1/ACCOUNT_ID/default/workers-ai/" in text
+    # Replayed on CI: no credentials, no base URL (Cloudflare's), no network.
+    for name in ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AIGATEWAY_BASE_URL"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CI", "true")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    assert recorded.read_text() == text  # replay never writes
