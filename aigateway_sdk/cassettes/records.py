@@ -77,12 +77,14 @@ def split_events(content: bytes) -> list[bytes]:
 
 
 def event_to_json(block: bytes) -> Any:
-    """One event as written: `{"data": <JSON>}` for a one-line JSON `data:` event, else its
-    text (or `{"base64": ...}` when it is not UTF-8)."""
+    """One event as written: `{"data": <JSON>}` for a one-line `data:` event of compact JSON
+    (as servers send them), else its text (`{"base64": ...}` when it is not UTF-8)."""
     found = _DATA_EVENT.fullmatch(block)
     if found is not None:
         try:
-            return {"data": json.loads(found.group(1))}
+            value = json.loads(found.group(1))
+            if _compact(value) == found.group(1):  # so that it replays byte for byte
+                return {"data": value}
         except ValueError:
             pass
     try:
@@ -91,14 +93,18 @@ def event_to_json(block: bytes) -> Any:
         return {"base64": base64.b64encode(block).decode()}
 
 
+def _compact(value: Any) -> bytes:
+    """JSON as servers stream it (and as `{"data": ...}` events are replayed)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 def event_from_json(value: Any) -> bytes:
     """The bytes of an event read from a file (see `event_to_json`); `ValueError` if bad."""
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, dict) and len(value) == 1:
         if "data" in value:
-            data = json.dumps(value["data"], ensure_ascii=False, separators=(",", ":"))
-            return f"data: {data}\n\n".encode()
+            return b"data: " + _compact(value["data"]) + b"\n\n"
         if isinstance(value.get("base64"), str):
             return base64.b64decode(value["base64"], validate=True)
     raise ValueError('an event is text, {"data": <JSON>} or {"base64": "..."}')

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -175,6 +177,36 @@ async def test_a_stream_cut_at_an_event_replays_what_was_read(
     with replayer(path) as cassette, pytest.raises(CassetteError, match="recorded cut") as caught:
         await read(OFFLINE_URL, cassette, 10_000)
     assert str(path) in str(caught.value)
+
+
+@BOTH
+async def test_a_stream_cut_at_any_event_or_cancelled_replays_the_same(
+    gateway: LocalGateway, tmp_path: Path
+) -> None:
+    async def read(base_url: str, cassette: Cassette, stop_after: int | None) -> list[str]:
+        """The stream's text parts; after `stop_after` of them the reading task is cancelled."""
+        texts: list[str] = []
+        async with binding(base_url, cassette.transport) as b:
+            lm = b.model(MODEL, ModelParameters(max_tokens=6))
+            with anyio.CancelScope() as scope:
+                async for part in lm.stream_text(prompt="Five words, please."):
+                    if isinstance(part, TextDelta):
+                        texts.append(part.delta)
+                        if len(texts) == stop_after:
+                            scope.cancel()
+                            await anyio.lowlevel.checkpoint()
+        return texts
+
+    with recorder(tmp_path / "whole.json") as cassette:
+        whole = await read(gateway.data_url, cassette, None)
+    assert len(whole) >= 3
+    for stop_after in range(1, len(whole) + 1):
+        path = tmp_path / f"cut-{stop_after}.json"
+        with recorder(path) as cassette:
+            recorded = await read(gateway.data_url, cassette, stop_after)
+        assert recorded == whole[:stop_after]
+        with replayer(path) as cassette:
+            assert await read(OFFLINE_URL, cassette, stop_after) == recorded
 
 
 async def test_a_stream_left_open_is_recorded_as_read_so_far(
