@@ -16,8 +16,9 @@ field kept, so that a corrupt or hand-edited file is an error naming the file an
     }
 
 A body is `{"json": value}`, `{"text": "..."}` or `{"base64": "..."}` (binary only); a stream's
-reply has `events` instead (`{"data": value}` for a one-line JSON `data:` event, else the
-event's text), and `"cut": true` when the client stopped reading it early.
+reply has `events` instead (`{"data": value}` for a one-line `data:` event of compact JSON,
+else the event's text: each replays byte for byte), and `"cut": true` when the client stopped
+reading it early.
 """
 
 from __future__ import annotations
