@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from aigateway_sdk import _json
+from aigateway_sdk.contract.catalog import NO_SUCH_MODEL_CODE
 from aigateway_sdk.errors import (
     GATEWAY_UNAUTHORIZED_CODE,
     Conflict,
@@ -28,6 +29,7 @@ from aigateway_sdk.errors import (
     ProviderError,
     Reason,
     Timeout,
+    UnknownModel,
     reason_for_status,
 )
 from aigateway_sdk.transport.retry import parse_retry_after
@@ -85,8 +87,9 @@ def reason_from_body(
     or anything else (then the message is `fallback`, or the status and its phrase).
 
     The class follows the status (`reason_for_status`; a 2xx that says `success: false` is
-    `UnexpectedStatus`); the code is the first error's; a 401's message names the credential
-    refused; `log_id` and `retry_after` come from the headers."""
+    `UnexpectedStatus`; a 400 with Workers AI's code 5007 is `UnknownModel`); the code is the
+    first error's; a 401's message names the credential refused; `log_id` and `retry_after`
+    come from the headers."""
     details = error_details(body)
     if details and details[0].message:
         message = "; ".join(d.message for d in details if d.message)
@@ -99,7 +102,18 @@ def reason_from_body(
     if status == 401:
         message = f"{message}: {_refused_credential(code)}"
     headers = httpx.Headers() if headers is None else headers
-    return reason_for_status(status)(
+    kind = reason_for_status(status)
+    if kind is InvalidRequest and code == NO_SUCH_MODEL_CODE:
+        return UnknownModel(
+            message=message,
+            status=status,
+            code=code,
+            log_id=headers.get("cf-aig-log-id"),
+            retry_after=parse_retry_after(headers),
+            details=details,
+            model=_unknown_model_id(message),
+        )
+    return kind(
         message=message,
         status=status,
         code=code,
@@ -107,6 +121,15 @@ def reason_from_body(
         retry_after=parse_retry_after(headers),
         details=details,
     )
+
+
+_NO_SUCH_MODEL = re.compile(r"No such model (\S+) or task")
+
+
+def _unknown_model_id(message: str) -> str | None:
+    """The model id Workers AI's "No such model <id> or task" names, if it does."""
+    match = _NO_SUCH_MODEL.search(message)
+    return match.group(1) if match else None
 
 
 def _refused_credential(code: int | None) -> str:

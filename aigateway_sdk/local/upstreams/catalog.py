@@ -108,7 +108,7 @@ TEXT_EMBEDDINGS = Task(
 
 
 def _per_m(input_price: float, output_price: float | None = None) -> tuple[Price, ...]:
-    prices = (Price("per M input tokens", input_price),)
+    prices: tuple[Price, ...] = (Price("per M input tokens", input_price),)
     if output_price is not None:
         prices += (Price("per M output tokens", output_price),)
     return prices
