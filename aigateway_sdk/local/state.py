@@ -13,6 +13,7 @@ from aigateway_sdk.local.policies.cache import ResponseCache
 from aigateway_sdk.local.policies.ratelimit import RateLimiter
 from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.storage.logbook import Logbook
+from aigateway_sdk.local.storage.routes import RouteBook, load_routes
 from aigateway_sdk.local.storage.store import Store
 from aigateway_sdk.local.storage.ulid import UlidGenerator
 from aigateway_sdk.local.upstreams.router import Router
@@ -34,6 +35,7 @@ class AppState:
         self.store = Store(config.db_path, batch_max=config.log_batch_max)
         self.logbook = Logbook(self.store, config.log_durability)
         self._registry: GatewayRegistry | None = None
+        self.routes = RouteBook()
         self._router: Router | None = None
 
     @property
@@ -54,6 +56,7 @@ class AppState:
             cap_override=self.config.log_cap_override,
         )
         self._router = Router(self.config)
+        self.routes.load(*await self.store.call(load_routes))
 
     async def shutdown(self) -> None:
         if self._router is not None:

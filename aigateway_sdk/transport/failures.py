@@ -28,6 +28,7 @@ from aigateway_sdk.errors import (
     NetworkError,
     ProviderError,
     Reason,
+    RouteFailed,
     Timeout,
     UnknownModel,
     reason_for_status,
@@ -102,18 +103,7 @@ def reason_from_body(
     if status == 401:
         message = f"{message}: {_refused_credential(code)}"
     headers = httpx.Headers() if headers is None else headers
-    kind = reason_for_status(status)
-    if kind is InvalidRequest and code == NO_SUCH_MODEL_CODE:
-        return UnknownModel(
-            message=message,
-            status=status,
-            code=code,
-            log_id=headers.get("cf-aig-log-id"),
-            retry_after=parse_retry_after(headers),
-            details=details,
-            model=_unknown_model_id(message),
-        )
-    return kind(
+    reason = reason_for_status(status)(
         message=message,
         status=status,
         code=code,
@@ -121,6 +111,41 @@ def reason_from_body(
         retry_after=parse_retry_after(headers),
         details=details,
     )
+    if type(reason) is InvalidRequest and code == NO_SUCH_MODEL_CODE:
+        return UnknownModel(
+            model=_unknown_model_id(message),
+            message=reason.message,
+            status=reason.status,
+            code=reason.code,
+            log_id=reason.log_id,
+            retry_after=reason.retry_after,
+            details=reason.details,
+        )
+    route = _failed_route(body) if status >= 500 else None
+    if route is None:
+        return reason
+    return RouteFailed(
+        route=route[0],
+        tried=route[1],
+        message=reason.message,
+        status=reason.status,
+        code=reason.code,
+        log_id=reason.log_id,
+        retry_after=reason.retry_after,
+        details=reason.details,
+    )
+
+
+def _failed_route(body: object) -> tuple[str, tuple[str, ...]] | None:
+    """The route and the models it tried, from the local gateway's reply to a dynamic route
+    whose models all failed (`{"route": {"name", "tried": [...]}}` beside the errors)."""
+    route = body.get("route") if isinstance(body, dict) else None
+    if not isinstance(route, dict):
+        return None
+    name, tried = route.get("name"), route.get("tried")
+    if not isinstance(name, str) or not isinstance(tried, list):
+        return None
+    return name[:MAX_MESSAGE_CHARS], tuple(str(t)[:MAX_MESSAGE_CHARS] for t in tried[:100])
 
 
 _NO_SUCH_MODEL = re.compile(r"No such model (\S+) or task")

@@ -10,7 +10,7 @@ logged) -> cache -> upstream.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -23,6 +23,11 @@ from aigateway_sdk.contract.catalog import (
     no_such_model_message,
 )
 from aigateway_sdk.contract.gateway import GatewaySettings
+from aigateway_sdk.local.dataplane.dynamic import (
+    DynamicRoutes,
+    dynamic_name,
+    refuse_off_compat,
+)
 from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply, Target
 from aigateway_sdk.local.dataplane.frames import Frames, NativeFrames, OpenAIChunks
 from aigateway_sdk.local.dataplane.headers import RequestOptions, header_map, parse_options
@@ -80,6 +85,7 @@ class DataPlane:
         self.state = state
         self.config = state.config
         self.responder = Responder(state)
+        self.dynamic = DynamicRoutes(state, self._check_provider_key)
 
     def routes(self) -> list[Route]:
         base = "/v1/{account_id}/{gateway_id}"
@@ -222,7 +228,7 @@ class DataPlane:
         policy = CallPolicy.of(options, live.settings)
         try:
             outcome = await self._attempt(
-                exchange, target, body, headers.get("authorization"), policy
+                exchange, target, body, headers.get("authorization"), policy, headers
             )
         except ApiError as error:
             return await self.responder.finish(exchange, Reply.error(error))
@@ -235,11 +241,17 @@ class DataPlane:
         body: bytes,
         authorization: str | None,
         policy: CallPolicy,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply | StreamReply:
         if _embeddings(target):
             return await self._embed(exchange, target, body, authorization, policy)
-        chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
+        payload = parse_json(body)
+        chat, label, include_usage = _parse_chat(target, payload, authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
+        refuse_off_compat(label, target.path)  # dynamic/<route>: compat only
+        if dynamic_name(label) is not None:
+            args = (payload, body, headers or {}, include_usage)
+            return await self.dynamic.run(exchange, chat, *args)
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
         self._check_model(choice, chat.provider, chat.model)
@@ -281,6 +293,7 @@ class DataPlane:
     ) -> Reply:
         """An embeddings call: checked, cached and logged like a chat call."""
         request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
+        refuse_off_compat(label, target.path)
         exchange.provider, exchange.model = request.provider, request.model
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
