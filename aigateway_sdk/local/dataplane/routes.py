@@ -17,6 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aigateway_sdk.contract.catalog import (
+    NO_SUCH_MODEL_CODE,
+    NO_SUCH_MODEL_STATUS,
+    no_such_model_message,
+)
 from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.dataplane.dynamic import (
     DynamicRoutes,
@@ -250,6 +255,7 @@ class DataPlane:
             return await self.dynamic.run(exchange, chat, *args)
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
+        self._check_model(choice, chat.provider, chat.model)
         self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
@@ -293,6 +299,7 @@ class DataPlane:
         exchange.provider, exchange.model = request.provider, request.model
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
+        self._check_model(choice, request.provider, request.model)
         self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
@@ -346,6 +353,12 @@ class DataPlane:
         provider_checked = choice.needs_api_token(provider) and not tokens.open
         if provider_checked and not tokens.accepts(authorization):
             raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
+
+    def _check_model(self, choice: Choice, provider: str, model: str) -> None:
+        """Workers AI's "No such model" (400, 5007) for an `@cf/...` id it does not serve."""
+        if self.state.router.unknown_model(choice, provider, model):
+            message = no_such_model_message(model)
+            raise ApiError(NO_SUCH_MODEL_STATUS, NO_SUCH_MODEL_CODE, message)
 
 
 def _parse_chat(
