@@ -69,7 +69,7 @@ async def test_search_lists_the_builtin_catalog_in_cloudflares_shape(api: Api) -
     assert properties["context_window"] == "24000"
     assert properties["price"][0] == {
         "unit": "per M input tokens",
-        "price": 0.29,
+        "price": 0.293,
         "currency": "USD",
     }
 

@@ -70,8 +70,8 @@ async def test_binding_models_searches_the_catalog(gateway: LocalGateway) -> Non
     assert model.context_window == 24000
     assert model.function_calling is True
     assert model.prices == (
-        ModelPrice("per M input tokens", 0.29, "USD"),
-        ModelPrice("per M output tokens", 2.25, "USD"),
+        ModelPrice("per M input tokens", 0.293, "USD"),
+        ModelPrice("per M output tokens", 2.253, "USD"),
     )
     assert model.property_value("terms") is not None
     assert model.property_value("no such property") is None

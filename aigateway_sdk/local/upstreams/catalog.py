@@ -82,9 +82,20 @@ class CatalogModel:
             body["created_at"] = self.created_at
         body["tags"] = list(self.tags)
         body["properties"] = [
-            {"property_id": key, "value": _value_json(value)} for key, value in self.properties
+            {"property_id": key, "value": _value_json(value)}
+            for key, value in (*self.properties, *_price_property(self.name))
         ]
         return body
+
+
+def _price_property(name: str) -> tuple[tuple[str, PropertyValue], ...]:
+    """The `price` property, from the one price table (`upstreams/pricing.py`)."""
+    from aigateway_sdk.local.upstreams.pricing import WORKERS_AI_PRICES  # pricing imports router
+
+    price = WORKERS_AI_PRICES.get(name)
+    if price is None:
+        return ()
+    return (("price", _per_m(price.input, price.output or None)),)
 
 
 def _value_json(value: PropertyValue) -> Any:
@@ -145,7 +156,6 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         (
             ("async_queue", "true"),
             ("context_window", "24000"),
-            ("price", _per_m(0.29, 2.25)),
             ("function_calling", "true"),
             ("terms", _LLAMA_TERMS.format("llama3_3")),
         ),
@@ -160,7 +170,6 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         "2025-08-05 10:49:53.265",
         (
             ("context_window", "128000"),
-            ("price", _per_m(0.2, 0.3)),
             ("function_calling", "true"),
             ("reasoning", "true"),
         ),
@@ -174,7 +183,6 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         "2023-09-25 19:21:11.898",
         (
             ("async_queue", "true"),
-            ("price", _per_m(0.067)),
             ("info", "https://huggingface.co/BAAI/bge-base-en-v1.5"),
             ("max_input_tokens", "512"),
             ("output_dimensions", "768"),
@@ -189,7 +197,6 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         "2023-11-07 15:43:58.042",
         (
             ("async_queue", "true"),
-            ("price", _per_m(0.02)),
             ("max_input_tokens", "512"),
             ("output_dimensions", "384"),
         ),
@@ -203,7 +210,6 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         "2023-11-07 15:43:58.042",
         (
             ("async_queue", "true"),
-            ("price", _per_m(0.2)),
             ("info", "https://huggingface.co/BAAI/bge-large-en-v1.5"),
             ("max_input_tokens", "512"),
             ("output_dimensions", "1024"),
@@ -215,7 +221,7 @@ BUILTIN_MODELS: tuple[CatalogModel, ...] = (
         "Multi-Functionality, Multi-Linguality, and Multi-Granularity embeddings model.",
         TEXT_EMBEDDINGS,
         "2024-05-22 19:27:09.781",
-        (("context_window", "60000"), ("price", _per_m(0.0118))),
+        (("context_window", "60000"),),
     ),
 )
 

@@ -49,6 +49,9 @@ WORKERS_AI_PRICES: dict[str, Price] = {
     "@cf/baai/bge-base-en-v1.5": Price(0.067),
     "@cf/baai/bge-large-en-v1.5": Price(0.204),
     "@cf/meta/m2m100-1.2b": Price(0.342, 0.342),
+    # Not on the pricing page; the `price` property of the model's catalog entry:
+    "@cf/openai/gpt-oss-20b": Price(0.2, 0.3),
+    "@cf/baai/bge-m3": Price(0.0118),
 }
 """Workers AI models priced per token, as the source lists them."""
 
