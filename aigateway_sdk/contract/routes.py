@@ -278,9 +278,7 @@ def _read_element(raw: object, path: tuple[str, ...]) -> tuple[Element | None, l
     return (None if read.errors else element), read.errors
 
 
-def _build(
-    kind: str, element_id: str, read: _Reader, outputs: Mapping[str, Any]
-) -> Element | None:
+def _build(kind: str, element_id: str, read: _Reader, outputs: Mapping[str, Any]) -> Element | None:
     if kind == "start":
         return Start(element_id, read.edge(outputs, "next") or "")
     if kind == "end":

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.controlplane.gateways import ControlPlane
 from aigateway_sdk.local.controlplane.logs import LogsApi
+from aigateway_sdk.local.controlplane.provider_keys import ProviderKeysApi
 from aigateway_sdk.local.dataplane.routes import DataPlane
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.web.errors import (
@@ -99,6 +100,7 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
         *DataPlane(state).routes(),
         *ControlPlane(state).routes(),
         *LogsApi(state).routes(),
+        *ProviderKeysApi(state).routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -10,7 +10,9 @@ from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.policies.auth import TokenCheck
 from aigateway_sdk.local.policies.cache import ResponseCache
+from aigateway_sdk.local.policies.provider_keys import StoredKeys
 from aigateway_sdk.local.policies.ratelimit import RateLimiter
+from aigateway_sdk.local.storage import provider_keys
 from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.storage.logbook import Logbook
 from aigateway_sdk.local.storage.store import Store
@@ -33,6 +35,7 @@ class AppState:
         )
         self.store = Store(config.db_path, batch_max=config.log_batch_max)
         self.logbook = Logbook(self.store, config.log_durability)
+        self.stored_keys = StoredKeys(self.tokens, self.clock)
         self._registry: GatewayRegistry | None = None
         self._router: Router | None = None
 
@@ -54,6 +57,8 @@ class AppState:
             cap_override=self.config.log_cap_override,
         )
         self._router = Router(self.config)
+        self.stored_keys.load(await self.store.call(provider_keys.load_all))
+        self._router.redact_also(self.stored_keys.registry.secrets())
 
     async def shutdown(self) -> None:
         if self._router is not None:

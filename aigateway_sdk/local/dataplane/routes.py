@@ -3,7 +3,8 @@ and the Universal endpoint, with authentication, rate limiting, caching, retries
 
 Order of checks for one request: gateway exists (404) -> gateway authentication (401, 2009;
 an unknown `default` is created only after it) -> `cf-aig-*` headers (400) -> body size (413)
--> rate limit (429, 2003; logged) -> JSON and fields (400; logged) -> provider auth (401;
+-> rate limit (429, 2003; logged) -> JSON and fields (400; logged) -> stored provider key, when
+the call carries none (`policies.provider_keys`: 400/401/429; logged) -> provider auth (401;
 logged) -> cache -> upstream.
 """
 
@@ -235,6 +236,8 @@ class DataPlane:
             return await self._embed(exchange, target, body, authorization, policy)
         chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
+        chat = self.state.stored_keys.inject(chat, exchange.live, exchange.options.byok_alias)
+        authorization = chat.authorization
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
@@ -276,6 +279,8 @@ class DataPlane:
         """An embeddings call: checked, cached and logged like a chat call."""
         request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
         exchange.provider, exchange.model = request.provider, request.model
+        request = self.state.stored_keys.inject(request, exchange.live, exchange.options.byok_alias)
+        authorization = request.authorization
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
