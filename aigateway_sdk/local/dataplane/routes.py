@@ -236,7 +236,7 @@ class DataPlane:
             return await self._embed(exchange, target, body, authorization, policy)
         chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
-        chat = self.state.stored_keys.inject(chat, exchange.live, exchange.options.byok_alias)
+        chat = self.state.stored_keys.inject(chat, exchange.live, exchange.options)
         authorization = chat.authorization
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
@@ -279,7 +279,7 @@ class DataPlane:
         """An embeddings call: checked, cached and logged like a chat call."""
         request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
         exchange.provider, exchange.model = request.provider, request.model
-        request = self.state.stored_keys.inject(request, exchange.live, exchange.options.byok_alias)
+        request = self.state.stored_keys.inject(request, exchange.live, exchange.options)
         authorization = request.authorization
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)

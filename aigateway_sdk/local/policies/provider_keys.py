@@ -2,7 +2,10 @@
 `Authorization` gets its provider's stored key (the default one, or the one named by
 `cf-aig-byok-alias`) before it goes upstream, within the key's own rate limit.
 
-The caller's own key wins when it sends one (the alias header is then ignored). A stored key is
+The caller's own key wins when it sends one (the alias header is then ignored). An
+`Authorization` equal to the request's `cf-aig-authorization` is the gateway token, not a
+provider key (what a client such as `openai`, which always sends its `api_key`, carries when
+given the gateway token alone): the stored key replaces it. A stored key is
 used only by a gateway with `authentication` on (Cloudflare's prerequisite for BYOK), unless the
 local server has no api token at all. An alias that names no key of the provider is a 400.
 """
@@ -16,6 +19,7 @@ import attrs
 
 from aigateway_sdk.contract.provider_keys import BYOK_ALIAS_HEADER
 from aigateway_sdk.local.clock import Clock
+from aigateway_sdk.local.dataplane.headers import RequestOptions
 from aigateway_sdk.local.policies.auth import TokenCheck
 from aigateway_sdk.local.policies.ratelimit import RateLimiter, Rule
 from aigateway_sdk.local.storage.gateways import LiveGateway
@@ -36,6 +40,15 @@ def _rule(record: ProviderKeyRecord) -> Rule | None:
     return Rule(max(1, math.floor(limit)), max(1, math.ceil(period)), "sliding")
 
 
+def _carries_key(authorization: str | None, options: RequestOptions) -> bool:
+    """Whether a provider `Authorization` holds a key of the caller's own."""
+    value = (authorization or "").strip()
+    scheme, _, token = value.partition(" ")
+    if not value or (scheme.lower() == "bearer" and not token.strip()):
+        return False
+    return value != (options.gateway_authorization or "").strip()
+
+
 class StoredKeys:
     """The keys of every gateway (`registry`, loaded on startup) and their rate limits."""
 
@@ -53,10 +66,11 @@ class StoredKeys:
     def load(self, records: list[ProviderKeyRecord]) -> None:
         self._registry = ProviderKeyRegistry(records)
 
-    def inject(self, call: Call, live: LiveGateway, alias: str | None) -> Call:
+    def inject(self, call: Call, live: LiveGateway, options: RequestOptions) -> Call:
         """`call` with its provider's stored key as `Authorization`, when it has none."""
-        if call.authorization or self._registry is None:
+        if self._registry is None or _carries_key(call.authorization, options):
             return call
+        alias = options.byok_alias
         record = self._registry.find(live.scope, call.provider, alias)
         if record is None:
             if alias is not None:
