@@ -116,9 +116,7 @@ async def test_openai_client_on_compat_with_the_gateway_token_alone(
     assert completion.choices[0].message.content == "upstream saw Bearer [REDACTED]."
 
 
-async def test_openai_client_on_a_provider_route_streamed(
-    kapi: Api, upstream: FaultServer
-) -> None:
+async def test_openai_client_on_a_provider_route_streamed(kapi: Api, upstream: FaultServer) -> None:
     async with openai_client(kapi, "openai") as client:
         stream = await client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
