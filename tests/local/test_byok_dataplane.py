@@ -235,3 +235,34 @@ async def test_the_binding_calls_compat_with_the_gateway_token_alone(
     assert response.text == "upstream saw Bearer [REDACTED]."
     assert streamed.text == response.text
     assert [r.headers.get("authorization") for r in upstream.requests] == [f"Bearer {SECRET}"] * 2
+
+
+async def test_the_binding_calls_workers_ai_and_an_alias_with_the_gateway_token_alone(
+    kapi: Api, upstream: FaultServer
+) -> None:
+    """Workers AI's key is the API token: stored as a `workers-ai` key, the binding needs no
+    `api_token`; `extra_headers` picks an alias."""
+    from aigateway_sdk import GatewayBinding
+
+    url = kapi.control("/g/provider_configs")
+    body = {"provider_slug": "workers-ai", "alias": "default", "default_config": True}
+    stored = await kapi.http.post(url, json={**body, "secret": TOKEN}, headers=AUTH)
+    assert stored.status_code == 200
+    async with GatewayBinding(
+        account_id=kapi.account, gateway_id="g", gateway_token=TOKEN, base_url=kapi.gw.data_url
+    ) as binding:
+        native = await binding.model("@cf/meta/llama-3.1-8b-instruct").generate_text(prompt="hi")
+        prod = binding.model(MODEL, extra_headers={"cf-aig-byok-alias": "prod"})
+        aliased = await prod.generate_text(prompt="hi")
+    assert native.text  # the built-in model answered: the key passed Workers AI's check
+    assert aliased.text == "upstream saw Bearer [REDACTED]."
+    assert last_seen(upstream) == f"Bearer {PROD_SECRET}"
+
+
+async def test_workers_ai_without_a_stored_key_still_needs_the_api_token(kapi: Api) -> None:
+    reply_ = await kapi.http.post(
+        kapi.data("g", "workers-ai/@cf/meta/llama-3.1-8b-instruct"),
+        json={"prompt": "hi"},
+        headers=GW_AUTH,
+    )
+    assert reply_.status_code == 401
