@@ -104,6 +104,16 @@ class ProviderError(Reason):
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class RouteFailed(ProviderError):
+    """A dynamic route (`dynamic/<name>`) failed: every model it tried failed and the last had
+    no fallback. `tried` lists them in order, as "provider/model". A `ProviderError`, so code
+    that handles provider failures handles this one too."""
+
+    route: str = ""
+    tried: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class NetworkError(Reason):
     """The connection failed: refused, reset, closed early, TLS, DNS."""
 
@@ -273,6 +283,7 @@ __all__ = [
     "ProviderError",
     "RateLimited",
     "Reason",
+    "RouteFailed",
     "Timeout",
     "ToolFailed",
     "ToolLoopReason",

@@ -57,6 +57,12 @@ MODEL_TIMEOUT_MS = IntRange(1, 3_600_000)
 """A model element's timeout in milliseconds (ours, as `REQUEST_TIMEOUT_MS`)."""
 MAX_RATE_WINDOW_S = 31_536_000
 """A rate element's window: at most a year in seconds (ours)."""
+MAX_TEXT_LENGTH = 256
+"""Characters in a model element's provider or model, or a rate element's key (ours)."""
+MAX_ROUTES_PER_GATEWAY = 100
+"""Routes one gateway holds (ours: Cloudflare documents no bound)."""
+MAX_VERSIONS_PER_ROUTE = 1000
+"""Versions one route keeps (ours: Cloudflare documents no bound)."""
 MAX_CONDITION_DEPTH = 16
 """Nesting of `$and` / `$or` in a condition (ours: keeps evaluation bounded)."""
 COMPARISON_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"})
@@ -238,6 +244,9 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self.fail("must be a non-empty string", "properties", name)
             return ""
+        if len(value) > MAX_TEXT_LENGTH:
+            self.fail(f"must be at most {MAX_TEXT_LENGTH} characters", "properties", name)
+            return ""
         return value
 
     def number(self, properties: Mapping[str, Any], name: str, high: float) -> float:
@@ -245,7 +254,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail("must be a number", "properties", name)
             return 0.0
-        if not math.isfinite(value) or not 0 < value <= high:
+        finite = isinstance(value, int) or math.isfinite(value)  # a huge int has no float
+        if not finite or not 0 < value <= high:
             self.fail(f"must be above 0 and at most {high:g}, got {value!r}", "properties", name)
             return 0.0
         return float(value)
@@ -266,7 +276,7 @@ def _read_element(raw: object, path: tuple[str, ...]) -> tuple[Element | None, l
         return None, [FieldError(path, "must be an object")]
     read = _Reader(raw, path)
     element_id = raw.get("id")
-    if not isinstance(element_id, str) or not element_id or len(element_id) > 64:
+    if not isinstance(element_id, str) or not element_id or len(element_id) > ELEMENT_ID_MAX_LENGTH:
         read.fail(f"must be a string of 1 to {ELEMENT_ID_MAX_LENGTH} characters", "id")
         element_id = ""
     kind = raw.get("type")
@@ -370,22 +380,27 @@ def condition_problems(conditions: object, depth: int = 0) -> list[str]:
                 continue
             for item in value:
                 problems += condition_problems(item, depth + 1)
-        elif not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
-            problems.append(
-                f"{key!r} is not a field path starting with one of {', '.join(sorted(FIELD_ROOTS))}"
-            )
-        elif isinstance(value, Mapping):
-            unknown = [op for op in value if op not in COMPARISON_OPERATORS]
-            if unknown or not value:
-                problems.append(
-                    f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}"
-                )
-            problems += [
-                f"{key}: {op} takes a list"
-                for op in ("$in", "$nin")
-                if op in value and not isinstance(value[op], list)
-            ]
-        # a bare value means {"$eq": value}
+        else:
+            problems += _field_problems(key, value)
+    return problems
+
+
+def _field_problems(key: object, value: object) -> list[str]:
+    """What is wrong with one `{field: value}` or `{field: {operator: operand}}` condition."""
+    if not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
+        roots = ", ".join(sorted(FIELD_ROOTS))
+        return [f"{key!r} is not a field path starting with one of {roots}"]
+    if not isinstance(value, Mapping):
+        return []  # a bare value means {"$eq": value}
+    problems: list[str] = []
+    unknown = [op for op in value if op not in COMPARISON_OPERATORS]
+    if unknown or not value:
+        problems.append(f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}")
+    problems += [
+        f"{key}: {op} takes a list"
+        for op in ("$in", "$nin")
+        if op in value and not isinstance(value[op], list)
+    ]
     return problems
 
 
@@ -485,6 +500,9 @@ __all__ = [
     "MAX_ELEMENTS",
     "MAX_PERCENTAGE_OUTPUTS",
     "MAX_RATE_WINDOW_S",
+    "MAX_ROUTES_PER_GATEWAY",
+    "MAX_TEXT_LENGTH",
+    "MAX_VERSIONS_PER_ROUTE",
     "MODEL_RETRIES",
     "MODEL_TIMEOUT_MS",
     "NAME_PATTERN",

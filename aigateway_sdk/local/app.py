@@ -18,6 +18,7 @@ from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.controlplane.gateways import ControlPlane
 from aigateway_sdk.local.controlplane.logs import LogsApi
 from aigateway_sdk.local.controlplane.provider_keys import ProviderKeysApi
+from aigateway_sdk.local.controlplane.routes import RoutesApi
 from aigateway_sdk.local.dataplane.routes import DataPlane
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.web.errors import (
@@ -100,6 +101,7 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
         *DataPlane(state).routes(),
         *ControlPlane(state).routes(),
         *LogsApi(state).routes(),
+        *RoutesApi(state).routes(),
         *ProviderKeysApi(state).routes(),
     ]
     app = Starlette(

@@ -15,6 +15,7 @@ from aigateway_sdk.local.policies.ratelimit import RateLimiter
 from aigateway_sdk.local.storage import provider_keys
 from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.storage.logbook import Logbook
+from aigateway_sdk.local.storage.routes import RouteBook, load_routes
 from aigateway_sdk.local.storage.store import Store
 from aigateway_sdk.local.storage.ulid import UlidGenerator
 from aigateway_sdk.local.upstreams.router import Router
@@ -37,6 +38,7 @@ class AppState:
         self.logbook = Logbook(self.store, config.log_durability)
         self.stored_keys = StoredKeys(self.tokens, self.clock)
         self._registry: GatewayRegistry | None = None
+        self.routes = RouteBook()
         self._router: Router | None = None
 
     @property
@@ -57,6 +59,7 @@ class AppState:
             cap_override=self.config.log_cap_override,
         )
         self._router = Router(self.config)
+        self.routes.load(*await self.store.call(load_routes))
         self.stored_keys.load(await self.store.call(provider_keys.load_all))
         self._router.redact_also(self.stored_keys.registry.secrets())
 

@@ -27,6 +27,7 @@ from aigateway_sdk.errors import (
     NetworkError,
     ProviderError,
     Reason,
+    RouteFailed,
     Timeout,
     reason_for_status,
 )
@@ -99,7 +100,7 @@ def reason_from_body(
     if status == 401:
         message = f"{message}: {_refused_credential(code)}"
     headers = httpx.Headers() if headers is None else headers
-    return reason_for_status(status)(
+    reason = reason_for_status(status)(
         message=message,
         status=status,
         code=code,
@@ -107,6 +108,31 @@ def reason_from_body(
         retry_after=parse_retry_after(headers),
         details=details,
     )
+    route = _failed_route(body) if status >= 500 else None
+    if route is None:
+        return reason
+    return RouteFailed(
+        route=route[0],
+        tried=route[1],
+        message=reason.message,
+        status=reason.status,
+        code=reason.code,
+        log_id=reason.log_id,
+        retry_after=reason.retry_after,
+        details=reason.details,
+    )
+
+
+def _failed_route(body: object) -> tuple[str, tuple[str, ...]] | None:
+    """The route and the models it tried, from the local gateway's reply to a dynamic route
+    whose models all failed (`{"route": {"name", "tried": [...]}}` beside the errors)."""
+    route = body.get("route") if isinstance(body, dict) else None
+    if not isinstance(route, dict):
+        return None
+    name, tried = route.get("name"), route.get("tried")
+    if not isinstance(name, str) or not isinstance(tried, list):
+        return None
+    return name[:MAX_MESSAGE_CHARS], tuple(str(t)[:MAX_MESSAGE_CHARS] for t in tried[:100])
 
 
 def _refused_credential(code: int | None) -> str:

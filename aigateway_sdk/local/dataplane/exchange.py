@@ -66,6 +66,7 @@ class StreamReply:
     frames: Frames
     tokens_in: int | None = None
     tokens_out: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 __all__ = ["Exchange", "Reply", "Shape", "StreamReply", "Target"]

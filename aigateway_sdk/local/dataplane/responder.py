@@ -105,6 +105,7 @@ class Responder:
         self, exchange: Exchange, reply: StreamReply, extra: tuple[tuple[str, str], ...]
     ) -> Response:
         headers = {"cf-aig-cache-status": "MISS", "cache-control": "no-cache"}
+        headers.update(reply.headers)
         headers.update(extra)
         if exchange.collect:
             headers["cf-aig-log-id"] = exchange.log_id

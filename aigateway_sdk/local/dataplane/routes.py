@@ -11,7 +11,7 @@ logged) -> cache -> upstream.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -19,6 +19,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aigateway_sdk.contract.gateway import GatewaySettings
+from aigateway_sdk.local.dataplane.dynamic import (
+    DynamicRoutes,
+    dynamic_name,
+    refuse_off_compat,
+)
 from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply, Target
 from aigateway_sdk.local.dataplane.frames import Frames, NativeFrames, OpenAIChunks
 from aigateway_sdk.local.dataplane.headers import RequestOptions, header_map, parse_options
@@ -76,6 +81,7 @@ class DataPlane:
         self.state = state
         self.config = state.config
         self.responder = Responder(state)
+        self.dynamic = DynamicRoutes(state, self._check_provider_key)
 
     def routes(self) -> list[Route]:
         base = "/v1/{account_id}/{gateway_id}"
@@ -218,7 +224,7 @@ class DataPlane:
         policy = CallPolicy.of(options, live.settings)
         try:
             outcome = await self._attempt(
-                exchange, target, body, headers.get("authorization"), policy
+                exchange, target, body, headers.get("authorization"), policy, headers
             )
         except ApiError as error:
             return await self.responder.finish(exchange, Reply.error(error))
@@ -231,11 +237,17 @@ class DataPlane:
         body: bytes,
         authorization: str | None,
         policy: CallPolicy,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply | StreamReply:
         if _embeddings(target):
             return await self._embed(exchange, target, body, authorization, policy)
-        chat, label, include_usage = _parse_chat(target, parse_json(body), authorization)
+        payload = parse_json(body)
+        chat, label, include_usage = _parse_chat(target, payload, authorization)
         exchange.provider, exchange.model = chat.provider, chat.model
+        refuse_off_compat(label, target.path)  # dynamic/<route>: compat only
+        if dynamic_name(label) is not None:
+            args = (payload, body, headers or {}, include_usage)
+            return await self.dynamic.run(exchange, chat, *args)
         chat = self.state.stored_keys.inject(chat, exchange.live, exchange.options)
         authorization = chat.authorization
         choice = self.state.router.choose(chat.provider, chat.model)
@@ -278,6 +290,7 @@ class DataPlane:
     ) -> Reply:
         """An embeddings call: checked, cached and logged like a chat call."""
         request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
+        refuse_off_compat(label, target.path)
         exchange.provider, exchange.model = request.provider, request.model
         request = self.state.stored_keys.inject(request, exchange.live, exchange.options)
         authorization = request.authorization

@@ -20,6 +20,7 @@ from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.contract.provider_keys import ProviderKeySettings
 from aigateway_sdk.local.storage.keyrecord import ProviderKeyRecord
 from aigateway_sdk.local.storage.records import GatewayRecord, LogRecord
+from aigateway_sdk.local.storage.routerecords import DeploymentRecord, RouteRecord, VersionRecord
 
 R = TypeVar("R")
 Convert = Callable[[Any], object]
@@ -248,10 +249,62 @@ LOGS: Table[LogRecord] = Table(
     ],
 )
 
+# Dynamic routes (`storage/routes.py`): a route, its versions and its deployments.
+ROUTES: Table[RouteRecord] = Table(
+    "routes",
+    RouteRecord,
+    [
+        column("account_id", "TEXT NOT NULL"),
+        column("gateway_id", "TEXT NOT NULL"),
+        column("id", "TEXT NOT NULL"),
+        column("name", "TEXT NOT NULL"),
+        column("created_at", "REAL NOT NULL"),
+        column("modified_at", "REAL NOT NULL"),
+    ],
+    constraints=["PRIMARY KEY (account_id, gateway_id, id)"],
+)
+ROUTE_VERSIONS: Table[VersionRecord] = Table(
+    "route_versions",
+    VersionRecord,
+    [
+        column("account_id", "TEXT NOT NULL"),
+        column("gateway_id", "TEXT NOT NULL"),
+        column("route_id", "TEXT NOT NULL"),
+        column("id", "TEXT NOT NULL"),
+        column("number", "INTEGER NOT NULL"),
+        column("elements", "TEXT NOT NULL"),
+        column("created_at", "REAL NOT NULL"),
+    ],
+    constraints=[
+        "PRIMARY KEY (account_id, gateway_id, route_id, id)",
+        "UNIQUE (account_id, gateway_id, route_id, number)",
+    ],
+)
+ROUTE_DEPLOYMENTS: Table[DeploymentRecord] = Table(
+    "route_deployments",
+    DeploymentRecord,
+    [
+        column("account_id", "TEXT NOT NULL"),
+        column("gateway_id", "TEXT NOT NULL"),
+        column("route_id", "TEXT NOT NULL"),
+        column("id", "TEXT NOT NULL"),
+        column("version_id", "TEXT NOT NULL"),
+        column("number", "INTEGER NOT NULL"),
+        column("created_at", "REAL NOT NULL"),
+    ],
+    constraints=[
+        "PRIMARY KEY (account_id, gateway_id, route_id, id)",
+        "UNIQUE (account_id, gateway_id, route_id, number)",
+    ],
+)
+
 SCHEMA = ";\n".join(
     [
         GATEWAYS.ddl,
         LOGS.ddl,
+        ROUTES.ddl,
+        ROUTE_VERSIONS.ddl,
+        ROUTE_DEPLOYMENTS.ddl,
         PROVIDER_KEYS.ddl,
         "CREATE INDEX IF NOT EXISTS logs_by_gateway ON logs (account_id, gateway_id, seq)",
     ]
@@ -259,4 +312,15 @@ SCHEMA = ";\n".join(
 """Every table and index (run with `executescript`; it changes nothing that exists)."""
 
 
-__all__ = ["GATEWAYS", "LOGS", "PROVIDER_KEYS", "SCHEMA", "Column", "Table", "column"]
+__all__ = [
+    "GATEWAYS",
+    "LOGS",
+    "PROVIDER_KEYS",
+    "ROUTES",
+    "ROUTE_DEPLOYMENTS",
+    "ROUTE_VERSIONS",
+    "SCHEMA",
+    "Column",
+    "Table",
+    "column",
+]

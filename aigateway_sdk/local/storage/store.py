@@ -33,6 +33,7 @@ from aigateway_sdk.local.storage.records import (
     LogQuery,
     LogRecord,
 )
+from aigateway_sdk.local.storage.routes import delete_gateway_routes
 from aigateway_sdk.local.storage.schema import GATEWAYS, LOGS, SCHEMA
 from aigateway_sdk.local.storage.writer import Undo, Writer
 
@@ -157,6 +158,7 @@ class Store:
             conn.execute(
                 "DELETE FROM logs WHERE account_id = ? AND gateway_id = ?", (account_id, gateway_id)
             )
+            delete_gateway_routes(conn, account_id, gateway_id)
             conn.execute(
                 "DELETE FROM provider_keys WHERE account_id = ? AND gateway_id = ?",
                 (account_id, gateway_id),
