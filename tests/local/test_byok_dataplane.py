@@ -266,3 +266,30 @@ async def test_workers_ai_without_a_stored_key_still_needs_the_api_token(kapi: A
         headers=GW_AUTH,
     )
     assert reply_.status_code == 401
+
+
+async def test_a_dynamic_routes_model_uses_the_stored_key(kapi: Api, upstream: FaultServer) -> None:
+    """`dynamic/<route>` with the gateway token alone: the route's model element reaches its
+    provider with the stored key (Cloudflare's routes use the gateway's stored keys)."""
+    properties = {"provider": "openai", "model": "gpt-4o-mini", "retries": 0, "timeout": 30_000}
+    element = {
+        "id": "m",
+        "type": "model",
+        "properties": properties,
+        "outputs": {"success": {"elementId": "end"}},
+    }
+    elements = [
+        {"id": "start", "type": "start", "outputs": {"next": {"elementId": "m"}}},
+        element,
+        {"id": "end", "type": "end", "outputs": {}},
+    ]
+    created = await kapi.http.post(
+        kapi.control("/g/routes"), json={"name": "byok", "elements": elements}, headers=AUTH
+    )
+    assert created.status_code == 200, created.text
+    async with openai_client(kapi, "compat") as client:
+        completion = await client.chat.completions.create(
+            model="dynamic/byok", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert last_seen(upstream) == f"Bearer {SECRET}"
+    assert completion.choices[0].message.content == "upstream saw Bearer [REDACTED]."
