@@ -48,6 +48,8 @@ class Envelope:
     result: Any
     total_count: int | None = None
     total_pages: int | None = None
+    body: Any = attrs.field(default=None, repr=False, eq=False)
+    """The whole reply, for the few APIs that answer beside `result` (`{data}`, `{route}`)."""
 
 
 def segment(value: str) -> str:
@@ -219,7 +221,7 @@ def unwrap(body: Any, status: int, headers: httpx.Headers | None = None) -> Enve
     if isinstance(info, dict):
         total_count = _int_or_none(info.get("total_count"))
         total_pages = _int_or_none(info.get("total_pages"))
-    return Envelope(body.get("result"), total_count, total_pages)
+    return Envelope(body.get("result"), total_count, total_pages, body)
 
 
 def _int_or_none(value: object) -> int | None:

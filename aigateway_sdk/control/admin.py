@@ -25,6 +25,7 @@ from aigateway_sdk.control.logs import LogsClient
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Create, NoChange, Plan, Update, plan_for
 from aigateway_sdk.control.provider_keys_client import ProviderKeysClient
+from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.spec import AiGateway
 from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
 from aigateway_sdk.transport.failures import conflict_if_taken
@@ -193,6 +194,11 @@ class GatewayAdmin:
                 return False
             raise
         return True
+
+    def routes(self, gateway: AiGateway | Gateway | str) -> RouteAdmin:
+        """The dynamic routes of a gateway (by spec, gateway or id), sharing this admin's
+        client: CRUD, versions, deployments, and plan/apply of `AiRoute` specs."""
+        return RouteAdmin(self._api, _gateway_id(gateway))
 
     def logs(self, gateway: AiGateway | Gateway | str) -> LogsClient:
         """The request log of a gateway (by spec, gateway or id), sharing this admin's client."""

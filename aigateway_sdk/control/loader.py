@@ -14,7 +14,8 @@ TOML: a file declares one gateway or several, in any of three forms (which may b
 
 Keys are the `AiGateway` fields (`name`, `id` and the settings, snake_case). Missing
 settings take the defaults of a new Cloudflare gateway; a missing `id` is derived from the
-name. TOML has no null: leave a nullable setting out to keep its default. Unknown keys, bad
+name. `[[route]]` / `[routes.NAME]` tables are routes (`routes_loader`), skipped here.
+TOML has no null: leave a nullable setting out to keep its default. Unknown keys, bad
 values and duplicate ids are errors naming their place (`gateways.Prod.cache_ttl`).
 """
 
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from aigateway_sdk.control.routes_spec import AiRoute
 from aigateway_sdk.control.spec import SETTINGS_RULES, AiGateway
 from aigateway_sdk.validation import FieldError, ValidationError
 
@@ -99,7 +101,7 @@ def specs_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> tuple
                 tables.extend(((key, str(name)), str(name), item) for name, item in value.items())
             else:
                 errors.append(FieldError((key,), "must be a table of gateways ([gateways.NAME])"))
-        else:
+        elif key not in ("route", "routes"):  # routes: read by routes_loader
             errors.append(FieldError((key,), "unknown key (expected [gateway] or [gateways.NAME])"))
     specs: list[AiGateway] = []
     for path, name, table in tables:
@@ -199,7 +201,7 @@ def _specs_in(target: str, value: object) -> tuple[AiGateway, ...]:
         items = value
     else:
         raise SpecLoadError(target, f"is a {type(value).__name__}, not an AiGateway")
-    found = list(items)
+    found = [item for item in items if not isinstance(item, AiRoute)]  # routes_loader's
     specs = tuple(item for item in found if isinstance(item, AiGateway))
     bad = [type(item).__name__ for item in found if not isinstance(item, AiGateway)]
     if bad:

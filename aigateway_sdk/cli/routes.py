@@ -1,0 +1,244 @@
+"""`aigateway routes plan|apply|list|get|delete`: dynamic routes as code, and plain CRUD.
+
+aigateway routes plan                        # the [[route]] tables of gateway.toml
+aigateway routes apply infra/gateway.toml
+aigateway routes apply myapp.infra:Routes --json
+aigateway routes plan --detailed-exitcode    # 0 up to date, 2 changes pending, 1 error
+aigateway routes list --gateway prod-gateway
+aigateway routes get support --gateway prod-gateway      # by name or id
+aigateway routes delete support --gateway prod-gateway --missing-ok
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from aigateway_sdk.cli._output import (
+    EXIT_OK,
+    add_account_flags,
+    add_gateway_flag,
+    add_json_flag,
+    gateway_id,
+    make_admin,
+    print_fields,
+    print_json,
+    print_table,
+    run_async,
+)
+from aigateway_sdk.control.loader import DEFAULT_SOURCE
+from aigateway_sdk.control.routes_admin import RouteAdmin, RouteApplyResult
+from aigateway_sdk.control.routes_loader import load_routes
+from aigateway_sdk.control.routes_models import Route
+from aigateway_sdk.control.routes_plan import RoutePlan
+from aigateway_sdk.control.routes_spec import AiRoute, describe_element
+from aigateway_sdk.errors import AiError, NotFound
+
+EXIT_CHANGES_PENDING = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "routes",
+        help="plan and apply dynamic route specs; list, show and delete routes",
+        description="Dynamic routes as code (plan/apply a TOML file or module:Object) and CRUD.",
+    )
+    commands = parser.add_subparsers(dest="routes_command", metavar="ACTION", required=True)
+
+    plan = commands.add_parser("plan", help="show what apply would change (no change is made)")
+    _add_source(plan)
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending, 0 when everything is up to date",
+    )
+    plan.set_defaults(run=run_async(_plan))
+
+    apply = commands.add_parser(
+        "apply", help="create routes, or deploy a new version where the graph changed"
+    )
+    _add_source(apply)
+    apply.set_defaults(run=run_async(_apply))
+
+    listing = commands.add_parser("list", help="list a gateway's routes")
+    listing.add_argument("--per-page", type=int, default=50, help="page size (default 50)")
+    _add_common(listing)
+    listing.set_defaults(run=run_async(_list))
+
+    get = commands.add_parser("get", help="show one route, its graph and its versions")
+    get.add_argument("route", help="route name or id")
+    _add_common(get)
+    get.set_defaults(run=run_async(_get))
+
+    delete = commands.add_parser("delete", help="delete routes by name or id")
+    delete.add_argument("routes", nargs="+", metavar="ROUTE", help="route name or id")
+    delete.add_argument(
+        "--missing-ok", action="store_true", help="succeed when a route does not exist"
+    )
+    _add_common(delete)
+    delete.set_defaults(run=run_async(_delete))
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_gateway_flag(parser)
+    add_account_flags(parser)
+    add_json_flag(parser)
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source",
+        nargs="?",
+        default=DEFAULT_SOURCE,
+        help=f"a TOML file or module:Object (default {DEFAULT_SOURCE})",
+    )
+    add_account_flags(parser)
+    add_json_flag(parser)
+
+
+def _specs(args: argparse.Namespace) -> tuple[AiRoute, ...]:
+    return load_routes(args.source, search_path=os.getcwd())
+
+
+async def _plan(args: argparse.Namespace) -> int:
+    specs = _specs(args)
+    async with make_admin(args) as admin:
+        plans = [await admin.routes(spec.gateway_id).plan(spec) for spec in specs]
+    if args.json:
+        print_json([plan.to_json() for plan in plans])
+    else:
+        for plan in plans:
+            print(plan.describe())
+        print(_summary(plans))
+    pending = any(plan.has_changes for plan in plans)
+    return EXIT_CHANGES_PENDING if args.detailed_exitcode and pending else EXIT_OK
+
+
+def _summary(plans: list[RoutePlan]) -> str:
+    created = sum(p.action == "create" for p in plans)
+    versioned = sum(p.action == "new-version" for p in plans)
+    unchanged = len(plans) - created - versioned
+    return f"Plan: {created} to create, {versioned} to version and deploy, {unchanged} unchanged."
+
+
+async def _apply(args: argparse.Namespace) -> int:
+    specs = _specs(args)
+    results: list[RouteApplyResult] = []
+    async with make_admin(args) as admin:
+        for spec in specs:
+            results.append(await admin.routes(spec.gateway_id).apply(spec))
+            if not args.json:
+                print(_applied(results[-1]))
+    if args.json:
+        print_json([result.to_json() for result in results])
+    return EXIT_OK
+
+
+def _applied(result: RouteApplyResult) -> str:
+    route = result.route
+    where = f"route {route.name!r} of gateway {route.gateway_id!r}"
+    version = route.deployed_version_id
+    if result.action == "unchanged":
+        return f"= {where} unchanged (version {version})"
+    changes = "".join(f"\n    {change}" for change in result.plan.changes)
+    head = f"+ created {where}" if result.action == "created" else f"~ {where}"
+    return f"{head}: version {version} deployed{changes}"
+
+
+_COLUMNS = ("id", "name", "elements", "version", "modified_at")
+
+
+def _row(route: Route) -> list[object]:
+    return [
+        route.id,
+        route.name,
+        len(route.elements_json),
+        route.deployed_version_id,
+        route.modified_at.isoformat(timespec="seconds"),
+    ]
+
+
+async def _list(args: argparse.Namespace) -> int:
+    async with make_admin(args) as admin:
+        routes = [r async for r in admin.routes(gateway_id(args)).list(per_page=args.per_page)]
+    if args.json:
+        print_json([r.to_json() for r in routes])
+    else:
+        print_table(_COLUMNS, [_row(r) for r in routes])
+    return EXIT_OK
+
+
+async def _lookup(routes: RouteAdmin, key: str) -> Route | None:
+    """The route named `key`, else the route whose id is `key`, else None."""
+    found = await routes.find(key)
+    if found is not None:
+        return found
+    try:
+        return await routes.get(key)
+    except AiError as error:
+        if isinstance(error.reason, NotFound):
+            return None
+        raise
+
+
+def _not_found(routes: RouteAdmin, key: str) -> AiError:
+    return AiError(NotFound(message=f"no route named {key!r} in gateway {routes.gateway_id!r}"))
+
+
+async def _get(args: argparse.Namespace) -> int:
+    async with make_admin(args) as admin:
+        routes = admin.routes(gateway_id(args))
+        route = await _lookup(routes, args.route)
+        if route is None:
+            raise _not_found(routes, args.route)
+        versions = await routes.list_versions(route)
+    body: dict[str, Any] = {**route.to_json(), "versions": [v.to_json() for v in versions]}
+    if args.json:
+        print_json(body)
+        return EXIT_OK
+    print_fields(
+        [
+            ("id", route.id),
+            ("name", route.name),
+            ("gateway_id", route.gateway_id),
+            ("deployed_version", route.deployed_version_id),
+            ("versions", len(versions)),
+            ("created_at", route.created_at.isoformat()),
+            ("modified_at", route.modified_at.isoformat()),
+        ]
+    )
+    graph = route.elements
+    lines = [describe_element(e) for e in graph] or ["(a graph this SDK does not read)"]
+    print("elements:")
+    for line in lines:
+        print(f"    {line}")
+    return EXIT_OK
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    deleted: list[dict[str, Any]] = []
+    async with make_admin(args) as admin:
+        routes = admin.routes(gateway_id(args))
+        for key in args.routes:
+            route = await _lookup(routes, key)
+            if route is None and not args.missing_ok:
+                raise _not_found(routes, key)
+            existed = route is not None
+            if route is not None:
+                try:
+                    await routes.delete(route)
+                except AiError as error:
+                    if not (args.missing_ok and isinstance(error.reason, NotFound)):
+                        raise
+                    existed = False
+            deleted.append({"route": key, "id": None if route is None else route.id})
+            deleted[-1]["deleted"] = existed
+            if not args.json:
+                print(f"- deleted route {key!r}" if existed else f"route {key!r} was absent")
+    if args.json:
+        print_json(deleted)
+    return EXIT_OK
+
+
+__all__ = ["register"]
