@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "aigateway_sdk.cli.serve",
     "aigateway_sdk.cli.demo",
     "aigateway_sdk.cli.gateways",
+    "aigateway_sdk.cli.keys",
     "aigateway_sdk.cli.routes",
     "aigateway_sdk.cli.logs",
     "aigateway_sdk.cli.generate",

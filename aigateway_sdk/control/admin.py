@@ -24,6 +24,7 @@ from aigateway_sdk.control._api import DEFAULT_BASE_URL, ControlApi, iterate_pag
 from aigateway_sdk.control.logs import LogsClient
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Create, NoChange, Plan, Update, plan_for
+from aigateway_sdk.control.provider_keys_client import ProviderKeysClient
 from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.spec import AiGateway
 from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
@@ -209,6 +210,10 @@ class GatewayAdmin:
     def logs(self, gateway: AiGateway | Gateway | str) -> LogsClient:
         """The request log of a gateway (by spec, gateway or id), sharing this admin's client."""
         return LogsClient(self._api, _gateway_id(gateway))
+
+    def provider_keys(self, gateway: AiGateway | Gateway | str) -> ProviderKeysClient:
+        """The provider keys (BYOK) of a gateway, sharing this admin's client."""
+        return ProviderKeysClient(self._api, _gateway_id(gateway))
 
 
 async def ensure_gateway(admin: GatewayAdmin, spec: AiGateway) -> Gateway:

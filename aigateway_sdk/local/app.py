@@ -18,6 +18,7 @@ from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.controlplane.gateways import ControlPlane
 from aigateway_sdk.local.controlplane.logs import LogsApi
 from aigateway_sdk.local.controlplane.models import ModelsApi
+from aigateway_sdk.local.controlplane.provider_keys import ProviderKeysApi
 from aigateway_sdk.local.controlplane.routes import RoutesApi
 from aigateway_sdk.local.dataplane.routes import DataPlane
 from aigateway_sdk.local.state import AppState
@@ -103,6 +104,7 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
         *LogsApi(state).routes(),
         *RoutesApi(state).routes(),
         *ModelsApi(state).routes(),
+        *ProviderKeysApi(state).routes(),
     ]
     app = Starlette(
         routes=routes,

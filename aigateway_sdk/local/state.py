@@ -10,8 +10,10 @@ from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.policies.auth import TokenCheck
 from aigateway_sdk.local.policies.cache import ResponseCache
+from aigateway_sdk.local.policies.provider_keys import StoredKeys
 from aigateway_sdk.local.policies.ratelimit import RateLimiter
 from aigateway_sdk.local.policies.spend import SpendLedger
+from aigateway_sdk.local.storage import provider_keys
 from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.storage.logbook import Logbook
 from aigateway_sdk.local.storage.routes import RouteBook, load_routes
@@ -36,6 +38,7 @@ class AppState:
         )
         self.store = Store(config.db_path, batch_max=config.log_batch_max)
         self.logbook = Logbook(self.store, config.log_durability)
+        self.stored_keys = StoredKeys(self.tokens, self.clock)
         self._registry: GatewayRegistry | None = None
         self.routes = RouteBook()
         self._router: Router | None = None
@@ -59,6 +62,8 @@ class AppState:
         )
         self._router = Router(self.config)
         self.routes.load(*await self.store.call(load_routes))
+        self.stored_keys.load(await self.store.call(provider_keys.load_all))
+        self._router.redact_also(self.stored_keys.registry.secrets())
 
     async def shutdown(self) -> None:
         if self._router is not None:

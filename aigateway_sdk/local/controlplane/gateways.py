@@ -132,6 +132,7 @@ class ControlPlane:
         self.state.limiter.forget(live.scope)
         self.state.spend.forget(live.scope)
         self.state.routes.forget(live.scope)
+        self.state.stored_keys.registry.forget(live.scope)
         await self.state.store.call(self.state.store.remove_gateway(*live.scope))
         return ok(live.record.to_json())
 

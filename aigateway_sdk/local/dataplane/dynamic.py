@@ -142,6 +142,7 @@ class DynamicRoutes:
             raise UpstreamError(
                 429, f"spend limit exceeded for {'/'.join(target)}", retryable=False
             )
+        request = self.state.stored_keys.inject(request, exchange.live, exchange.options)
         choice = self.state.router.choose(element.provider, element.model)
         # A caller of a route need not know its providers: the gateway token stands in for
         # a provider key (on Cloudflare, routes use the gateway's stored keys).

@@ -23,6 +23,7 @@ from aigateway_sdk.contract.headers import (
     metadata_problem,
 )
 from aigateway_sdk.contract.limits import BACKOFFS, Backoff
+from aigateway_sdk.contract.provider_keys import BYOK_ALIAS_HEADER
 from aigateway_sdk.local.policies.auth import secret_repr
 from aigateway_sdk.local.web.errors import ApiError
 from aigateway_sdk.validation import FieldError
@@ -43,6 +44,8 @@ class RequestOptions:
     backoff: Backoff | None = None
     custom_cost: CustomCost | None = None
     gateway_authorization: str | None = attrs.field(default=None, repr=secret_repr)
+    byok_alias: str | None = None
+    """`cf-aig-byok-alias`: the stored provider key to use (see `policies.provider_keys`)."""
 
 
 DEFAULT_OPTIONS = RequestOptions()
@@ -146,7 +149,11 @@ def parse_options(headers: Mapping[str, str]) -> RequestOptions:
     }
     if "cache_ttl" in values:
         values["cache_ttl"] = max(values["cache_ttl"], CACHE_TTL_FLOOR)
-    return RequestOptions(**values, gateway_authorization=headers.get(AUTHORIZATION))
+    return RequestOptions(
+        **values,
+        gateway_authorization=headers.get(AUTHORIZATION),
+        byok_alias=headers.get(BYOK_ALIAS_HEADER) or None,
+    )
 
 
 __all__ = ["RequestOptions", "check_metadata", "header_map", "parse_options"]

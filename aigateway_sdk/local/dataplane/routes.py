@@ -3,7 +3,8 @@ and the Universal endpoint, with authentication, rate limiting, caching, retries
 
 Order of checks for one request: gateway exists (404) -> gateway authentication (401, 2009;
 an unknown `default` is created only after it) -> `cf-aig-*` headers (400) -> body size (413)
--> rate limit (429, 2003; logged) -> JSON and fields (400; logged) -> provider auth (401;
+-> rate limit (429, 2003; logged) -> JSON and fields (400; logged) -> stored provider key, when
+the call carries none (`policies.provider_keys`: 400/401/429; logged) -> provider auth (401;
 logged) -> cache -> upstream.
 """
 
@@ -253,6 +254,8 @@ class DataPlane:
         if dynamic_name(label) is not None:
             args = (payload, body, headers or {}, include_usage)
             return await self.dynamic.run(exchange, chat, *args)
+        chat = self.state.stored_keys.inject(chat, exchange.live, exchange.options)
+        authorization = chat.authorization
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
         self._check_model(choice, chat.provider, chat.model)
@@ -297,6 +300,8 @@ class DataPlane:
         request, label, as_base64 = _parse_embed(target, parse_json(body), authorization)
         refuse_off_compat(label, target.path)
         exchange.provider, exchange.model = request.provider, request.model
+        request = self.state.stored_keys.inject(request, exchange.live, exchange.options)
+        authorization = request.authorization
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
         self._check_model(choice, request.provider, request.model)

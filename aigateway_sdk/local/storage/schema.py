@@ -17,6 +17,8 @@ import attrs
 
 from aigateway_sdk._json import dumps, loads
 from aigateway_sdk.contract.gateway import GatewaySettings
+from aigateway_sdk.contract.provider_keys import ProviderKeySettings
+from aigateway_sdk.local.storage.keyrecord import ProviderKeyRecord
 from aigateway_sdk.local.storage.records import GatewayRecord, LogRecord
 from aigateway_sdk.local.storage.routerecords import DeploymentRecord, RouteRecord, VersionRecord
 
@@ -176,6 +178,31 @@ GATEWAYS: Table[GatewayRecord] = Table(
     constraints=["PRIMARY KEY (account_id, id)"],
 )
 
+
+def _key_settings_text(settings: ProviderKeySettings) -> str:
+    return dumps(settings.to_json()).decode()
+
+
+def _key_settings(text: str) -> ProviderKeySettings:
+    return ProviderKeySettings(**loads(text))
+
+
+# The secret is stored as given: the file is created owner-only (see `Store.open`).
+PROVIDER_KEYS: Table[ProviderKeyRecord] = Table(
+    "provider_keys",
+    ProviderKeyRecord,
+    [
+        column("account_id", "TEXT NOT NULL"),
+        column("gateway_id", "TEXT NOT NULL"),
+        column("id", "TEXT NOT NULL"),
+        column("settings", "TEXT NOT NULL", to_sql=_key_settings_text, from_sql=_key_settings),
+        column("secret_id", "TEXT NOT NULL"),
+        column("secret", "TEXT NOT NULL"),
+        column("modified_at", "REAL NOT NULL"),
+    ],
+    constraints=["PRIMARY KEY (account_id, gateway_id, id)"],
+)
+
 # Booleans are stored as the integers 1 and 0, converted before they are bound: sqlite3 binds
 # an int directly but a bool through its adapter lookup, several times slower per value.
 LOGS: Table[LogRecord] = Table(
@@ -278,6 +305,7 @@ SCHEMA = ";\n".join(
         ROUTES.ddl,
         ROUTE_VERSIONS.ddl,
         ROUTE_DEPLOYMENTS.ddl,
+        PROVIDER_KEYS.ddl,
         "CREATE INDEX IF NOT EXISTS logs_by_gateway ON logs (account_id, gateway_id, seq)",
     ]
 )
@@ -287,6 +315,7 @@ SCHEMA = ";\n".join(
 __all__ = [
     "GATEWAYS",
     "LOGS",
+    "PROVIDER_KEYS",
     "ROUTES",
     "ROUTE_DEPLOYMENTS",
     "ROUTE_VERSIONS",

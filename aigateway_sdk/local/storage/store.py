@@ -46,6 +46,17 @@ _ROWS_MAX = 32
 """Rows per multi-row INSERT at most (a power of two; fewer if SQLite allows fewer parameters)."""
 
 
+def _owner_only(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (0600), before SQLite
+    opens it: it holds stored provider keys, and SQLite gives its `-wal` and `-shm` files the
+    database file's permissions. A file that exists is narrowed to 0600 too (when ours)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(path, 0o600)
+    except OSError:  # not ours, or not a regular file: SQLite reports what it can't open
+        pass
+
+
 class Store:
     """The SQLite database and its writer thread. `open()` before use, `close()` to flush."""
 
@@ -75,6 +86,7 @@ class Store:
     def open(self) -> list[GatewayRecord]:
         """Create the schema, start the writer and return every stored gateway."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.path)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -147,6 +159,10 @@ class Store:
                 "DELETE FROM logs WHERE account_id = ? AND gateway_id = ?", (account_id, gateway_id)
             )
             delete_gateway_routes(conn, account_id, gateway_id)
+            conn.execute(
+                "DELETE FROM provider_keys WHERE account_id = ? AND gateway_id = ?",
+                (account_id, gateway_id),
+            )
             self._counts.pop((account_id, gateway_id), None)
 
         return job

@@ -8,6 +8,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from aigateway_sdk.local.policies.auth import secret_repr
+
 
 @attrs.frozen(slots=True)
 class TextPart:
@@ -116,7 +118,7 @@ class ChatRequest:
     max_tokens: int | None = None
     stream: bool = False
     params: tuple[tuple[str, Any], ...] = ()
-    authorization: str | None = None
+    authorization: str | None = attrs.field(default=None, repr=secret_repr)
     """The caller's provider `Authorization` header (forwarded when a route has no key)."""
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
@@ -149,7 +151,7 @@ class EmbedRequest:
     model: str
     texts: tuple[str, ...]
     dimensions: int | None = None
-    authorization: str | None = None
+    authorization: str | None = attrs.field(default=None, repr=secret_repr)
 
 
 @attrs.frozen(slots=True)

@@ -39,6 +39,14 @@ class Redactor:
     def __bool__(self) -> bool:
         return bool(self._forms)
 
+    def extended(self, keys: Iterable[str | None]) -> Redactor:
+        """A redactor of these keys' forms and of this one's (keys stored while running)."""
+        merged = Redactor(())
+        forms = set(self._forms) | set(Redactor(keys)._forms)
+        merged._forms = tuple(sorted(forms, key=lambda form: (-len(form), form)))
+        merged._raw = tuple(form.encode() for form in merged._forms)
+        return merged
+
     def text(self, value: str) -> str:
         for form in self._forms:
             if form in value:

@@ -5,7 +5,7 @@ and calling it with the request's timeout and retry policy (`cf-aig-request-time
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import anyio
@@ -109,6 +109,14 @@ class Router:
         ]
         self._memo: dict[tuple[str, str], Choice] = {}
         self.allow_unknown_models = config.allow_unknown_models
+
+    def redact_also(self, keys: Iterable[str]) -> None:
+        """Redact these keys too (provider keys stored on the control plane), from now on, in
+        all that upstreams send back and in the request log."""
+        self.redactor = self.redactor.extended(keys)
+        for _route, choice in self._routes:
+            if isinstance(choice.upstream, OpenAIForwarder):
+                choice.upstream.redactor = self.redactor
 
     def _build(self, route: UpstreamRoute) -> Choice:
         if route.kind == "openai":

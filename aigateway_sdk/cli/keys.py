@@ -1,0 +1,217 @@
+"""`aigateway keys list|plan|apply|delete`: a gateway's provider keys (BYOK). No command
+prints a secret: configs show their `secret_preview`, specs their secret's source.
+
+aigateway keys list -g prod-gateway
+aigateway keys plan myapp.infra:KEYS            # ProviderKey(s) in a module
+aigateway keys apply myapp.infra:KEYS --rotate  # also send each key's secret again
+aigateway keys delete openai prod -g prod-gateway
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aigateway_sdk.cli._output import (
+    EXIT_OK,
+    CliError,
+    add_account_flags,
+    add_gateway_flag,
+    add_json_flag,
+    gateway_id,
+    make_admin,
+    print_json,
+    print_table,
+    run_async,
+)
+from aigateway_sdk.contract.provider_keys import DEFAULT_ALIAS
+from aigateway_sdk.control.loader import SpecLoadError
+from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
+from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
+
+EXIT_CHANGES_PENDING = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "keys",
+        help="provider keys (BYOK) of a gateway: list, plan, apply, delete",
+        description="Provider keys stored in a gateway (BYOK). Secrets are never printed.",
+    )
+    commands = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="list a gateway's provider keys")
+    _add_common(listing)
+    listing.set_defaults(run=run_async(_list))
+
+    plan = commands.add_parser("plan", help="show what apply would change (no secret is read)")
+    _add_source(plan)
+    plan.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending, 0 when everything is up to date",
+    )
+    plan.set_defaults(run=run_async(_plan))
+
+    apply = commands.add_parser("apply", help="create or replace keys to match the specs")
+    _add_source(apply)
+    apply.set_defaults(run=run_async(_apply))
+
+    delete = commands.add_parser("delete", help="delete a key by provider and alias")
+    delete.add_argument("provider", help="provider slug, e.g. openai")
+    delete.add_argument("alias", nargs="?", default=DEFAULT_ALIAS, help="the key's alias")
+    delete.add_argument("--missing-ok", action="store_true", help="succeed when it is absent")
+    _add_common(delete)
+    delete.set_defaults(run=run_async(_delete))
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    add_gateway_flag(parser)
+    add_account_flags(parser)
+    add_json_flag(parser)
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="module:object holding a ProviderKey or a list of them")
+    parser.add_argument(
+        "--rotate", action="store_true", help="send each existing key's secret again (PUT)"
+    )
+    _add_common(parser)
+
+
+def load_keys(target: str, *, search_path: str | None = None) -> tuple[ProviderKey, ...]:
+    """The `ProviderKey`s of `package.module:attribute` (one, or a list/tuple/dict of them)."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise SpecLoadError(target, "expected module:object")
+    added = search_path is not None and search_path not in sys.path
+    if added:
+        sys.path.insert(0, str(search_path))
+    try:
+        value: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise SpecLoadError(target, f"importing {module_name} failed: {error}") from None
+    finally:
+        if added:
+            sys.path.remove(str(search_path))
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}")
+        value = getattr(value, part)
+    items: Iterable[object]
+    if isinstance(value, ProviderKey):
+        items = [value]
+    elif isinstance(value, Mapping):
+        items = value.values()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = value
+    else:
+        raise SpecLoadError(target, f"is a {type(value).__name__}, not a ProviderKey")
+    found = list(items)
+    keys = tuple(k for k in found if isinstance(k, ProviderKey))
+    bad = [type(k).__name__ for k in found if not isinstance(k, ProviderKey)]
+    if bad or not keys:
+        raise SpecLoadError(target, f"holds a {bad[0]}" if bad else "holds no ProviderKey")
+    return keys
+
+
+def _keys(args: argparse.Namespace) -> list[tuple[str, ProviderKey]]:
+    """Each key with the gateway it goes to: its own, else `--gateway` (or the env)."""
+    fallback = gateway_id(args)
+    return [
+        (key.gateway or fallback, key) for key in load_keys(args.source, search_path=os.getcwd())
+    ]
+
+
+async def _plan(args: argparse.Namespace) -> int:
+    plans: list[KeyPlan] = []
+    async with make_admin(args) as admin:
+        for gateway, key in _keys(args):
+            plans.append(await admin.provider_keys(gateway).plan(key, rotate=args.rotate))
+    if args.json:
+        print_json([plan.to_json() for plan in plans])
+    else:
+        for plan in plans:
+            print(plan.describe())
+    pending = any(plan.has_changes for plan in plans)
+    return EXIT_CHANGES_PENDING if args.detailed_exitcode and pending else EXIT_OK
+
+
+async def _apply(args: argparse.Namespace) -> int:
+    results: list[KeyApplyResult] = []
+    async with make_admin(args) as admin:
+        for gateway, key in _keys(args):
+            result = await admin.provider_keys(gateway).apply(key, rotate=args.rotate)
+            results.append(result)
+            if not args.json:
+                print(_applied(result))
+    if args.json:
+        print_json([result.to_json() for result in results])
+    return EXIT_OK
+
+
+def _applied(result: KeyApplyResult) -> str:
+    plan, config = result.plan, result.config
+    where = f"provider key {config.name!r} on gateway {plan.gateway_id!r}"
+    done = {
+        "create": f"+ created {where} ({config.secret_preview})",
+        "replace": f"-/+ replaced {where} ({config.secret_preview})",
+        "rotate": f"~ rotated the secret of {where} ({config.secret_preview})",
+        "no-change": f"= {where} unchanged",
+    }[plan.action]
+    return "".join([done, *(f"\n    {change}" for change in plan.changes)])
+
+
+_COLUMNS = ("id", "provider", "alias", "default", "secret", "rate_limit", "modified_at")
+
+
+def _row(config: ProviderConfig) -> list[object]:
+    rate = (
+        f"{config.rate_limit:g}/{config.rate_limit_period:g}s"
+        if config.rate_limit and config.rate_limit_period
+        else None
+    )
+    return [
+        config.id,
+        config.provider_slug,
+        config.alias,
+        config.default_config,
+        config.secret_preview,
+        rate,
+        config.modified_at.isoformat(timespec="seconds"),
+    ]
+
+
+async def _list(args: argparse.Namespace) -> int:
+    async with make_admin(args) as admin:
+        configs = [c async for c in admin.provider_keys(gateway_id(args)).list()]
+    if args.json:
+        print_json([c.to_json() for c in configs])
+    else:
+        print_table(_COLUMNS, [_row(c) for c in configs])
+    return EXIT_OK
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    gateway = gateway_id(args)
+    async with make_admin(args) as admin:
+        keys = admin.provider_keys(gateway)
+        found = await keys.find(args.provider, args.alias)
+        if found is not None:
+            await keys.delete(found)
+    name = f"{args.provider}/{args.alias}"
+    if found is None and not args.missing_ok:
+        raise CliError(f"no provider key {name!r} on gateway {gateway!r}", kind="NotFound")
+    outcome: dict[str, Any] = {"gateway_id": gateway, "key": name, "deleted": found is not None}
+    if args.json:
+        print_json(outcome)
+    else:
+        print(f"- deleted provider key {name!r}" if found else f"provider key {name!r} was absent")
+    return EXIT_OK
+
+
+__all__ = ["load_keys", "register"]
