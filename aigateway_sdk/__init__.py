@@ -116,6 +116,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "LogsClient",
         "NoChange",
         "Plan",
+        "ProviderKey",
+        "ProviderKeysClient",
         "RouteAdmin",
         "SpecLoadError",
         "Update",

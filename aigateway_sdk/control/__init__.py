@@ -1,6 +1,7 @@
 """The control plane: gateways declared as code (`AiGateway`, with `SpendLimits`), dynamic
-routes (`AiRoute`, `RouteAdmin`), plan/apply (`GatewayAdmin`), the request log (`LogsClient`)
-and loading specs from TOML or `module:object`."""
+routes (`AiRoute`, `RouteAdmin`), provider keys (`ProviderKey`, `ProviderKeysClient`),
+plan/apply (`GatewayAdmin`), the request log (`LogsClient`) and loading specs from TOML or
+`module:object`."""
 
 from aigateway_sdk.contract.routes import Conditional, End, Model, Percentage, Rate, Start
 from aigateway_sdk.contract.spend import SpendFilter, SpendLimits, SpendPartition, SpendRule
@@ -9,6 +10,17 @@ from aigateway_sdk.control.loader import SpecLoadError, load_specs, parse_toml, 
 from aigateway_sdk.control.logs import LogFilter, LogsClient
 from aigateway_sdk.control.models import Gateway, LogBody, LogEntry
 from aigateway_sdk.control.plan import Create, FieldChange, NoChange, Plan, Update, plan_for
+from aigateway_sdk.control.provider_keys import FromEnv, ProviderConfig, ProviderKey, from_env
+from aigateway_sdk.control.provider_keys_client import (
+    CreateKey,
+    KeyApplyResult,
+    KeyPlan,
+    KeyUpToDate,
+    ProviderKeysClient,
+    ReplaceKey,
+    RotateKey,
+    plan_key,
+)
 from aigateway_sdk.control.routes_admin import RouteAdmin, RouteApplyResult
 from aigateway_sdk.control.routes_loader import load_routes, parse_routes_toml, routes_from_data
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
@@ -29,13 +41,18 @@ __all__ = [
     "ApplyResult",
     "Conditional",
     "Create",
+    "CreateKey",
     "CreateRoute",
     "ElementChange",
     "End",
     "FieldChange",
+    "FromEnv",
     "Gateway",
     "GatewayAdmin",
     "GatewaySettings",
+    "KeyApplyResult",
+    "KeyPlan",
+    "KeyUpToDate",
     "LogBody",
     "LogEntry",
     "LogFilter",
@@ -45,7 +62,12 @@ __all__ = [
     "NoChange",
     "Percentage",
     "Plan",
+    "ProviderConfig",
+    "ProviderKey",
+    "ProviderKeysClient",
     "Rate",
+    "ReplaceKey",
+    "RotateKey",
     "Route",
     "RouteAdmin",
     "RouteApplyResult",
@@ -62,12 +84,14 @@ __all__ = [
     "Update",
     "canonical_elements",
     "ensure_gateway",
+    "from_env",
     "gateway_id_from_name",
     "load_routes",
     "load_specs",
     "parse_routes_toml",
     "parse_toml",
     "plan_for",
+    "plan_key",
     "plan_route",
     "routes_from_data",
     "specs_from_data",
