@@ -57,7 +57,8 @@ cloudflare4:
 	$(PYTHON) -m venv $(CF4)
 	$(CF4)/bin/python -m pip install --quiet --upgrade pip
 	$(CF4)/bin/python -m pip install --quiet -e '.[local]' 'cloudflare==4.3.1' pytest trio
-	$(CF4)/bin/python -m pytest tests/local/test_legacy_clients.py
+	$(CF4)/bin/python -m pytest tests/local/test_legacy_clients.py tests/local/test_catalog.py \
+		tests/local/test_spend_limits.py -k "legacy_clients or cloudflare"
 
 floors:
 	rm -rf $(FLOORS)
