@@ -155,6 +155,16 @@ if TYPE_CHECKING:
     from aigateway_sdk.binding import DEFAULT_API_URL as DEFAULT_API_URL
     from aigateway_sdk.binding import DEFAULT_DATA_URL as DEFAULT_DATA_URL
     from aigateway_sdk.binding import GatewayBinding as GatewayBinding
+    from aigateway_sdk.cassettes import Cassette as Cassette
+    from aigateway_sdk.cassettes import CassetteError as CassetteError
+    from aigateway_sdk.cassettes import CassetteFormatError as CassetteFormatError
+    from aigateway_sdk.cassettes import CassetteMissError as CassetteMissError
+    from aigateway_sdk.cassettes import CassetteNotFoundError as CassetteNotFoundError
+    from aigateway_sdk.catalog import ModelCatalog as ModelCatalog
+    from aigateway_sdk.catalog import ModelInfo as ModelInfo
+    from aigateway_sdk.catalog import ModelPrice as ModelPrice
+    from aigateway_sdk.catalog import ModelProperty as ModelProperty
+    from aigateway_sdk.catalog import ModelTask as ModelTask
     from aigateway_sdk.container import AiGatewayBinding as AiGatewayBinding
     from aigateway_sdk.container import AiGatewayContainer as AiGatewayContainer
     from aigateway_sdk.container import BindingProvider as BindingProvider
@@ -162,7 +172,12 @@ if TYPE_CHECKING:
     from aigateway_sdk.content import TextPart as TextPart
     from aigateway_sdk.content import ToolCall as ToolCall
     from aigateway_sdk.content import ToolResult as ToolResult
+    from aigateway_sdk.contract.spend import SpendFilter as SpendFilter
+    from aigateway_sdk.contract.spend import SpendLimits as SpendLimits
+    from aigateway_sdk.contract.spend import SpendPartition as SpendPartition
+    from aigateway_sdk.contract.spend import SpendRule as SpendRule
     from aigateway_sdk.control import AiGateway as AiGateway
+    from aigateway_sdk.control import AiRoute as AiRoute
     from aigateway_sdk.control import ApplyResult as ApplyResult
     from aigateway_sdk.control import Create as Create
     from aigateway_sdk.control import FieldChange as FieldChange
@@ -175,6 +190,9 @@ if TYPE_CHECKING:
     from aigateway_sdk.control import LogsClient as LogsClient
     from aigateway_sdk.control import NoChange as NoChange
     from aigateway_sdk.control import Plan as Plan
+    from aigateway_sdk.control import ProviderKey as ProviderKey
+    from aigateway_sdk.control import ProviderKeysClient as ProviderKeysClient
+    from aigateway_sdk.control import RouteAdmin as RouteAdmin
     from aigateway_sdk.control import SpecLoadError as SpecLoadError
     from aigateway_sdk.control import Update as Update
     from aigateway_sdk.control import ensure_gateway as ensure_gateway
@@ -200,10 +218,12 @@ if TYPE_CHECKING:
     from aigateway_sdk.errors import ProviderError as ProviderError
     from aigateway_sdk.errors import RateLimited as RateLimited
     from aigateway_sdk.errors import Reason as Reason
+    from aigateway_sdk.errors import RouteFailed as RouteFailed
     from aigateway_sdk.errors import Timeout as Timeout
     from aigateway_sdk.errors import ToolFailed as ToolFailed
     from aigateway_sdk.errors import ToolLoopReason as ToolLoopReason
     from aigateway_sdk.errors import UnexpectedStatus as UnexpectedStatus
+    from aigateway_sdk.errors import UnknownModel as UnknownModel
     from aigateway_sdk.errors import UnknownTool as UnknownTool
     from aigateway_sdk.gateway_model import GatewayLanguageModel as GatewayLanguageModel
     from aigateway_sdk.gateway_model import Route as Route

@@ -248,7 +248,7 @@ def _unknown_key(
     raw: Mapping[str, Any], path: tuple[str, ...], known: tuple[str, ...], what: str
 ) -> list[FieldError]:
     extra = [k for k in raw if k not in known]
-    return [FieldError((*path, str(extra[0])), f"is not a field of a {what}")] if extra else []
+    return [FieldError(path, f"{extra[0]!r} is not a field of a {what}")] if extra else []
 
 
 def _read_filter(
@@ -328,7 +328,7 @@ def _check_rule(raw: object, path: tuple[str, ...]) -> list[FieldError]:
     if not isinstance(raw, Mapping):
         return [FieldError(path, "must be an object")]
     problems = [
-        FieldError((*path, str(k)), "is not a field of a rule") for k in raw if k not in _RULE_KEYS
+        FieldError(path, f"{k!r} is not a field of a rule") for k in raw if k not in _RULE_KEYS
     ]
     problems.extend(_read_scalars(raw, path))
     problems.extend(_check_metadata(raw, path))
@@ -368,7 +368,7 @@ def _check_limits(raw: object) -> list[FieldError]:
     if not isinstance(raw, Mapping):
         return [FieldError((), "must be an object")]
     problems = [
-        FieldError((str(k),), "is not a field of spend_limits")
+        FieldError((), f"{k!r} is not a field of spend_limits")
         for k in raw
         if k not in ("enabled", "rules")
     ]
