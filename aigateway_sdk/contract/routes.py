@@ -259,7 +259,9 @@ class _Reader:
             return 0.0
         finite = isinstance(value, int) or math.isfinite(value)  # a huge int has no float
         if not finite or not 0 < value <= high:
-            self.fail(f"must be above 0 and at most {high:g}, got {shown(value)}", "properties", name)
+            self.fail(
+                f"must be above 0 and at most {high:g}, got {shown(value)}", "properties", name
+            )
             return 0.0
         return float(value)
 
@@ -524,8 +526,8 @@ __all__ = [
     "FIELD_ROOTS",
     "LOGICAL_OPERATORS",
     "MAX_CONDITION_DEPTH",
-    "MAX_OPERAND_INTEGER",
     "MAX_ELEMENTS",
+    "MAX_OPERAND_INTEGER",
     "MAX_PERCENTAGE_OUTPUTS",
     "MAX_RATE_WINDOW_S",
     "MAX_ROUTES_PER_GATEWAY",
