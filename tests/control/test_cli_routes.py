@@ -4,6 +4,9 @@ codes, `--json` on stdout only, one-line errors on stderr."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +130,38 @@ def test_apply_then_list_json(
     assert listed["elements"] == elements()
     assert listed["version"]["active"] is True
     assert listed["deployment"]["version_id"] == listed["version"]["version_id"]
+
+
+def test_two_processes_applying_at_once(
+    env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `aigateway routes apply` processes at once (no lock shared): both succeed, one
+    route serves the spec; then both apply a change and the change is what serves."""
+    spec = gateway_with_route(capsys, tmp_path / "gateway.toml", gateway_id)
+    root = Path(__file__).resolve().parents[2]
+    child_env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def both_apply() -> list[str]:
+        argv = [sys.executable, "-m", "aigateway_sdk", "routes", "apply", str(spec), "--json"]
+        children = [
+            subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env)
+            for _ in range(2)
+        ]
+        results = []
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err.decode()
+            results.append(json.loads(out)[0]["result"])
+        return sorted(results)
+
+    assert both_apply() == ["created", "unchanged"]
+    write_spec(spec, gateway_id, model="@cf/other")
+    assert "new-version" in both_apply()
+    (listed,) = run_json(capsys, "routes", "list", "-g", gateway_id)
+    assert listed["elements"] == elements("@cf/other")
+    shown = run_json(capsys, "routes", "get", "support", "-g", gateway_id)
+    assert 2 <= len(shown["versions"]) <= 3
+    assert run_json(capsys, "routes", "apply", str(spec))[0]["result"] == "unchanged"
 
 
 def test_default_source_is_gateway_toml(
