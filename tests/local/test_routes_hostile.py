@@ -25,7 +25,8 @@ from aigateway_sdk.control import AiGateway, GatewayAdmin
 from aigateway_sdk.control import routes_admin as routes_admin_module
 from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.routes_spec import AiRoute
-from aigateway_sdk.errors import AiError, NotFound
+from aigateway_sdk.errors import AiError, InvalidRequest, NotFound
+from aigateway_sdk.local.storage import routes as route_storage
 from aigateway_sdk.validation import ValidationError
 from tests.local.helpers import AUTH, GW_AUTH, MODEL, TOKEN, Api
 
@@ -546,3 +547,33 @@ async def test_racing_applies_of_two_graphs_leave_one_deployed(
         headers={**AUTH, **GW_AUTH},
     )
     assert reply.status_code == 200, reply.text
+
+
+# --- bounds -------------------------------------------------------------------------------
+
+
+async def test_the_bounds_on_routes_and_versions_are_typed_400s(
+    admin: RouteAdmin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a gateway's routes or a route's versions (lowered here to 2 and 3), apply raises
+    `AiError(InvalidRequest)` saying which bound, and the route keeps serving what it did."""
+    monkeypatch.setattr(route_storage, "MAX_ROUTES_PER_GATEWAY", 2)
+    monkeypatch.setattr(route_storage, "MAX_VERSIONS_PER_ROUTE", 3)
+    for name in ("a", "b"):
+        await admin.apply(spec(Start("start", next="end"), End("end"), name=name))
+    with pytest.raises(AiError) as caught:
+        await admin.apply(spec(Start("start", next="end"), End("end"), name="c"))
+    assert isinstance(caught.value.reason, InvalidRequest)
+    assert "at most 2 routes" in str(caught.value)
+
+    await admin.delete((await admin.find("b")) or "b")
+    await admin.apply(model_route())
+    for timeout in (1_000, 2_000):
+        assert (await admin.apply(model_route(timeout=timeout))).action == "new-version"
+    with pytest.raises(AiError) as caught:
+        await admin.apply(model_route(timeout=3_000))
+    assert isinstance(caught.value.reason, InvalidRequest)
+    assert "at most 3 versions" in str(caught.value)
+    served = await admin.find("support")
+    assert served is not None
+    assert served.elements == model_route(timeout=2_000).elements
