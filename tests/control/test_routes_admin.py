@@ -474,6 +474,12 @@ async def test_a_server_ignoring_page_does_not_loop_forever() -> None:
     reply = {"success": True, "result": {"data": {"routes": page, "page": 1, "per_page": 2}}}
     async with _replying(reply) as admin:
         assert [r.name async for r in admin.routes("prod").list(per_page=2)] == ["r0", "r1"]
+    versions = [
+        {"version_id": f"v{i}", "active": "false", "created_at": "2026-01-01T00:00:00Z"}
+        for i in range(50)
+    ]
+    async with _replying({"success": True, "data": {"versions": versions}}) as admin:
+        assert len(await admin.routes("prod").list_versions("r")) == 50
 
 
 @pytest.mark.parametrize(
@@ -495,3 +501,17 @@ async def test_malformed_replies_are_malformed_output(reply: Any) -> None:
             else:
                 await routes.get("r")
         assert isinstance(caught.value.reason, MalformedOutput)
+
+
+async def test_versions_and_deployments_past_one_page_are_all_listed(setup: Setup) -> None:
+    """The server pages versions and deployments (20 a page unless asked); the admin reads
+    every page, and apply still finds the version it just saved."""
+    routes = setup.routes
+    route = (await routes.apply(setup.spec(timeout=1))).route
+    for timeout in range(2, 27):
+        assert (await routes.apply(setup.spec(timeout=timeout))).action == "new-version"
+    versions = await routes.list_versions(route)
+    deployments = await routes.list_deployments(route)
+    assert len(versions) == len({v.version_id for v in versions}) == 26
+    assert len(deployments) == len({d.deployment_id for d in deployments}) == 26
+    assert [v.version_id for v in versions if v.active] == [deployments[0].version_id]
