@@ -26,14 +26,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Protocol
 
 import anyio
 import httpx
 
+from aigateway_sdk.catalog import ModelInfo, ModelQuery, search_pages, search_url
 from aigateway_sdk.codecs import Route
+from aigateway_sdk.contract.catalog import DEFAULT_PER_PAGE
 from aigateway_sdk.embedding import EmbeddingRoute, GatewayEmbeddingModel
 from aigateway_sdk.endpoint import USER_AGENT, Credentials, Endpoint
 from aigateway_sdk.gateway_model import GatewayLanguageModel
@@ -155,8 +157,9 @@ class GatewayBinding:
       `cf-aig-authorization`.
     * **base_url** - *(optional)* the data plane, default `DEFAULT_DATA_URL` (Cloudflare);
       `http://127.0.0.1:8787/v1` for the local gateway.
-    * **api_base_url** - *(optional)* the control plane, used by `ensure_gateway`, default
-      `DEFAULT_API_URL`; `http://127.0.0.1:8787/client/v4` for the local gateway.
+    * **api_base_url** - *(optional)* the control plane, used by `ensure_gateway` and
+      `models()`, default `DEFAULT_API_URL`; `http://127.0.0.1:8787/client/v4` for the local
+      gateway.
     * **options** - *(optional)* `GatewayOptions` (`cf-aig-*` headers) for every call; a
       model's and a call's options win field by field.
     * **retry** - *(optional)* the `RetryPolicy` of every model, default `DEFAULT_RETRY`.
@@ -346,6 +349,39 @@ class GatewayBinding:
             batch_size=batch_size,
             retry=retry,
             total_timeout=total_timeout,
+        )
+
+    def models(
+        self,
+        search: str | None = None,
+        *,
+        task: str | None = None,
+        author: str | None = None,
+        source: int | None = None,
+        hide_experimental: bool | None = None,
+        include_deprecated: bool | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> AsyncIterator[ModelInfo]:
+        """Workers AI's model catalog, searched with the binding's `api_token` at
+        `api_base_url` (`aigateway_sdk.catalog`): every `ModelInfo` matching the filters,
+        fetched page by page as you iterate (`async for`). Nothing is sent before that; a
+        binding without `api_token`, or a bad filter, raises `ValidationError` here."""
+        query = ModelQuery(
+            search, task, author, source, hide_experimental, include_deprecated, per_page
+        )
+        api_token = self._credentials.api_token
+        if api_token is None:
+            raise ValidationError(
+                [FieldError(("api_token",), "is required to search the model catalog")],
+                what="gateway binding",
+            )
+        return search_pages(
+            self._current_client,
+            search_url(self.api_base_url, self.account_id),
+            api_token,
+            query,
+            retry=self.retry,
+            max_response_bytes=self.max_response_bytes,
         )
 
     def endpoint(self) -> Endpoint:

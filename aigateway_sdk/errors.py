@@ -85,6 +85,15 @@ class InvalidRequest(Reason):
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class UnknownModel(InvalidRequest):
+    """Workers AI does not serve the model asked for ("No such model", code 5007, HTTP 400):
+    a typo in an `@cf/...` id, or a retired model. `model` is the id, when the message names
+    it. An `InvalidRequest`, so code matching that still catches it."""
+
+    model: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class NotFound(Reason):
     """HTTP 404: unknown gateway, model, route or log."""
 
@@ -288,6 +297,7 @@ __all__ = [
     "ToolFailed",
     "ToolLoopReason",
     "UnexpectedStatus",
+    "UnknownModel",
     "UnknownTool",
     "reason_for_status",
 ]

@@ -238,6 +238,10 @@ def render(result: dict[str, Any]) -> str:
         from benchmarks.local import render_section
 
         out += ["", *render_section(sections["local"])]
+    if "cassette" in sections:
+        from benchmarks.cassette import render_section as render_cassette
+
+        out += ["", *render_cassette(sections["cassette"])]
     if "import" in sections:
         s = sections["import"]
         out += [

@@ -11,7 +11,8 @@ all clients in this process, interleaved round by round. Sections:
 - `memory`: peak RSS over a 100,000-part stream (fresh process);
 - `local`: the local gateway (separate process): req/s and latency, hits/misses/streams,
   logging on and off;
-- `import`: `import aigateway_sdk` vs `import openai` (fresh interpreters).
+- `import`: `import aigateway_sdk` vs `import openai` (fresh interpreters);
+- `cassette`: `generate_text` answered by a cassette replay vs the local gateway.
 
 Writes `RESULTS.md` and `results.json` (into `--out`, default `benchmarks/`). `--only` runs some
 sections and keeps the others from the existing `results.json`.
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import agent as bench_agent
+from benchmarks import cassette as bench_cassette
 from benchmarks import clients as bench_clients
 from benchmarks import local as bench_local
 from benchmarks.harness import (
@@ -48,7 +50,7 @@ from benchmarks.harness import (
 )
 from benchmarks.report import machine_info, render
 
-SECTIONS = ("call", "stream", "agent", "throughput", "memory", "local", "import")
+SECTIONS = ("call", "stream", "agent", "throughput", "memory", "local", "import", "cassette")
 HERE = Path(__file__).resolve().parent
 
 
@@ -560,6 +562,11 @@ def run(wanted: list[str], sizes: Sizes, quick: bool) -> dict[str, Any]:
             sizes.local_seconds, sizes.local_concurrency, sizes.local_durabilities
         )
         sections["local"]["seconds"] = time.perf_counter() - began
+    if "cassette" in wanted:  # cassette replay vs the local gateway (benchmarks/cassette.py)
+        print("[bench] cassette ...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        sections["cassette"] = bench_cassette.section(sizes.rounds, sizes.calls)
+        sections["cassette"]["seconds"] = time.perf_counter() - began
     if "import" in wanted:
         print("[bench] import ...", file=sys.stderr, flush=True)
         began = time.perf_counter()

@@ -289,6 +289,7 @@ async def test_universal_step_config_has_the_header_options_bounds(
 # -- gateway settings ----------------------------------------------------------------------------
 
 WRONG = ["1", 1.5, [1], {"a": 1}]
+RULE = {"limit": 5, "limitType": "cost", "window": 60}
 SETTING_ROWS: dict[str, list[Any]] = {
     "cache_ttl": [-1, 0, MONTH + 1, INT64, INT64 + 1, None, True, *WRONG],
     "cache_invalidate_on_update": [True, False, None, 0, "true"],
@@ -304,6 +305,49 @@ SETTING_ROWS: dict[str, list[Any]] = {
     "retry_max_attempts": [0, 1, 5, 6, None, True, *WRONG],
     "retry_delay": [-1, 0, 5_000, 5_001, 60_000, None, *WRONG],
     "retry_backoff": ["constant", "linear", "exponential", "random", None, 2],
+    "spend_limits": [
+        None,
+        {},
+        {"enabled": False},
+        {"rules": []},
+        {"enabled": "yes"},
+        {"rules": "none"},
+        {"unknown": 1},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 86_400}]},
+        {"rules": [{"limit": 0, "limitType": "cost", "window": 1, "technique": "sliding"}]},
+        {"rules": [{"limit": 1e9, "limitType": "cost", "window": 366 * 86_400}]},
+        {"rules": [{"limit": 1e9 + 1, "limitType": "cost", "window": 60}]},
+        {"rules": [{"limit": -0.01, "limitType": "cost", "window": 60}]},
+        {"rules": [{"limit": True, "limitType": "cost", "window": 60}]},
+        {"rules": [{"limit": "5", "limitType": "cost", "window": 60}]},
+        {"rules": [{"limit": 5, "limitType": "count", "window": 60}]},
+        {"rules": [{"limit": 5, "window": 60}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 0}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 366 * 86_400 + 1}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60.5}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "technique": "leaky"}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "enabled": 1}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "id": "r1"}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "id": ""}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "id": "x" * 257}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60, "colour": "red"}]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60} for _ in range(20)]},
+        {"rules": [{"limit": 5, "limitType": "cost", "window": 60} for _ in range(21)]},
+        {"rules": [{**RULE, "metadata": {"user": {"mode": "partition"}}}]},
+        {"rules": [{**RULE, "metadata": {"team": {"mode": "filter", "values": ["a"]}}}]},
+        {"rules": [{**RULE, "metadata": {"team": {"mode": "filter", "values": []}}}]},
+        {"rules": [{**RULE, "metadata": {"team": {"mode": "filter", "values": [1]}}}]},
+        {"rules": [{**RULE, "metadata": {"team": {"mode": "split"}}}]},
+        {"rules": [{**RULE, "metadata": {"": {"mode": "partition"}}}]},
+        {"rules": [{**RULE, "metadata": {str(i): {"mode": "partition"} for i in range(6)}}]},
+        {"rules": [{**RULE, "model": {"mode": "filter", "values": [MODEL]}}]},
+        {"rules": [{**RULE, "model": {"mode": "partition"}}]},
+        {"rules": [{**RULE, "provider": {"mode": "filter", "values": ["workers-ai"]}}]},
+        {"rules": [{**RULE, "provider": {"mode": "filter", "values": ["x"] * 101}}]},
+        {"rules": [{**RULE, "provider": ["workers-ai"]}]},
+        {"rules": ["rule"]},
+        *WRONG,
+    ],
 }
 
 

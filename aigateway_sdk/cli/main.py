@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "aigateway_sdk.cli.routes",
     "aigateway_sdk.cli.logs",
     "aigateway_sdk.cli.generate",
+    "aigateway_sdk.cli.models",
 )
 
 EXIT_USAGE = 2

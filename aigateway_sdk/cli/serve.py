@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         default="commit",
         help="commit each log before answering (default) or in the background",
     )
+    parser.add_argument(
+        "--allow-unknown-models",
+        action="store_true",
+        help="let the built-in model answer any @cf/... id (default: an id missing from "
+        "`aigateway models` is refused with Workers AI's 'No such model' error)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         upstreams=routes,
         builtin_latency_ms=args.latency_ms,
         log_durability=args.log_durability,
+        allow_unknown_models=args.allow_unknown_models,
     )
     sock = _listen(args.host, args.port)
     app = create_app(config)

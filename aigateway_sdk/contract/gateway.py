@@ -23,6 +23,7 @@ from aigateway_sdk.contract.limits import (
     Backoff,
     is_int,
 )
+from aigateway_sdk.contract.spend import SpendLimits, spend_limits_errors, spend_limits_value
 from aigateway_sdk.validation import FieldError, ValidationError
 
 RateLimitingTechnique = Literal["fixed", "sliding"]
@@ -43,7 +44,7 @@ READ_ONLY_FIELDS = ("id", "created_at", "modified_at", "is_default")
 class FieldRule:
     """How one gateway field is checked. `kind` is the JSON type; the rest are limits."""
 
-    kind: Literal["bool", "int", "str"]
+    kind: Literal["bool", "int", "str", "spend_limits"]
     nullable: bool = False
     minimum: int | None = None
     maximum: int | None = None
@@ -57,6 +58,14 @@ class FieldRule:
         if value is None:
             return None if self.nullable else "must not be null"
         return _CHECKS[self.kind](self, value)
+
+    def errors(self, name: str, value: object) -> list[FieldError]:
+        """Every problem with `value` as field `name`: one, or for an object (`spend_limits`)
+        one per nested field (`spend_limits.rules[0].window`)."""
+        if self.kind == "spend_limits":
+            return [FieldError((name, *e.path), e.message) for e in spend_limits_errors(value)]
+        problem = self.check(value)
+        return [] if problem is None else [FieldError((name,), problem)]
 
 
 def _check_bool(_rule: FieldRule, value: object) -> str | None:
@@ -88,15 +97,23 @@ def _check_str(rule: FieldRule, value: object) -> str | None:
     return None
 
 
+def _check_spend_limits(_rule: FieldRule, value: object) -> str | None:
+    problems = spend_limits_errors(value)
+    return str(problems[0]) if problems else None
+
+
 _CHECKS: dict[str, Callable[[FieldRule, object], str | None]] = {
     "bool": _check_bool,
     "int": _check_int,
     "str": _check_str,
+    "spend_limits": _check_spend_limits,
 }
 _RULE = "aigateway_sdk.rule"
 
 
-def _rule(kind: Literal["bool", "int", "str"], **limits: Any) -> dict[str, FieldRule]:
+def _rule(
+    kind: Literal["bool", "int", "str", "spend_limits"], **limits: Any
+) -> dict[str, FieldRule]:
     """Field metadata holding the field's rule: `attrs.field(metadata=_rule("int", ...))`."""
     return {_RULE: FieldRule(kind=kind, **limits)}
 
@@ -195,6 +212,13 @@ class GatewaySettings:
         default=None, kw_only=True, metadata=_rule("str", nullable=True, choices=BACKOFFS)
     )
     """How the delay grows: `constant`, `linear` or `exponential`."""
+    spend_limits: SpendLimits | None = attrs.field(
+        default=None,
+        kw_only=True,
+        converter=spend_limits_value,
+        metadata=_rule("spend_limits", nullable=True),
+    )
+    """Cost budgets (`SpendLimits`; its JSON is accepted too); None: no spend limits."""
 
     def __attrs_post_init__(self) -> None:
         errors = self._field_errors()
@@ -219,11 +243,15 @@ class GatewaySettings:
 
     def settings_json(self) -> dict[str, Any]:
         """The settable fields as Cloudflare's JSON body (without `id`)."""
-        return {name: getattr(self, name) for name in SETTINGS_RULES}
+        return {name: _json_value(getattr(self, name)) for name in SETTINGS_RULES}
 
     def settings(self) -> GatewaySettings:
         """Just the settings (drops the name and id of an `AiGateway`)."""
         return GatewaySettings(**self.settings_json())
+
+
+def _json_value(value: object) -> object:
+    return value.to_json() if isinstance(value, SpendLimits) else value
 
 
 SETTINGS_RULES: dict[str, FieldRule] = {
@@ -239,9 +267,9 @@ def _field_order(error: FieldError) -> int:
 
 def _rule_errors(values: Mapping[str, Any]) -> list[FieldError]:
     return [
-        FieldError((name,), problem)
+        error
         for name, value in values.items()
-        if (problem := SETTINGS_RULES[name].check(value)) is not None
+        for error in SETTINGS_RULES[name].errors(name, value)
     ]
 
 

@@ -86,8 +86,11 @@ class ControlApi:
         retry: RetryPolicy | None,
         timeout: float | None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         problems = _connection_problems(account_id, api_token, timeout)
+        if client is not None and transport is not None:
+            problems.append(FieldError(("transport",), "cannot be combined with client="))
         if problems:
             raise ValidationError(problems, what="gateway admin")
         self.account_id = account_id
@@ -97,13 +100,14 @@ class ControlApi:
         self._client = client
         self._owns_client = client is None
         self._timeout = timeout
+        self._transport = transport
         self.max_response_bytes = max_response_bytes
 
     @property
     def client(self) -> httpx.AsyncClient:
         """The pooled client, opened on first use (again after `aclose`)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
         return self._client
 
     async def call(

@@ -79,9 +79,16 @@ class GatewayAdmin:
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api = ControlApi(
-            account_id, api_token, base_url, client=client, retry=retry, timeout=timeout
+            account_id,
+            api_token,
+            base_url,
+            client=client,
+            retry=retry,
+            timeout=timeout,
+            transport=transport,
         )
 
     @property

@@ -15,6 +15,14 @@ TOML: a file declares one gateway or several, in any of three forms (which may b
 Keys are the `AiGateway` fields (`name`, `id` and the settings, snake_case). Missing
 settings take the defaults of a new Cloudflare gateway; a missing `id` is derived from the
 name. `[[route]]` / `[routes.NAME]` tables are routes (`routes_loader`), skipped here.
+`spend_limits` is written in Cloudflare's JSON shape, as TOML tables:
+
+    [[gateway.spend_limits.rules]]
+    limit = 5.0
+    limitType = "cost"
+    window = 86400
+    metadata = { user_id = { mode = "partition" } }
+
 TOML has no null: leave a nullable setting out to keep its default. Unknown keys, bad
 values and duplicate ids are errors naming their place (`gateways.Prod.cache_ttl`).
 """

@@ -15,10 +15,11 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from aigateway_sdk.contract.spend import SpendLimits
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.spec import SETTINGS_RULES, AiGateway, GatewaySettings
 
-SettingValue = int | str | bool | None
+SettingValue = int | str | bool | SpendLimits | None
 PlanAction = Literal["create", "update", "no-change"]
 
 
@@ -31,10 +32,21 @@ class FieldChange:
     new: SettingValue
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.old!r} -> {self.new!r}"
+        return f"{self.field}: {_show(self.old)} -> {_show(self.new)}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "old": self.old, "new": self.new}
+        return {"field": self.field, "old": _json(self.old), "new": _json(self.new)}
+
+
+def _show(value: SettingValue) -> str:
+    """A setting as plans print it: spend limits as a summary of their rules."""
+    if isinstance(value, SpendLimits):
+        return f"[{value.describe()}]"
+    return repr(value)
+
+
+def _json(value: SettingValue) -> object:
+    return value.to_json() if isinstance(value, SpendLimits) else value
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -100,12 +112,33 @@ class NoChange(Plan):
     current: Gateway
 
 
+def _same_spend_limits(old: SpendLimits | None, new: SpendLimits | None) -> bool:
+    """Spend limits without rules are no spend limits; a rule the spec gives no `id` matches
+    the current rule whatever id it has (Cloudflare may assign one: not established)."""
+    if old is None or new is None:
+        given = old if new is None else new
+        return given is None or not given.rules
+    if old.enabled != new.enabled or len(old.rules) != len(new.rules):
+        return False
+    return all(
+        attrs.evolve(was, id=None) == want if want.id is None else was == want
+        for was, want in zip(old.rules, new.rules, strict=True)
+    )
+
+
+def _same(name: str, old: SettingValue, new: SettingValue) -> bool:
+    spend = (type(None), SpendLimits)
+    if isinstance(old, spend) and isinstance(new, spend) and name == "spend_limits":
+        return _same_spend_limits(old, new)
+    return old == new
+
+
 def diff_settings(current: GatewaySettings, desired: GatewaySettings) -> tuple[FieldChange, ...]:
     """Each setting whose value differs, in Cloudflare's field order."""
     changes = []
     for name in SETTINGS_RULES:
         old, new = getattr(current, name), getattr(desired, name)
-        if old != new:
+        if not _same(name, old, new):
             changes.append(FieldChange(name, old, new))
     return tuple(changes)
 

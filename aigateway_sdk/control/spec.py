@@ -99,16 +99,15 @@ class AiGateway(GatewaySettings):
     def __repr__(self) -> str:
         """Like the call that builds it: name, id, then the settings that differ from the
         defaults (`AiGateway('Gateway', id='prod-gateway', cache_ttl=300)`)."""
-        defaults = _DEFAULT_SETTINGS
         changed = [
             f"{name}={value!r}"
-            for name, value in self.settings_json().items()
-            if value != defaults[name]
+            for name in SETTINGS_RULES
+            if (value := getattr(self, name)) != getattr(_DEFAULT_SETTINGS, name)
         ]
         return f"AiGateway({', '.join([repr(self.name), f'id={self.id!r}', *changed])})"
 
 
-_DEFAULT_SETTINGS = GatewaySettings().settings_json()
+_DEFAULT_SETTINGS = GatewaySettings()
 
 
 __all__ = [

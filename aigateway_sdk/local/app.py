@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.controlplane.gateways import ControlPlane
 from aigateway_sdk.local.controlplane.logs import LogsApi
+from aigateway_sdk.local.controlplane.models import ModelsApi
 from aigateway_sdk.local.controlplane.routes import RoutesApi
 from aigateway_sdk.local.dataplane.routes import DataPlane
 from aigateway_sdk.local.state import AppState
@@ -101,6 +102,7 @@ def create_app(config: LocalGatewayConfig | None = None) -> Starlette:
         *ControlPlane(state).routes(),
         *LogsApi(state).routes(),
         *RoutesApi(state).routes(),
+        *ModelsApi(state).routes(),
     ]
     app = Starlette(
         routes=routes,

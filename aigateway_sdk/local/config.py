@@ -86,6 +86,10 @@ class LocalGatewayConfig:
     - `header_timeout` / `body_timeout` (seconds): a request's head, then its whole body, must
       arrive within them, else 408 and the connection is closed; `keep_alive_timeout`: an idle
       connection is closed after it; `max_connections`: one more is answered 503 at once.
+    - `allow_unknown_models`: by default an `@cf/...` model id that is neither in the built-in
+      catalog (`upstreams.catalog`) nor matched by an upstream route is refused with Workers
+      AI's "No such model" error (400, code 5007), so a typo fails locally as it would at
+      Cloudflare; `True` lets the built-in model answer any id.
     - `api_token` and every route's `api_key` show as `***` in reprs.
     """
 
@@ -113,6 +117,7 @@ class LocalGatewayConfig:
     body_timeout: float = attrs.field(default=30.0, validator=_above_zero)
     keep_alive_timeout: float = attrs.field(default=30.0, validator=_above_zero)
     max_connections: int = attrs.field(default=1000, validator=_above_zero)
+    allow_unknown_models: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.log_durability not in ("commit", "background"):

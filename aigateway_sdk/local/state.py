@@ -11,6 +11,7 @@ from aigateway_sdk.local.config import LocalGatewayConfig
 from aigateway_sdk.local.policies.auth import TokenCheck
 from aigateway_sdk.local.policies.cache import ResponseCache
 from aigateway_sdk.local.policies.ratelimit import RateLimiter
+from aigateway_sdk.local.policies.spend import SpendLedger
 from aigateway_sdk.local.storage.gateways import DEFAULT_GATEWAY_ID, GatewayRegistry, LiveGateway
 from aigateway_sdk.local.storage.logbook import Logbook
 from aigateway_sdk.local.storage.routes import RouteBook, load_routes
@@ -27,6 +28,7 @@ class AppState:
         self.tokens = TokenCheck(config.api_token)
         self.ulids = UlidGenerator()
         self.limiter = RateLimiter()
+        self.spend = SpendLedger()
         self.cache = ResponseCache(
             max_entries=config.cache_max_entries,
             max_bytes=config.cache_max_bytes,

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from aigateway_sdk import _json
+from aigateway_sdk.contract.catalog import NO_SUCH_MODEL_CODE
 from aigateway_sdk.errors import (
     GATEWAY_UNAUTHORIZED_CODE,
     Conflict,
@@ -29,6 +30,7 @@ from aigateway_sdk.errors import (
     Reason,
     RouteFailed,
     Timeout,
+    UnknownModel,
     reason_for_status,
 )
 from aigateway_sdk.transport.retry import parse_retry_after
@@ -86,8 +88,9 @@ def reason_from_body(
     or anything else (then the message is `fallback`, or the status and its phrase).
 
     The class follows the status (`reason_for_status`; a 2xx that says `success: false` is
-    `UnexpectedStatus`); the code is the first error's; a 401's message names the credential
-    refused; `log_id` and `retry_after` come from the headers."""
+    `UnexpectedStatus`; a 400 with Workers AI's code 5007 is `UnknownModel`); the code is the
+    first error's; a 401's message names the credential refused; `log_id` and `retry_after`
+    come from the headers."""
     details = error_details(body)
     if details and details[0].message:
         message = "; ".join(d.message for d in details if d.message)
@@ -108,6 +111,16 @@ def reason_from_body(
         retry_after=parse_retry_after(headers),
         details=details,
     )
+    if type(reason) is InvalidRequest and code == NO_SUCH_MODEL_CODE:
+        return UnknownModel(
+            model=_unknown_model_id(message),
+            message=reason.message,
+            status=reason.status,
+            code=reason.code,
+            log_id=reason.log_id,
+            retry_after=reason.retry_after,
+            details=reason.details,
+        )
     route = _failed_route(body) if status >= 500 else None
     if route is None:
         return reason
@@ -133,6 +146,15 @@ def _failed_route(body: object) -> tuple[str, tuple[str, ...]] | None:
     if not isinstance(name, str) or not isinstance(tried, list):
         return None
     return name[:MAX_MESSAGE_CHARS], tuple(str(t)[:MAX_MESSAGE_CHARS] for t in tried[:100])
+
+
+_NO_SUCH_MODEL = re.compile(r"No such model (\S+) or task")
+
+
+def _unknown_model_id(message: str) -> str | None:
+    """The model id Workers AI's "No such model <id> or task" names, if it does."""
+    match = _NO_SUCH_MODEL.search(message)
+    return match.group(1) if match else None
 
 
 def _refused_credential(code: int | None) -> str:

@@ -62,6 +62,7 @@ def test_defaults_match_a_new_cloudflare_gateway() -> None:
         "retry_max_attempts": None,
         "retry_delay": None,
         "retry_backoff": None,
+        "spend_limits": None,
     }
 
 

@@ -40,7 +40,9 @@ async def test_any_body_difference_misses(api: Api) -> None:
     assert (await api.run("cached", prompt="q", max_tokens=11)).headers[
         "cf-aig-cache-status"
     ] == "MISS"
-    other_model = await api.run("cached", prompt="q", max_tokens=10, model="@cf/other/model")
+    other_model = await api.run(
+        "cached", prompt="q", max_tokens=10, model="@cf/meta/llama-3.2-3b-instruct"
+    )
     assert other_model.headers["cf-aig-cache-status"] == "MISS"
     assert (await api.run("cached", prompt="q", max_tokens=10)).headers[
         "cf-aig-cache-status"

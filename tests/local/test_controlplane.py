@@ -13,6 +13,8 @@ from tests.local.helpers import AUTH, GATEWAY_DEFAULTS, TOKEN, Api, async_client
 
 pytestmark = pytest.mark.anyio
 
+OTHER_MODEL = "@cf/meta/llama-3.2-3b-instruct"
+
 
 async def test_create_get_update_delete(
     api: Api, http: httpx.AsyncClient, clock: ManualClock
@@ -162,7 +164,7 @@ async def test_official_cloudflare_client(gw: LocalGateway, account: str) -> Non
             api = Api(gw, http, account)
             for prompt in ("one", "two"):
                 await api.run("sdk-gw", prompt=prompt)
-            await api.run("sdk-gw", prompt="three", model="@cf/other/model")
+            await api.run("sdk-gw", prompt="three", model=OTHER_MODEL)
         logs = [log async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=account)]
         assert len(logs) == 3
         assert all(log.provider == "workers-ai" for log in logs)
@@ -170,14 +172,14 @@ async def test_official_cloudflare_client(gw: LocalGateway, account: str) -> Non
         filtered = cf.ai_gateway.logs.list(
             "sdk-gw",
             account_id=account,
-            filters=[{"key": "model", "operator": "eq", "value": ["@cf/other/model"]}],
+            filters=[{"key": "model", "operator": "eq", "value": [OTHER_MODEL]}],
         )
-        assert [log.model async for log in filtered] == ["@cf/other/model"]
+        assert [log.model async for log in filtered] == [OTHER_MODEL]
         two_filters = cf.ai_gateway.logs.list(
             "sdk-gw",
             account_id=account,
             filters=[
-                {"key": "model", "operator": "neq", "value": ["@cf/other/model"]},
+                {"key": "model", "operator": "neq", "value": [OTHER_MODEL]},
                 {"key": "success", "operator": "eq", "value": [True]},
             ],
         )
@@ -202,7 +204,7 @@ async def test_official_cloudflare_client(gw: LocalGateway, account: str) -> Non
         await cf.ai_gateway.logs.delete(
             "sdk-gw",
             account_id=account,
-            filters=[{"key": "model", "operator": "eq", "value": ["@cf/other/model"]}],
+            filters=[{"key": "model", "operator": "eq", "value": [OTHER_MODEL]}],
         )
         remaining = [
             log.model async for log in cf.ai_gateway.logs.list("sdk-gw", account_id=account)

@@ -48,7 +48,7 @@ async def test_native_shape(api: Api) -> None:
     [
         ("@cf/baai/bge-small-en-v1.5", 384),
         ("@cf/baai/bge-large-en-v1.5", 1024),
-        ("@cf/some/embedder", 768),
+        ("@cf/baai/bge-m3", 1024),
     ],
 )
 async def test_dimension_per_model(api: Api, model: str, dimension: int) -> None:

@@ -17,6 +17,8 @@ from tests.local.helpers import AUTH, GW_AUTH, MODEL, TOKEN, Api, async_client
 
 pytestmark = pytest.mark.anyio
 
+OTHER_MODEL = "@cf/meta/llama-3.2-3b-instruct"
+
 
 async def test_log_fields(api: Api, http: httpx.AsyncClient) -> None:
     response = await api.run(
@@ -216,7 +218,7 @@ async def seed(api: Api) -> list[str]:
     for prompt, meta, model in (
         ("one", {"user": "ann", "tier": "free"}, MODEL),
         ("two two", {"user": "bob"}, MODEL),
-        ("three three three", {"user": "ann"}, "@cf/other/model"),
+        ("three three three", {"user": "ann"}, OTHER_MODEL),
     ):
         response = await api.run(
             prompt=prompt, model=model, headers={"cf-aig-metadata": json.dumps(meta)}
@@ -240,7 +242,7 @@ async def test_filters_in_json_form(api: Api) -> None:
         logs = await api.logs(filters=json.dumps(list(filters)), order_by_direction="asc")
         return ids_of(logs)
 
-    assert await only({"key": "model", "operator": "eq", "value": ["@cf/other/model"]}) == [ids[2]]
+    assert await only({"key": "model", "operator": "eq", "value": [OTHER_MODEL]}) == [ids[2]]
     assert await only({"key": "success", "operator": "eq", "value": [False]}) == [ids[3]]
     assert await only({"key": "tokens_in", "operator": "gt", "value": [1]}) == ids[1:3]
     assert await only({"key": "tokens_in", "operator": "lt", "value": [2]}) == [ids[0]]
@@ -249,7 +251,7 @@ async def test_filters_in_json_form(api: Api) -> None:
         ids[2],
     ]
     assert await only({"key": "metadata.key", "operator": "eq", "value": ["tier"]}) == [ids[0]]
-    assert await only({"key": "model", "operator": "contains", "value": ["other"]}) == [ids[2]]
+    assert await only({"key": "model", "operator": "contains", "value": ["3.2-3b"]}) == [ids[2]]
     assert await only({"key": "id", "operator": "neq", "value": [ids[0], ids[1]]}) == ids[2:]
     assert await only(
         {"key": "metadata.value", "operator": "eq", "value": ["ann"]},
@@ -262,7 +264,7 @@ async def test_filters_in_bracket_form_and_simple_params(api: Api) -> None:
     params = {
         "filters[0][key]": "model",
         "filters[0][operator]": "eq",
-        "filters[0][value][]": "@cf/other/model",
+        "filters[0][value][]": OTHER_MODEL,
     }
     assert ids_of(await api.logs(**params)) == [ids[2]]
     assert ids_of(await api.logs(success="false")) == [ids[3]]

@@ -26,8 +26,9 @@ UPSTREAM_MODEL = "workers-ai/@cf/up/m"
 
 @pytest.fixture
 def upstream(config: LocalGatewayConfig) -> Iterator[LocalGateway]:
-    """The OpenAI-compatible server (no token: it takes any key)."""
-    with LocalGateway(attrs.evolve(config, api_token=None, db_path=None)) as gateway:
+    """The OpenAI-compatible server (no token: it takes any key, and any model id)."""
+    server = attrs.evolve(config, api_token=None, db_path=None, allow_unknown_models=True)
+    with LocalGateway(server) as gateway:
         yield gateway
 
 

@@ -26,9 +26,11 @@ ROUTES = (
 
 @pytest.fixture
 def upstream(tmp_path: Path) -> Iterator[LocalGateway]:
-    """A second gateway acting as an OpenAI-compatible server (no token: accepts any key)."""
+    """A second gateway acting as an OpenAI-compatible server (no token: accepts any key, and
+    any model id)."""
     config = LocalGatewayConfig(
         db_path=tmp_path / "upstream.db",
+        allow_unknown_models=True,
         upstreams=(UpstreamRoute("@cf/flaky", kind="fault", status=503, fail_times=2),),
     )
     with LocalGateway(config) as gateway:

@@ -130,6 +130,7 @@ class ControlPlane:
         self.state.registry.remove(*live.scope)
         self.state.cache.drop_scope(live.scope)
         self.state.limiter.forget(live.scope)
+        self.state.spend.forget(live.scope)
         self.state.routes.forget(live.scope)
         await self.state.store.call(self.state.store.remove_gateway(*live.scope))
         return ok(live.record.to_json())

@@ -135,6 +135,14 @@ class DynamicRoutes:
         self, element: Model, chat: ChatRequest, exchange: Exchange
     ) -> Completion | AsyncIterator[StreamEvent]:
         request = attrs.evolve(chat, provider=element.provider, model=element.model)
+        target, live = (element.provider, element.model), exchange.live
+        limits, metadata = live.settings.spend_limits, exchange.options.metadata
+        if not self.state.spend.admit(
+            live.scope, limits, target, metadata, self.state.clock.now()
+        ).allowed:
+            raise UpstreamError(
+                429, f"spend limit exceeded for {'/'.join(target)}", retryable=False
+            )
         choice = self.state.router.choose(element.provider, element.model)
         # A caller of a route need not know its providers: the gateway token stands in for
         # a provider key (on Cloudflare, routes use the gateway's stored keys).

@@ -12,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 
 from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply
 from aigateway_sdk.local.dataplane.frames import DONE_FRAME, SSE
+from aigateway_sdk.local.policies.spend import Usage, request_cost
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.storage.logbook import cap_body
 from aigateway_sdk.local.storage.records import LogRecord
@@ -54,7 +55,9 @@ class Responder:
             duration=int((time.perf_counter() - exchange.started) * 1000),
             tokens_in=tokens_in,
             tokens_out=tokens_out,
-            cost=custom.cost(tokens_in, tokens_out) if custom is not None else 0.0,
+            cost=request_cost(
+                custom, exchange.provider, exchange.model, tokens_in, tokens_out, cached=cached
+            ),
             custom_cost=custom is not None,
             metadata=redact.optional(exchange.options.metadata),
             event_id=redact.optional(exchange.options.event_id),
@@ -71,6 +74,25 @@ class Responder:
             response_truncated=response_cut,
         )
 
+    def charge(
+        self,
+        exchange: Exchange,
+        status: int,
+        cached: bool,
+        tokens_in: int | None,
+        tokens_out: int | None,
+    ) -> None:
+        """Charge a completed (2xx) request's cost to the gateway's spend limits."""
+        limits = exchange.live.settings.spend_limits
+        if limits is None or not limits.active_rules or not 200 <= status < 300:
+            return
+        options, provider, model = exchange.options, exchange.provider, exchange.model
+        cost = request_cost(
+            options.custom_cost, provider, model, tokens_in, tokens_out, cached=cached
+        )
+        usage = Usage.of(provider, model, options.metadata)
+        self.state.spend.charge(exchange.live.scope, limits, usage, cost, self.state.clock.now())
+
     async def finish(
         self,
         exchange: Exchange,
@@ -79,6 +101,7 @@ class Responder:
     ) -> Response:
         if isinstance(outcome, StreamReply):
             return self._stream_response(exchange, outcome, extra)
+        self.charge(exchange, outcome.status, outcome.cached, outcome.tokens_in, outcome.tokens_out)
         headers = {"cf-aig-cache-status": "HIT" if outcome.cached else "MISS"}
         headers.update(outcome.headers)
         headers.update(extra)
@@ -141,6 +164,7 @@ class Responder:
                 status = 502
                 return
             status = 200
+            self.charge(exchange, status, False, reply.tokens_in, reply.tokens_out)
             remember(DONE_FRAME)
             if exchange.collect:
                 logged = True

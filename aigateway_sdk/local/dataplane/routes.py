@@ -17,6 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aigateway_sdk.contract.catalog import (
+    NO_SUCH_MODEL_CODE,
+    NO_SUCH_MODEL_STATUS,
+    no_such_model_message,
+)
 from aigateway_sdk.contract.gateway import GatewaySettings
 from aigateway_sdk.local.dataplane.dynamic import (
     DynamicRoutes,
@@ -39,6 +44,7 @@ from aigateway_sdk.local.dataplane.wire import (
     parse_openai_embed,
 )
 from aigateway_sdk.local.policies.cache import CachedReply, cache_key
+from aigateway_sdk.local.policies.spend import spend_limited
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.upstreams.base import (
@@ -249,6 +255,8 @@ class DataPlane:
             return await self.dynamic.run(exchange, chat, *args)
         choice = self.state.router.choose(chat.provider, chat.model)
         self._check_provider_key(choice, chat.provider, authorization)
+        self._check_model(choice, chat.provider, chat.model)
+        self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
         cacheable = ttl > 0 and not chat.stream
@@ -291,6 +299,8 @@ class DataPlane:
         exchange.provider, exchange.model = request.provider, request.model
         choice = self.state.router.choose(request.provider, request.model)
         self._check_provider_key(choice, request.provider, authorization)
+        self._check_model(choice, request.provider, request.model)
+        self._check_spend(exchange)
         ttl = _cache_ttl(exchange.options, exchange.live.settings)
         now = self.state.clock.now()
         key = self._cache_key(exchange, target, request.model, authorization, body, ttl > 0)
@@ -326,6 +336,16 @@ class DataPlane:
         hit = self.state.cache.get(key, now) if key is not None else None
         return _cache_hit(hit) if hit is not None else None
 
+    def _check_spend(self, exchange: Exchange) -> None:
+        """Spend limits (429), once the provider and model are known (see `policies.spend`)."""
+        live, target = exchange.live, (exchange.provider, exchange.model)
+        limits, metadata = live.settings.spend_limits, exchange.options.metadata
+        decision = self.state.spend.admit(
+            live.scope, limits, target, metadata, self.state.clock.now()
+        )
+        if not decision.allowed:
+            raise spend_limited(decision.retry_after)
+
     def _check_provider_key(self, choice: Choice, provider: str, authorization: str | None) -> None:
         """On the upstream chosen: a call that would use a key the server holds must carry the
         API token as its provider `Authorization` (unless the server is open)."""
@@ -333,6 +353,12 @@ class DataPlane:
         provider_checked = choice.needs_api_token(provider) and not tokens.open
         if provider_checked and not tokens.accepts(authorization):
             raise ApiError(401, CODE_AUTH_ERROR, "Authentication error")
+
+    def _check_model(self, choice: Choice, provider: str, model: str) -> None:
+        """Workers AI's "No such model" (400, 5007) for an `@cf/...` id it does not serve."""
+        if self.state.router.unknown_model(choice, provider, model):
+            message = no_such_model_message(model)
+            raise ApiError(NO_SUCH_MODEL_STATUS, NO_SUCH_MODEL_CODE, message)
 
 
 def _parse_chat(

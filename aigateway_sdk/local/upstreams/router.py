@@ -25,6 +25,7 @@ from aigateway_sdk.local.upstreams.base import (
     UpstreamError,
 )
 from aigateway_sdk.local.upstreams.builtin import BuiltinModel
+from aigateway_sdk.local.upstreams.catalog import is_unknown_workers_ai_model
 from aigateway_sdk.local.upstreams.fault import FaultUpstream
 from aigateway_sdk.local.upstreams.forward import OpenAIForwarder
 from aigateway_sdk.local.upstreams.redact import Redactor
@@ -107,6 +108,7 @@ class Router:
             (route, self._build(route)) for route in config.upstreams
         ]
         self._memo: dict[tuple[str, str], Choice] = {}
+        self.allow_unknown_models = config.allow_unknown_models
 
     def _build(self, route: UpstreamRoute) -> Choice:
         if route.kind == "openai":
@@ -133,6 +135,17 @@ class Router:
             if len(self._memo) < 10_000:
                 self._memo[key] = found
         return found
+
+    def unknown_model(self, choice: Choice, provider: str, model: str) -> bool:
+        """Whether Workers AI would answer "No such model": a `workers-ai` call to an `@cf/...`
+        id the built-in catalog does not list, left to the built-in model (no route names it),
+        unless `allow_unknown_models`."""
+        return (
+            not self.allow_unknown_models
+            and choice is self.builtin
+            and is_workers_ai(provider)
+            and is_unknown_workers_ai_model(model)
+        )
 
     async def aclose(self) -> None:
         for _route, choice in self._routes:
