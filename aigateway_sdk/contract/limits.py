@@ -27,8 +27,17 @@ class IntRange:
         if not is_int(value):
             return "must be an integer"
         if value not in self:
-            return f"must be between {self.low} and {self.high}, got {value}"
+            return f"must be between {self.low} and {self.high}, got {shown(value)}"
         return None
+
+
+def shown(value: object) -> str:
+    """`value` for an error message: a huge integer by its size (Python refuses to write one
+    past 4,300 digits: a `ValueError` in place of the message)."""
+    if isinstance(value, int) and abs(value).bit_length() > 256:
+        sign = "a negative" if value < 0 else "an"
+        return f"{sign} integer of {abs(value).bit_length()} bits"
+    return repr(value)
 
 
 def is_int(value: object) -> bool:
@@ -58,4 +67,5 @@ __all__ = [
     "Backoff",
     "IntRange",
     "is_int",
+    "shown",
 ]

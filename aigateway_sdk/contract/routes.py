@@ -29,7 +29,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from aigateway_sdk.contract.limits import IntRange
+from aigateway_sdk.contract.limits import IntRange, shown
 from aigateway_sdk.validation import FieldError
 
 ElementType = Literal["start", "conditional", "percentage", "rate", "model", "end"]
@@ -70,6 +70,9 @@ COMPARISON_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$
 `$in`, `$and`, `$or` ("MongoDB-like"); the rest are MongoDB's own comparison operators."""
 LOGICAL_OPERATORS = frozenset({"$and", "$or"})
 """Operators over a list of conditions (`{"$or": [{...}, {...}]}`)."""
+MAX_OPERAND_INTEGER = 2**53 - 1
+"""The largest integer a condition compares with, either sign (ours: what a JSON number holds
+exactly in the JavaScript that runs Cloudflare's gateway)."""
 FIELD_ROOTS = frozenset({"metadata", "body", "headers"})
 """What a condition's field path starts with: request metadata (`cf-aig-metadata`), the
 request body, or a request header (`headers.x-plan`); the docs name all three."""
@@ -256,7 +259,9 @@ class _Reader:
             return 0.0
         finite = isinstance(value, int) or math.isfinite(value)  # a huge int has no float
         if not finite or not 0 < value <= high:
-            self.fail(f"must be above 0 and at most {high:g}, got {value!r}", "properties", name)
+            self.fail(
+                f"must be above 0 and at most {high:g}, got {shown(value)}", "properties", name
+            )
             return 0.0
         return float(value)
 
@@ -390,18 +395,42 @@ def _field_problems(key: object, value: object) -> list[str]:
     if not isinstance(key, str) or key.split(".", 1)[0] not in FIELD_ROOTS or "." not in key:
         roots = ", ".join(sorted(FIELD_ROOTS))
         return [f"{key!r} is not a field path starting with one of {roots}"]
-    if not isinstance(value, Mapping):
-        return []  # a bare value means {"$eq": value}
+    if not isinstance(value, Mapping):  # a bare value means {"$eq": value}
+        problem = operand_problem(value)
+        return [] if problem is None else [f"{key}: {problem}"]
     problems: list[str] = []
     unknown = [op for op in value if op not in COMPARISON_OPERATORS]
     if unknown or not value:
         problems.append(f"{key}: operators must be among {', '.join(sorted(COMPARISON_OPERATORS))}")
-    problems += [
-        f"{key}: {op} takes a list"
-        for op in ("$in", "$nin")
-        if op in value and not isinstance(value[op], list)
-    ]
+    for op, operand in value.items():
+        if op in ("$in", "$nin"):
+            problems += _list_problems(f"{key}: {op}", operand)
+        elif op in COMPARISON_OPERATORS and (problem := operand_problem(operand)) is not None:
+            problems.append(f"{key}: {op} {problem}")
     return problems
+
+
+def _list_problems(where: str, operand: object) -> list[str]:
+    if not isinstance(operand, list):
+        return [f"{where} takes a list"]
+    found = next((p for p in map(operand_problem, operand) if p is not None), None)
+    return [] if found is None else [f"{where} items: {found}"]
+
+
+def operand_problem(value: object) -> str | None:
+    """Why `value` cannot be compared with (None: it can). Operands are JSON scalars: a
+    string, a finite number (integers within +-`MAX_OPERAND_INTEGER`), true, false or null.
+    A NaN or an infinity would go over the wire as null, and a set or bytes not at all."""
+    if value is None or isinstance(value, str | bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) <= MAX_OPERAND_INTEGER:
+            return None
+        return f"must be an integer within +-{MAX_OPERAND_INTEGER}, got {shown(value)}"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"must be a finite number, got {value}"
+    kind = type(value).__name__
+    return f"must be a string, a number, true, false or null, got {kind}"
 
 
 def parse_elements(raw: object) -> tuple[tuple[Element, ...], list[FieldError]]:
@@ -498,6 +527,7 @@ __all__ = [
     "LOGICAL_OPERATORS",
     "MAX_CONDITION_DEPTH",
     "MAX_ELEMENTS",
+    "MAX_OPERAND_INTEGER",
     "MAX_PERCENTAGE_OUTPUTS",
     "MAX_RATE_WINDOW_S",
     "MAX_ROUTES_PER_GATEWAY",
@@ -522,6 +552,7 @@ __all__ = [
     "edges",
     "element_to_json",
     "elements_to_json",
+    "operand_problem",
     "parse_elements",
     "share_percent",
 ]

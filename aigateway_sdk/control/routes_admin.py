@@ -16,9 +16,9 @@ beside `result`. Every failure raises `AiError` with a typed reason.
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 import attrs
@@ -99,6 +99,47 @@ def _data_list(envelope: Envelope, key: str, what: str) -> list[Any]:
     return items
 
 
+_T = TypeVar("_T")
+
+_PAGE_SIZE = 50
+"""Items asked for a page of a list."""
+
+
+async def _paged(
+    api: ControlApi,
+    path: str,
+    key: str,
+    read: Callable[[Any], _T],
+    ident: Callable[[_T], str],
+    per_page: int = _PAGE_SIZE,
+) -> AsyncGenerator[_T, None]:
+    """Every item of a paged list (`data.<key>`), page after page until a short page. A
+    server ignoring `page` (sending the same page again) ends the list, never a loop."""
+    page, seen = 1, set[str]()
+    what = f"route {key} list"
+    while True:
+        envelope = await api.call("GET", path, query=[("page", page), ("per_page", per_page)])
+        items = _data_list(envelope, key, what)
+        fresh = 0
+        for item in items:
+            value = read(item)
+            if ident(value) not in seen:
+                seen.add(ident(value))
+                fresh += 1
+                yield value
+        if len(items) < per_page or fresh == 0:
+            return
+        page += 1
+
+
+def _version_key(version: RouteVersion) -> str:
+    return version.version_id
+
+
+def _deployment_key(deployment: RouteDeployment) -> str:
+    return deployment.deployment_id
+
+
 def _route_id(route: Route | str) -> str:
     return route if isinstance(route, str) else route.id
 
@@ -175,22 +216,8 @@ class RouteAdmin:
             )
         return self._pages(per_page)
 
-    async def _pages(self, per_page: int) -> AsyncGenerator[Route, None]:
-        page, seen = 1, set[str]()
-        while True:
-            query = [("page", page), ("per_page", per_page)]
-            envelope = await self._api.call("GET", self._base, query=query)
-            items = _data_list(envelope, "routes", "route list")
-            fresh = 0
-            for item in items:
-                route = Route.from_api(item)
-                if route.id not in seen:  # a server ignoring `page` must not loop forever
-                    seen.add(route.id)
-                    fresh += 1
-                    yield route
-            if len(items) < per_page or fresh == 0:
-                return
-            page += 1
+    def _pages(self, per_page: int) -> AsyncGenerator[Route, None]:
+        return _paged(self._api, self._base, "routes", Route.from_api, lambda r: r.id, per_page)
 
     async def update(self, route: Route | str, *, name: str) -> Route:
         """Rename the route (Cloudflare's PATCH takes only `name`)."""
@@ -215,10 +242,10 @@ class RouteAdmin:
         return _route_of(envelope, "route")
 
     async def list_versions(self, route: Route | str) -> tuple[RouteVersion, ...]:
-        """Every saved version of the route."""
-        envelope = await self._api.call("GET", self._path(route, "versions"))
-        items = _data_list(envelope, "versions", "route version list")
-        return tuple(RouteVersion.from_api(item) for item in items)
+        """Every saved version of the route (every page of them)."""
+        path = self._path(route, "versions")
+        pages = _paged(self._api, path, "versions", RouteVersion.from_api, _version_key)
+        return tuple([version async for version in pages])
 
     async def get_version(self, route: Route | str, version_id: str) -> RouteVersion:
         """One version with its graph; `AiError(NotFound)` when there is none."""
@@ -232,10 +259,11 @@ class RouteAdmin:
         return _route_of(envelope, "route")
 
     async def list_deployments(self, route: Route | str) -> tuple[RouteDeployment, ...]:
-        """Every deployment of the route."""
-        envelope = await self._api.call("GET", self._path(route, "deployments"))
-        items = _data_list(envelope, "deployments", "route deployment list")
-        return tuple(RouteDeployment.from_api(item) for item in items)
+        """Every deployment of the route (every page of them)."""
+        path = self._path(route, "deployments")
+        read = RouteDeployment.from_api
+        pages = _paged(self._api, path, "deployments", read, _deployment_key)
+        return tuple([deployment async for deployment in pages])
 
     # -- specs --------------------------------------------------------------------------
 
@@ -335,13 +363,6 @@ class RouteAdmin:
                 return False
             raise
         return True
-
-
-def _raced(plan: RoutePlan, reason: Reason) -> bool:
-    """Another writer got there first: a create met a taken name, or the route vanished."""
-    if isinstance(plan, CreateRoute):
-        return isinstance(reason, Conflict)
-    return isinstance(plan, NewRouteVersion) and isinstance(reason, NotFound)
 
 
 def _newest_first(versions: Sequence[RouteVersion]) -> list[RouteVersion]:

@@ -1,10 +1,5 @@
 """Routes as code against the local gateway over real HTTP: plan/apply/re-plan, a new version
-only for a real change, racing applies, destroy, and typed errors.
-
-Skipped while the local gateway does not serve routes yet (its routes API is built
-separately): the module probes once and skips with that reason. Once it does, these run as
-they are; remove the probe when routes are part of every local gateway.
-"""
+only for a real change, racing applies, destroy, and typed errors."""
 
 from __future__ import annotations
 
@@ -47,14 +42,7 @@ async def setup(
     gateway = AiGateway("Prod", id=gateway_id)
     async with GatewayAdmin(account, TOKEN, gw.api_url) as admin:
         await admin.apply(gateway)
-        routes = admin.routes(gateway)
-        try:
-            [route async for route in routes.list()]
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                pytest.skip("the local gateway does not serve the routes API yet")
-            raise
-        yield admin, gateway, routes
+        yield admin, gateway, admin.routes(gateway)
 
 
 async def test_plan_apply_replan_destroy(

@@ -23,7 +23,7 @@ from aigateway_sdk.local.clock import rfc3339
 from aigateway_sdk.local.controlplane.gateways import PREFIX, guarded
 from aigateway_sdk.local.state import AppState
 from aigateway_sdk.local.storage.routerecords import DeploymentRecord, VersionRecord
-from aigateway_sdk.local.storage.routes import Job, LiveRoute
+from aigateway_sdk.local.storage.routes import Job, LiveRoute, quoted
 from aigateway_sdk.local.web.body import read_json
 from aigateway_sdk.local.web.errors import CODE_INVALID, JSON, ApiError, ErrorItem, ok
 from aigateway_sdk.local.web.params import int_param
@@ -239,7 +239,7 @@ class RoutesApi:
         version_id = request.path_params["version_id"]
         version = route.version(version_id)
         if version is None:
-            raise ApiError.not_found(f"Version {version_id!r}")
+            raise ApiError.not_found(f"Version {quoted(version_id)}")
         shown = route_json(route, version)
         shown.pop("version")
         shown.pop("deployment", None)
@@ -263,7 +263,7 @@ class RoutesApi:
         route = self._route(request)
         version = route.version(version_id)
         if version is None:
-            raise ApiError.not_found(f"Version {version_id!r}")
+            raise ApiError.not_found(f"Version {quoted(version_id)}")
         graph = route.graph
         deployment, job = self.state.routes.deploy(route, version, self.state.clock.now())
 

@@ -29,6 +29,7 @@ from aigateway_sdk.local.policies.routes import (
     facts_of,
 )
 from aigateway_sdk.local.state import AppState
+from aigateway_sdk.local.storage.routes import quoted
 from aigateway_sdk.local.upstreams.base import (
     ChatRequest,
     Completion,
@@ -101,7 +102,7 @@ class DynamicRoutes:
         book = self.state.routes
         route = book.by_name(exchange.live.scope, name)
         if route is None or route.graph is None:
-            raise ApiError.not_found(f"Dynamic route {name!r}")
+            raise ApiError.not_found(f"Dynamic route {quoted(name)}")
         metadata_text = exchange.options.metadata
         metadata = loads(metadata_text) if metadata_text else None
         facts = facts_of(metadata_text, metadata, payload, body, headers)

@@ -33,6 +33,12 @@ Scope = tuple[str, str]
 Job = Callable[[sqlite3.Connection], None]
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """`text` quoted for an error message, cut to `limit` characters: an unknown id or name
+    comes from the request and may be 100,000 characters long."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -121,7 +127,7 @@ class RouteBook:
     def get(self, scope: Scope, route_id: str) -> LiveRoute:
         route = self._scopes.get(scope, {}).get(route_id)
         if route is None:
-            raise ApiError.not_found(f"Route {route_id!r}")
+            raise ApiError.not_found(f"Route {quoted(route_id)}")
         return route
 
     def by_name(self, scope: Scope, name: str) -> LiveRoute | None:
@@ -275,4 +281,5 @@ __all__ = [
     "elements_text",
     "graph_of",
     "load_routes",
+    "quoted",
 ]
