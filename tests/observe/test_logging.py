@@ -29,7 +29,11 @@ GATEWAY_TOKEN = "gateway-token-SECRET-2"
 PROVIDER_KEY = "sk-provider-SECRET-3"
 PROMPT = "my private prompt about Zanzibar"
 SECRETS = (API_TOKEN, GATEWAY_TOKEN, PROVIDER_KEY)
-HEADERS = {"content-type": "application/json", "cf-aig-log-id": "01LOG", "cf-aig-cache-status": "MISS"}
+HEADERS = {
+    "content-type": "application/json",
+    "cf-aig-log-id": "01LOG",
+    "cf-aig-cache-status": "MISS",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +50,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalGateway]:
 
 
 @pytest.fixture
-def records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def records(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="aigateway_sdk")
-    yield caplog
+    return caplog
 
 
 def sdk_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -75,7 +79,9 @@ async def test_one_debug_line_per_request_with_the_gateway_facts(
     (line,) = sdk_records(records)
     assert line.levelno == logging.DEBUG
     message = line.getMessage()
-    assert message.startswith(f"POST {gateway.data_url}/{ACCOUNT}/open/workers-ai/{MODEL} -> 200 in ")
+    assert message.startswith(
+        f"POST {gateway.data_url}/{ACCOUNT}/open/workers-ai/{MODEL} -> 200 in "
+    )
     assert "attempt 1" in message
     assert "cache MISS" in message
     assert f"log id {response.log_id}" in message
@@ -136,16 +142,20 @@ async def test_retries_at_info_and_giving_up_at_warning(
         json={"success": False, "errors": [{"code": 2003, "message": "Rate limited"}]},
         headers={"retry-after": "0", "cf-aig-log-id": "01LIMIT"},
     )
-    recorder = Recorder(limited, limited, httpx.Response(200, json=workers_ai_reply(), headers=HEADERS))
+    recorder = Recorder(
+        limited, limited, httpx.Response(200, json=workers_ai_reply(), headers=HEADERS)
+    )
     async with binding_for(recorder) as b:
         await b.model(MODEL).generate_text(prompt="hi")
     lines = [(r.levelname, r.getMessage()) for r in sdk_records(records)]
     assert [level for level, _ in lines] == ["DEBUG", "INFO", "DEBUG", "INFO", "DEBUG"]
     assert "-> RateLimited 429 in" in lines[0][1]
-    assert "attempt 1" in lines[0][1] and "log id 01LIMIT" in lines[0][1]
+    assert "attempt 1" in lines[0][1]
+    assert "log id 01LIMIT" in lines[0][1]
     assert lines[1][1].startswith("retry 1 POST http")
     assert "after RateLimited 429 (log id 01LIMIT)" in lines[1][1]
-    assert "attempt 3" in lines[4][1] and "-> 200 in" in lines[4][1]
+    assert "attempt 3" in lines[4][1]
+    assert "-> 200 in" in lines[4][1]
 
     records.clear()
     recorder = Recorder(limited)
@@ -175,7 +185,8 @@ async def test_streams_are_logged_when_opened(records: pytest.LogCaptureFixture)
         text = await b.model(MODEL).stream_text(prompt=PROMPT).collect()
     assert text.text == "Hi"
     (line,) = sdk_records(records)
-    assert "-> 200 in" in line.getMessage() and "log id 01LOG" in line.getMessage()
+    assert "-> 200 in" in line.getMessage()
+    assert "log id 01LOG" in line.getMessage()
     assert "Zanzibar" not in everything_logged(records)
 
 
@@ -198,8 +209,10 @@ async def test_nothing_is_done_when_the_logger_is_off(
 def test_urls_lose_user_info_and_secret_query_values() -> None:
     assert log.safe_url("https://user:pw@example.com/a?x=1") == "https://example.com/a?x=1"
     shown = log.safe_url("https://example.com/a?api_key=abc&page=2&token=t&max_tokens=5")
-    assert "abc" not in shown and "=t&" not in shown
-    assert "page=2" in shown and "max_tokens=5" in shown
+    assert "abc" not in shown
+    assert "=t&" not in shown
+    assert "page=2" in shown
+    assert "max_tokens=5" in shown
     assert log.safe_url("http://u:p@host:99999/") == "http://host:99999/"
 
 
@@ -250,10 +263,12 @@ def test_aigateway_log_turns_it_on_without_code() -> None:
     debug = run_script(AIGATEWAY_LOG="debug")
     assert "DEBUG aigateway_sdk: POST https://gateway.ai.cloudflare.com/v1/a/g/workers-ai/" in debug
     assert "log id 01ENV" in debug
-    assert "TOKEN-XYZ" not in debug and "secret" not in debug
+    assert "TOKEN-XYZ" not in debug
+    assert "secret" not in debug
     assert run_script(AIGATEWAY_LOG="info") == ""  # a call without retries says nothing at INFO
     bodies = run_script(AIGATEWAY_LOG="DEBUG", AIGATEWAY_LOG_BODIES="1")
-    assert "secret prompt" in bodies and "secret completion" in bodies
+    assert "secret prompt" in bodies
+    assert "secret completion" in bodies
     assert "TOKEN-XYZ" not in bodies
     wrong = run_script(AIGATEWAY_LOG="verbose")
     assert wrong.strip() == (
