@@ -22,7 +22,6 @@ from aigateway_sdk import (
     Toolkit,
 )
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
-from aigateway_sdk.observe import instrument, uninstrument
 from aigateway_sdk.testing import FakeLanguageModel, tool_calls_reply
 from tests.local.helpers import GATEWAY_DEFAULTS
 from tests.sdk.helpers import MODEL, Recorder, binding_for, sse
@@ -37,6 +36,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 from opentelemetry.trace import SpanKind, StatusCode
+
+from aigateway_sdk.observe.otel import instrument, uninstrument
 
 pytestmark = pytest.mark.anyio
 
