@@ -7,6 +7,7 @@ switched between rounds (outside the timed region):
 - `tracing`: `aigateway_sdk.observe.instrument()` with the OpenTelemetry SDK, every span sent
   to an in-memory exporter (`SimpleSpanProcessor`), the two GenAI histograms into an in-memory
   reader (skipped when `opentelemetry-sdk` is not installed);
+- `tracing, spans only`: the same spans, metrics to OpenTelemetry's no-op meter provider;
 - `debug log`: the `aigateway_sdk` logger at DEBUG into a handler that formats every record
   and drops it (what a line costs, without the terminal).
 
@@ -27,7 +28,7 @@ from typing import Any
 from benchmarks import clients as bench_clients
 from benchmarks.harness import Sample, ServerProcess, interleaved, paired_ratio, per_unit, timed
 
-OFF, TRACING, DEBUG_LOG = "off", "tracing", "debug log"
+OFF, TRACING, SPANS, DEBUG_LOG = "off", "tracing", "tracing, spans only", "debug log"
 TRACING_LIMIT = 1.10
 """Issue 13: tracing adds at most 10% client CPU per call."""
 
@@ -49,6 +50,7 @@ class Modes:
         self._handler = _Drop()
         self._handler.setFormatter(logging.Formatter(log.FORMAT))
         self.tracing: Any = None
+        self.spans_only: Any = None
         self.exporter: Any = None
         try:
             from opentelemetry.sdk.metrics import MeterProvider
@@ -68,19 +70,21 @@ class Modes:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         meters = MeterProvider(metric_readers=[InMemoryMetricReader()])
-        self.tracing = Tracing(
-            trace.get_tracer("aigateway_sdk", tracer_provider=provider),
-            metrics.get_meter("aigateway_sdk", meter_provider=meters),
-        )
+        tracer = trace.get_tracer("aigateway_sdk", tracer_provider=provider)
+        self.tracing = Tracing(tracer, metrics.get_meter("aigateway_sdk", meter_provider=meters))
+        noop = metrics.NoOpMeterProvider()
+        self.spans_only = Tracing(tracer, metrics.get_meter("aigateway_sdk", meter_provider=noop))
 
     @property
     def names(self) -> list[str]:
-        return [OFF, TRACING, DEBUG_LOG] if self.tracing is not None else [OFF, DEBUG_LOG]
+        if self.tracing is None:
+            return [OFF, DEBUG_LOG]
+        return [OFF, TRACING, SPANS, DEBUG_LOG]
 
     def set(self, mode: str) -> None:
         from aigateway_sdk.observe import hooks
 
-        hooks.tracing = self.tracing if mode == TRACING else None
+        hooks.tracing = {TRACING: self.tracing, SPANS: self.spans_only}.get(mode)
         if self.exporter is not None:
             self.exporter.clear()
         if mode == DEBUG_LOG:

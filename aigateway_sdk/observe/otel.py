@@ -126,31 +126,36 @@ class Tracing:
             "Measures number of input and output tokens used",
             TOKEN_BUCKETS,
         )
-        self._static: dict[tuple[Any, ...], Attributes] = {}
+        self._static: dict[tuple[int, Any], tuple[object, object, Attributes]] = {}
+        """The request attributes of each (model, call parameters): read-only once built."""
 
     # -- attributes ----------------------------------------------------------------------
 
     def _chat_attributes(self, model: GatewayLanguageModel, settings: CallSettings) -> Attributes:
-        key = (model.model, model.route, model._url, model.parameters, settings.parameters)
-        cached = self._static.get(key)
-        if cached is None:
-            cached = {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.provider.name": provider_name(model.route, model.model),
-                "gen_ai.request.model": model.model,
-                **_server(model._url),
-            }
-            parameters = model.parameters.merged(settings.parameters)
-            for name, attribute in PARAMETERS.items():
-                value = getattr(parameters, name)
-                if value is not None:
-                    cached[attribute] = value
-            if parameters.stop is not None:
-                stop = parameters.stop
-                cached["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else stop
-            if len(self._static) < 256:  # a few models per program; bounded all the same
-                self._static[key] = cached
-        return dict(cached)
+        # Keyed by the identity of the model's parsed URL, which the entry keeps alive (so no
+        # other object can take its id), and checked against the model's parameters object.
+        url = model._url
+        key = (id(url), settings.parameters)
+        entry = self._static.get(key)
+        if entry is not None and entry[0] is url and entry[1] is model.parameters:
+            return entry[2]
+        cached = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider_name(model.route, model.model),
+            "gen_ai.request.model": model.model,
+            **_server(model._url),
+        }
+        parameters = model.parameters.merged(settings.parameters)
+        for name, attribute in PARAMETERS.items():
+            value = getattr(parameters, name)
+            if value is not None:
+                cached[attribute] = value
+        if parameters.stop is not None:
+            stop = parameters.stop
+            cached["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        if len(self._static) < 256:  # a few models per program; bounded all the same
+            self._static[key] = (url, model.parameters, cached)
+        return cached
 
     # -- chat ----------------------------------------------------------------------------
 
@@ -174,7 +179,6 @@ class Tracing:
             raise
         finally:
             otel_context.detach(token)
-        _gateway(span, response.log_id, response.cache_status, response.step)
         self._done(
             span,
             attributes,
@@ -183,6 +187,7 @@ class Tracing:
             response.response_id,
             response.finish_reason,
             response.usage,
+            _gateway(response.log_id, response.cache_status, response.step),
         )
         return response
 
@@ -202,6 +207,7 @@ class Tracing:
         answered: str | None = None
         response_id: str | None = None
         finish: Finish | None = None
+        gateway: Attributes | None = None
         try:
             # The request is sent on the first step: only it runs with the span current.
             token = otel_context.attach(trace.set_span_in_context(span))
@@ -215,7 +221,7 @@ class Tracing:
                     if kind is ResponseMetadata:
                         meta: ResponseMetadata = part  # type: ignore[assignment]
                         answered, response_id = meta.model, meta.response_id
-                        _gateway(span, meta.log_id, meta.cache_status, meta.step)
+                        gateway = _gateway(meta.log_id, meta.cache_status, meta.step)
                     elif kind is Finish:
                         finish = part  # type: ignore[assignment]
                 yield part
@@ -229,13 +235,14 @@ class Tracing:
                 response_id,
                 finish.reason if finish is not None else None,
                 finish.usage if finish is not None else None,
+                gateway,
             )
         except GeneratorExit:  # the caller left the stream before its end
-            span.set_attribute(GATEWAY + "stream.closed_early", True)
-            self._done(span, attributes, started, answered, response_id, None, None)
+            gateway = {**(gateway or {}), GATEWAY + "stream.closed_early": True}
+            self._done(span, attributes, started, answered, response_id, None, None, gateway)
             raise
         except BaseException as error:
-            self._failed(span, error, attributes, started)
+            self._failed(span, error, attributes, started, gateway)
             raise
         finally:
             aclose = getattr(parts, "aclose", None)
@@ -266,12 +273,12 @@ class Tracing:
             raise
         finally:
             otel_context.detach(token)
-        _gateway(span, response.log_id, response.cache_status, None)
+        extra = _gateway(response.log_id, response.cache_status, None)
         if len(response.log_ids) > 1:
-            span.set_attribute(GATEWAY + "log_ids", list(response.log_ids))
+            extra[GATEWAY + "log_ids"] = list(response.log_ids)
         if response.dimensions is not None:
-            span.set_attribute("gen_ai.embeddings.dimension.count", response.dimensions)
-        self._done(span, attributes, started, response.model, None, None, response.usage)
+            extra["gen_ai.embeddings.dimension.count"] = response.dimensions
+        self._done(span, attributes, started, response.model, None, None, response.usage, extra)
         return response
 
     # -- tools ---------------------------------------------------------------------------
@@ -315,8 +322,9 @@ class Tracing:
         response_id: str | None,
         finish_reason: str | None,
         usage: Usage | None,
+        gateway: Attributes | None,
     ) -> None:
-        ended: Attributes = {}
+        ended: Attributes = gateway if gateway is not None else {}
         if response_model:
             ended["gen_ai.response.model"] = response_model
         if response_id:
@@ -328,7 +336,8 @@ class Tracing:
             ended["gen_ai.usage.output_tokens"] = usage.output_tokens.total
             if usage.input_tokens.cached is not None:
                 ended["gen_ai.usage.cache_read.input_tokens"] = usage.input_tokens.cached
-        span.set_attributes(ended)
+        if span.is_recording():
+            span.set_attributes(ended)
         span.end()
         measured = _measured(attributes, response_model)
         self._duration.record(time.perf_counter() - started, measured)
@@ -342,12 +351,20 @@ class Tracing:
                 )
 
     def _failed(
-        self, span: Span, error: BaseException, attributes: Attributes, started: float
+        self,
+        span: Span,
+        error: BaseException,
+        attributes: Attributes,
+        started: float,
+        gateway: Attributes | None = None,
     ) -> None:
         kind = error_type(error)
+        if gateway:
+            span.set_attributes(gateway)
         if isinstance(error, AiError):
             reason = error.reason
-            _gateway(span, reason.log_id, None, None)
+            if reason.log_id is not None:
+                span.set_attribute(GATEWAY + "log_id", reason.log_id)
             if reason.status is not None:
                 span.set_attribute("http.response.status_code", reason.status)
             _error(span, kind, reason.message)
@@ -376,13 +393,16 @@ def _measured(attributes: Mapping[str, Any], response_model: str | None) -> Attr
     return measured
 
 
-def _gateway(span: Span, log_id: str | None, cache_status: str | None, step: int | None) -> None:
+def _gateway(log_id: str | None, cache_status: str | None, step: int | None) -> Attributes:
+    """What the gateway said about a reply (its `cf-aig-*` headers), as span attributes."""
+    found: Attributes = {}
     if log_id is not None:
-        span.set_attribute(GATEWAY + "log_id", log_id)
+        found[GATEWAY + "log_id"] = log_id
     if cache_status is not None:
-        span.set_attribute(GATEWAY + "cache_status", cache_status)
+        found[GATEWAY + "cache_status"] = cache_status
     if step is not None:
-        span.set_attribute(GATEWAY + "step", step)
+        found[GATEWAY + "step"] = step
+    return found
 
 
 def _error(span: Span, kind: str, description: str) -> None:
