@@ -170,8 +170,8 @@ async def request_json(
             return JsonReply(status, response.headers, decode_json(response, body))
         raise AiError(reason_from_response(status, response.headers, body))
 
-    logging = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _json_head) if logging else attempt
+    debug = log.LOGGER.isEnabledFor(log.DEBUG)
+    run = log.logged(attempt, method, url, content, _json_head) if debug else attempt
     return await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
 
 
@@ -261,8 +261,8 @@ async def open_stream(
             return response
         raise AiError(reason_from_response(response.status_code, response.headers, body))
 
-    logging = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _stream_head) if logging else attempt
+    debug = log.LOGGER.isEnabledFor(log.DEBUG)
+    run = log.logged(attempt, method, url, content, _stream_head) if debug else attempt
     response = await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
     try:
         yield response
