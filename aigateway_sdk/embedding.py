@@ -14,8 +14,8 @@ Like `GatewayLanguageModel`, the model depends on an `Endpoint`, never on the bi
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -28,6 +28,7 @@ from aigateway_sdk.codecs.embeddings import (
 )
 from aigateway_sdk.endpoint import Endpoint
 from aigateway_sdk.errors import AiError, InvalidRequest
+from aigateway_sdk.observe import hooks
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.response import CacheStatus, InputTokens, ReplyHead, Usage
 from aigateway_sdk.result import AiCall
@@ -162,7 +163,15 @@ class GatewayEmbeddingModel:
     def embed(
         self, texts: EmbedInput, *, options: GatewayOptions | None = None
     ) -> AiCall[EmbedResponse]:
-        return AiCall(functools.partial(self._embed, texts, options))
+        return AiCall(functools.partial(self._traced, texts, options))
+
+    def _traced(
+        self, texts: EmbedInput, options: GatewayOptions | None
+    ) -> Coroutine[Any, Any, EmbedResponse]:
+        """`_embed`, inside a span when tracing is on (`aigateway_sdk.observe`)."""
+        call = self._embed(texts, options)
+        tracing = hooks.tracing
+        return call if tracing is None else tracing.embed(self, call)
 
     async def _embed(self, texts: EmbedInput, options: GatewayOptions | None) -> EmbedResponse:
         items = to_texts(texts)

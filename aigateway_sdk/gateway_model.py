@@ -17,7 +17,7 @@ for. A tool loop or structured output calls them once per model call; `generate_
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +28,7 @@ from aigateway_sdk.codecs import ROUTES, Decoded, Route, codec_for, route_for
 from aigateway_sdk.endpoint import Endpoint, Startup
 from aigateway_sdk.errors import AiError
 from aigateway_sdk.model import DEFAULT_MAX_STEPS, ToolErrorMode
+from aigateway_sdk.observe import hooks
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import (
     ModelParameters,
@@ -375,7 +376,19 @@ class GatewayLanguageModel:
             return _started_then(startup, call)
         return call()
 
-    async def _generate(
+    def _generate(
+        self,
+        prompt: PromptInput,
+        settings: CallSettings,
+        tools: ToolsRequest | None,
+        output: OutputFormat | None,
+    ) -> Coroutine[Any, Any, GenerateTextResponse]:
+        """One model call; inside a span when tracing is on (`aigateway_sdk.observe`)."""
+        call = self._generate_once(prompt, settings, tools, output)
+        tracing = hooks.tracing
+        return call if tracing is None else tracing.chat(self, settings, call)
+
+    async def _generate_once(
         self,
         prompt: PromptInput,
         settings: CallSettings,
@@ -459,7 +472,19 @@ class GatewayLanguageModel:
             return _started_then_stream(startup, parts)
         return parts()
 
-    async def _stream(
+    def _stream(
+        self,
+        prompt: PromptInput,
+        settings: CallSettings,
+        tools: ToolsRequest | None,
+        output: OutputFormat | None,
+    ) -> AsyncIterator[StreamPart]:
+        """One streamed model call; inside a span when tracing is on."""
+        parts = self._stream_once(prompt, settings, tools, output)
+        tracing = hooks.tracing
+        return parts if tracing is None else tracing.stream(self, settings, parts)
+
+    async def _stream_once(
         self,
         prompt: PromptInput,
         settings: CallSettings,

@@ -182,6 +182,10 @@ def render(result: dict[str, Any]) -> str:
         from benchmarks.agent import render_section
 
         out += ["", *render_section(sections["agent"])]
+    if "observe" in sections:
+        from benchmarks.observe import render_section as render_observe
+
+        out += ["", *render_observe(sections["observe"])]
     if "throughput" in sections:
         s = sections["throughput"]
         levels = [str(level) for level in s["levels"]]

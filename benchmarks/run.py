@@ -13,6 +13,8 @@ all clients in this process, interleaved round by round. Sections:
   logging on and off;
 - `import`: `import aigateway_sdk` vs `import openai` (fresh interpreters);
 - `cassette`: `generate_text` answered by a cassette replay vs the local gateway.
+- `observe`: `generate_text` and a stream with tracing on (in-memory exporter) and a DEBUG log,
+  vs both off (`benchmarks.observe`).
 
 Writes `RESULTS.md` and `results.json` (into `--out`, default `benchmarks/`). `--only` runs some
 sections and keeps the others from the existing `results.json`.
@@ -38,6 +40,7 @@ from benchmarks import agent as bench_agent
 from benchmarks import cassette as bench_cassette
 from benchmarks import clients as bench_clients
 from benchmarks import local as bench_local
+from benchmarks import observe as bench_observe
 from benchmarks.harness import (
     ROOT,
     Sample,
@@ -50,7 +53,17 @@ from benchmarks.harness import (
 )
 from benchmarks.report import machine_info, render
 
-SECTIONS = ("call", "stream", "agent", "throughput", "memory", "local", "import", "cassette")
+SECTIONS = (
+    "call",
+    "stream",
+    "agent",
+    "throughput",
+    "memory",
+    "local",
+    "import",
+    "cassette",
+    "observe",
+)
 HERE = Path(__file__).resolve().parent
 
 
@@ -218,6 +231,12 @@ async def section_stream(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
         }
 
     return await _with_clients(server, STREAM_CLIENTS, body)
+
+
+async def section_observe(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
+    return await bench_observe.section(
+        server, sizes.rounds, sizes.calls, sizes.streams, sizes.parts
+    )
 
 
 async def section_agent(server: ServerProcess, sizes: Sizes) -> dict[str, Any]:
@@ -520,6 +539,9 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
     row = _find(sections.get("import"), "aigateway_sdk ready")
     if row:
         add("imports + client, ready to call: SDK / openai", "< 1.00", below(1.0), row["ratio"])
+    observe = sections.get("observe")
+    if observe:
+        found += bench_observe.targets(observe)
     local = sections.get("local")
     if local:
         for target in bench_local.targets(local):
@@ -538,6 +560,7 @@ async def _canned_sections(wanted: list[str], sizes: Sizes) -> dict[str, Any]:
             ("stream", section_stream),
             ("agent", section_agent),
             ("throughput", section_throughput),
+            ("observe", section_observe),
         ):
             if name in wanted:
                 started = time.perf_counter()

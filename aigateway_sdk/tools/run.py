@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from numbers import Real
 from typing import Any, Literal, TypeAlias
 
@@ -44,6 +44,7 @@ from aigateway_sdk.errors import (
     ToolLoopReason,
     UnknownTool,
 )
+from aigateway_sdk.observe import hooks
 from aigateway_sdk.response import Step
 from aigateway_sdk.schema import SchemaMismatch
 from aigateway_sdk.tools.definition import Tool
@@ -206,8 +207,15 @@ async def _invoke(tool: Tool, value: Any) -> Any:
     return returned
 
 
-async def run_one(ready: _Ready, timeout: float | None) -> _Outcome:
-    """Run one checked call's handler within `timeout`; its result, or why it failed."""
+def run_one(ready: _Ready, timeout: float | None) -> Coroutine[Any, Any, _Outcome]:
+    """Run one checked call's handler within `timeout`; its result, or why it failed. Inside
+    an `execute_tool` span when tracing is on (`aigateway_sdk.observe`)."""
+    run = _run_one(ready, timeout)
+    tracing = hooks.tracing
+    return run if tracing is None else tracing.tool(ready.call.name, ready.call.id, run)
+
+
+async def _run_one(ready: _Ready, timeout: float | None) -> _Outcome:
     call = ready.call
     if ready.tool.handler is None:
         message = f"tool {call.name!r} has no handler (give it one with Toolkit.with_handlers)"

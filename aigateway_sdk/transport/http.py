@@ -19,6 +19,7 @@ import httpx
 
 from aigateway_sdk import _json
 from aigateway_sdk.errors import AiError, Timeout
+from aigateway_sdk.observe import log
 from aigateway_sdk.transport.failures import malformed, reason_from_exception, reason_from_response
 from aigateway_sdk.transport.retry import (
     DEFAULT_RETRY,
@@ -169,7 +170,17 @@ async def request_json(
             return JsonReply(status, response.headers, decode_json(response, body))
         raise AiError(reason_from_response(status, response.headers, body))
 
-    return await retrying(attempt, retry, classify, deadline=deadline)
+    debug = log.LOGGER.isEnabledFor(log.DEBUG)
+    run = log.logged(attempt, method, url, content, _json_head) if debug else attempt
+    return await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
+
+
+def _json_head(reply: JsonReply) -> tuple[int, httpx.Headers, Any]:
+    return reply.status, reply.headers, reply.body
+
+
+def _stream_head(response: httpx.Response) -> tuple[int, httpx.Headers, Any]:
+    return response.status_code, response.headers, None
 
 
 async def _exchange(
@@ -250,7 +261,9 @@ async def open_stream(
             return response
         raise AiError(reason_from_response(response.status_code, response.headers, body))
 
-    response = await retrying(attempt, retry, classify, deadline=deadline)
+    debug = log.LOGGER.isEnabledFor(log.DEBUG)
+    run = log.logged(attempt, method, url, content, _stream_head) if debug else attempt
+    response = await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
     try:
         yield response
     finally:

@@ -20,6 +20,7 @@ import attrs
 import httpx
 
 from aigateway_sdk.errors import AiError, Reason
+from aigateway_sdk.observe import log
 from aigateway_sdk.validation import FieldError, ValidationError
 
 T = TypeVar("T")
@@ -143,6 +144,8 @@ async def retrying(
     classify: Classifier = retry_if_retryable,
     *,
     deadline: float | None = None,
+    method: str = "",
+    url: str | httpx.URL | None = None,
 ) -> T:
     """`await attempt()` until it returns, retrying the `AiError`s `classify` allows.
 
@@ -150,7 +153,8 @@ async def retrying(
     `max_retries` retries and `max_total_delay` seconds of waiting in all). A wait that would
     end at or past `deadline` (a `time.monotonic()` value) is not made. When no retry is made
     the attempt's own `AiError` is raised (its `__cause__` kept), or a new one for the reason
-    `classify` returned instead.
+    `classify` returned instead. Retries are logged at INFO and a retryable failure raised at
+    WARNING (`aigateway_sdk.observe.log`; `method` and `url` name the request there).
     """
     retries_done = 0
     waited = 0.0
@@ -166,7 +170,10 @@ async def retrying(
                 raise AiError(final) from error.__cause__
             delay = policy.delay(retries_done, reason.retry_after, waited)
             if delay is None or (deadline is not None and delay >= deadline - time.monotonic()):
+                if policy.max_retries:
+                    log.give_up_line(reason, retries_done + 1, method, url)
                 raise
+            log.retry_line(reason, retries_done + 1, delay, method, url)
         await anyio.sleep(delay)
         waited += delay
         retries_done += 1
