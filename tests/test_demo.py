@@ -17,7 +17,7 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "+ create gateway 'demo-gateway'" in out
-    assert "rate_limiting_limit: 100 -> 8" in out
+    assert "rate_limiting_limit: 100 -> 10" in out
     assert "created_at kept: True" in out
     assert "is up to date" in out
     assert "cache: MISS" in out
@@ -26,6 +26,9 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "step 2: Tool results: get_weather returned" in out
     assert "value: Forecast(city='Lisbon'" in out
     assert "a Forecast in 1 call(s)" in out
+    assert "+ create route 'assistant'" in out or "create route" in out
+    assert "plan=pro: served by workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast" in out
+    assert "plan=free: served by workers-ai/@cf/meta/llama-3.1-8b-instruct" in out
     assert "AiError RateLimited (status 429" in out
     assert "the same failure is a Defect" in out
     assert "requests logged" in out

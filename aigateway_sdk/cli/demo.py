@@ -22,7 +22,8 @@ import attrs
 ACCOUNT = "demo-account"
 TOKEN = "demo-token"
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
-RATE_LIMIT = 8
+BIG_MODEL = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+RATE_LIMIT = 10
 
 
 def register(subparsers: Any) -> None:
@@ -90,6 +91,39 @@ async def _tools_and_objects(lm: Any) -> None:
     say(f"a {type(forecast.value).__name__} in {forecast.attempts} call(s)")
 
 
+async def _dynamic_route(admin: Any, spec: Any, data_url: str) -> None:
+    from aigateway_sdk import GatewayBinding, GatewayOptions
+    from aigateway_sdk.control import AiRoute, Conditional, End, Model, Start
+
+    heading("7. a dynamic route: declared in code, applied, called as dynamic/assistant")
+    route = AiRoute(
+        "assistant",
+        gateway=spec,
+        elements=[
+            Start("start", next="plan"),
+            Conditional("plan", {"metadata.plan": "pro"}, when_true="big", when_false="small"),
+            Model("big", provider="workers-ai", model=BIG_MODEL, success="end", fallback="small"),
+            Model("small", provider="workers-ai", model=MODEL, success="end"),
+            End("end"),
+        ],
+    )
+    routes = admin.routes(spec)
+    say((await routes.plan(route)).describe())
+    await routes.apply(route)
+    # A route's models are called with the keys the gateway holds: the app sends only the
+    # gateway token (cf-aig-authorization), no provider key.
+    binding = GatewayBinding(
+        account_id=ACCOUNT, gateway_id=spec.id, gateway_token=TOKEN, base_url=data_url
+    )
+    async with binding:
+        lm = binding.model("dynamic/assistant")
+        for plan in ("pro", "free"):
+            reply = await lm.generate_text(
+                prompt="Which model are you?", options=GatewayOptions(metadata={"plan": plan})
+            )
+            say(f"plan={plan}: served by {reply.model}")
+
+
 async def _main(data_url: str, api_url: str) -> None:
     from aigateway_sdk import (
         NO_RETRY,
@@ -154,7 +188,9 @@ async def _main(data_url: str, api_url: str) -> None:
 
             await _tools_and_objects(lm)
 
-            heading(f"7. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
+            await _dynamic_route(admin, spec, data_url)
+
+            heading(f"8. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
             burst = binding.model(MODEL, ModelParameters(max_tokens=8), retry=NO_RETRY)
             for n in range(1, RATE_LIMIT + 3):
                 outcome = await burst.generate_text(
@@ -182,7 +218,7 @@ async def _main(data_url: str, api_url: str) -> None:
             except Defect as defect:
                 say(f"with .or_die() the same failure is a {type(defect).__name__}")
 
-        heading("8. the request log")
+        heading("9. the request log")
         rows = []
         async for entry in admin.logs(spec).list(order_by="created_at", direction="asc"):
             rows.append(
