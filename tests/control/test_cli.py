@@ -305,6 +305,13 @@ def test_generate_and_stream(
     assert code == 1
     assert_one_line_error(err, "AuthenticationFailed", "refused the gateway token")
 
+    # a typo'd model id points at the catalog
+    for command in ("generate", "stream"):
+        typo = ["-m", "@cf/meta/llama-3.1-8b-instrukt", "--gateway-token", TOKEN]
+        code, _, err = run(capsys, command, "Say hello.", *typo)
+        assert code == 1
+        assert_one_line_error(err, "UnknownModel", "No such model", "aigateway models --search")
+
 
 def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
