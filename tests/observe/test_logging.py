@@ -172,6 +172,21 @@ async def test_retries_at_info_and_giving_up_at_warning(
     assert warning.__dict__["why"] == "max_retries=2 used"
 
 
+async def test_a_catalog_search_is_logged_with_its_query(
+    gateway: LocalGateway, records: pytest.LogCaptureFixture
+) -> None:
+    async with GatewayBinding(
+        account_id=ACCOUNT, api_token=API_TOKEN, api_base_url=gateway.api_url
+    ) as b:
+        found = [m.name async for m in b.models(search="llama", per_page=2)]
+    assert len(found) == 3  # two pages
+    lines = [r.getMessage() for r in sdk_records(records)]
+    assert len(lines) == 2
+    assert "/ai/models/search?search=llama&page=1&per_page=2 -> 200" in lines[0]
+    assert "/ai/models/search?search=llama&page=2&per_page=2 -> 200" in lines[1]
+    assert API_TOKEN not in everything_logged(records)
+
+
 async def test_giving_up_names_the_policy_field_that_stopped_it(
     records: pytest.LogCaptureFixture,
 ) -> None:
