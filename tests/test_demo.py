@@ -32,6 +32,13 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "AiError RateLimited (status 429" in out
     assert "the same failure is a Defect" in out
     assert "requests logged" in out
+    # the log table names the model that served each call, a dynamic route's included
+    log_table = out.split("== 9. the request log", 1)[1]
+    assert "completions" not in log_table
+    assert any(
+        "llama-3.3-70b-instruct-fp8-fast" in line and "plan=pro" in line
+        for line in log_table.splitlines()
+    )
 
 
 def dry_run(target: str, tmp_path: Path) -> str:

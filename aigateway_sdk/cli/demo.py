@@ -190,7 +190,10 @@ async def _main(data_url: str, api_url: str) -> None:
 
             await _dynamic_route(admin, spec, data_url)
 
-            heading(f"8. past the rate limit ({RATE_LIMIT} per 60 s, sliding)")
+            heading(
+                f"8. past the rate limit ({RATE_LIMIT} per 60 s, sliding; "
+                "the calls above count too, cache hits included)"
+            )
             burst = binding.model(MODEL, ModelParameters(max_tokens=8), retry=NO_RETRY)
             for n in range(1, RATE_LIMIT + 3):
                 outcome = await burst.generate_text(
@@ -229,7 +232,7 @@ async def _main(data_url: str, api_url: str) -> None:
                     entry.tokens_in,
                     entry.tokens_out,
                     entry.duration,
-                    entry.path.rsplit("/", 1)[-1] if entry.path else entry.model,
+                    (entry.model or entry.path or "-").rsplit("/", 1)[-1],  # the served model
                     ", ".join(f"{k}={v}" for k, v in entry.metadata.items()),
                 )
             )

@@ -173,6 +173,8 @@ async def _get(args: argparse.Namespace) -> int:
     if args.json:
         print_json(body)
     else:
+        if gateway.spend_limits is not None:  # what plans print, not a Python dict
+            body["spend_limits"] = gateway.spend_limits.describe()
         print_fields(list(body.items()))
     return EXIT_OK
 

@@ -39,7 +39,12 @@ from aigateway_sdk.cli._output import (
     run_async,
     snake_keys,
 )
-from aigateway_sdk.errors import GATEWAY_UNAUTHORIZED_CODE, AiError, AuthenticationFailed
+from aigateway_sdk.errors import (
+    GATEWAY_UNAUTHORIZED_CODE,
+    AiError,
+    AuthenticationFailed,
+    UnknownModel,
+)
 
 DEFAULT_MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
@@ -100,7 +105,11 @@ def _binding_and_model(args: argparse.Namespace) -> tuple[GatewayBinding, Gatewa
 
 
 def _explained(error: AiError, args: argparse.Namespace) -> Exception:
-    """A refused gateway token (Cloudflare code 2009) says which flag or variable to set."""
+    """A refused gateway token (Cloudflare code 2009) says which flag or variable to set; an
+    unknown model id points at `aigateway models`."""
+    if isinstance(error.reason, UnknownModel):
+        hint = "`aigateway models --search <text>` lists the model ids"
+        return CliError(f"{error} ({hint})", kind=error.reason.tag, cause=error)
     if (
         not isinstance(error.reason, AuthenticationFailed)
         or error.code != GATEWAY_UNAUTHORIZED_CODE

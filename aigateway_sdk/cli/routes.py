@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aigateway_sdk.cli._output import (
     EXIT_OK,
+    CliError,
     add_account_flags,
     add_gateway_flag,
     add_json_flag,
@@ -104,7 +107,10 @@ def _specs(args: argparse.Namespace) -> tuple[AiRoute, ...]:
 async def _plan(args: argparse.Namespace) -> int:
     specs = _specs(args)
     async with make_admin(args) as admin:
-        plans = [await admin.routes(spec.gateway_id).plan(spec) for spec in specs]
+        plans = []
+        for spec in specs:
+            with _gateway_must_exist(spec.gateway_id, _apply_first(args)):
+                plans.append(await admin.routes(spec.gateway_id).plan(spec))
     if args.json:
         print_json([plan.to_json() for plan in plans])
     else:
@@ -127,7 +133,8 @@ async def _apply(args: argparse.Namespace) -> int:
     results: list[RouteApplyResult] = []
     async with make_admin(args) as admin:
         for spec in specs:
-            results.append(await admin.routes(spec.gateway_id).apply(spec))
+            with _gateway_must_exist(spec.gateway_id, _apply_first(args)):
+                results.append(await admin.routes(spec.gateway_id).apply(spec))
             if not args.json:
                 print(_applied(results[-1]))
     if args.json:
@@ -161,7 +168,9 @@ def _row(route: Route) -> list[object]:
 
 async def _list(args: argparse.Namespace) -> int:
     async with make_admin(args) as admin:
-        routes = [r async for r in admin.routes(gateway_id(args)).list(per_page=args.per_page)]
+        gateway = gateway_id(args)
+        with _gateway_must_exist(gateway, _GATEWAY_FLAG):
+            routes = [r async for r in admin.routes(gateway).list(per_page=args.per_page)]
     if args.json:
         print_json([r.to_json() for r in routes])
     else:
@@ -171,7 +180,8 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _lookup(routes: RouteAdmin, key: str) -> Route | None:
     """The route named `key`, else the route whose id is `key`, else None."""
-    found = await routes.find(key)
+    with _gateway_must_exist(routes.gateway_id, _GATEWAY_FLAG):
+        found = await routes.find(key)
     if found is not None:
         return found
     try:
@@ -180,6 +190,26 @@ async def _lookup(routes: RouteAdmin, key: str) -> Route | None:
         if isinstance(error.reason, NotFound):
             return None
         raise
+
+
+_GATEWAY_FLAG = "pass --gateway/-g or set AIGATEWAY_GATEWAY_ID"
+
+
+def _apply_first(args: argparse.Namespace) -> str:
+    return f"apply the gateway first, e.g. `aigateway gateways apply {args.source}`"
+
+
+@contextmanager
+def _gateway_must_exist(gateway: str, hint: str) -> Iterator[None]:
+    """The server's 404 for a gateway that does not exist says what to do: routes live in a
+    gateway, and `routes apply` never creates one."""
+    try:
+        yield
+    except AiError as error:
+        if not isinstance(error.reason, NotFound) or error.status != 404:
+            raise
+        message = f"{error} (routes need their gateway {gateway!r}: {hint})"
+        raise CliError(message, kind=error.reason.tag, cause=error) from error
 
 
 def _not_found(routes: RouteAdmin, key: str) -> AiError:

@@ -28,6 +28,9 @@ T = TypeVar("T")
 
 LOGGER = logging.getLogger("aigateway_sdk")
 """The SDK's logger; the local gateway logs under `aigateway_sdk.local`."""
+LOGGER.addHandler(logging.NullHandler())
+# A library's logger: without it, an application that configures no logging would get the
+# give-up WARNINGs on stderr through `logging.lastResort`, though logging is off by default.
 
 DEBUG = logging.DEBUG
 INFO = logging.INFO
@@ -266,18 +269,22 @@ def retry_line(
         )
 
 
-def give_up_line(reason: Reason, attempts: int, method: str, url: str | httpx.URL | None) -> None:
-    """WARNING: a retryable failure is raised, no retry left (or none allowed in the time)."""
+def give_up_line(
+    reason: Reason, attempts: int, method: str, url: str | httpx.URL | None, *, why: str = ""
+) -> None:
+    """WARNING: a retryable failure is raised, no retry left (or none allowed in the time);
+    `why` names what stopped the retries (`max_retries=2 used`, a too long `Retry-After`)."""
     if LOGGER.isEnabledFor(WARNING):
         target = f" {method} {safe_url(url)}" if url is not None else ""
         LOGGER.warning(
-            "giving up%s after %d attempt%s: %s%s",
+            "giving up%s after %d attempt%s: %s%s%s",
             target,
             attempts,
             "" if attempts == 1 else "s",
             _reason_text(reason),
             f" (log id {reason.log_id})" if reason.log_id else "",
-            extra={"reason": reason.tag, "attempts": attempts},
+            f"; {why}" if why else "",
+            extra={"reason": reason.tag, "attempts": attempts, "why": why},
         )
 
 

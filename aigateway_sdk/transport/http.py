@@ -170,9 +170,10 @@ async def request_json(
             return JsonReply(status, response.headers, decode_json(response, body))
         raise AiError(reason_from_response(status, response.headers, body))
 
+    shown = httpx.URL(url).copy_merge_params(params) if params else url  # the log's URL
     debug = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _json_head) if debug else attempt
-    return await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
+    run = log.logged(attempt, method, shown, content, _json_head) if debug else attempt
+    return await retrying(run, retry, classify, deadline=deadline, method=method, url=shown)
 
 
 def _json_head(reply: JsonReply) -> tuple[int, httpx.Headers, Any]:

@@ -171,12 +171,26 @@ async def retrying(
             delay = policy.delay(retries_done, reason.retry_after, waited)
             if delay is None or (deadline is not None and delay >= deadline - time.monotonic()):
                 if policy.max_retries:
-                    log.give_up_line(reason, retries_done + 1, method, url)
+                    why = _why_give_up(policy, retries_done, reason.retry_after, delay)
+                    log.give_up_line(reason, retries_done + 1, method, url, why=why)
                 raise
             log.retry_line(reason, retries_done + 1, delay, method, url)
         await anyio.sleep(delay)
         waited += delay
         retries_done += 1
+
+
+def _why_give_up(
+    policy: RetryPolicy, retries_done: int, retry_after: float | None, delay: float | None
+) -> str:
+    """Why no retry is made, for the give-up log line (the policy's field that stopped it)."""
+    if delay is not None:
+        return "the call's deadline comes first"
+    if retries_done >= policy.max_retries:
+        return f"max_retries={policy.max_retries} used"
+    if retry_after is not None and retry_after > policy.max_retry_after:
+        return f"Retry-After {retry_after:g} s is over max_retry_after={policy.max_retry_after:g} s"
+    return f"max_total_delay={policy.max_total_delay:g} s reached"
 
 
 __all__ = [

@@ -95,6 +95,24 @@ def test_plan_apply_replan_cycle(
     assert run_json(capsys, "gateways", "apply", str(spec))[0]["result"] == "unchanged"
 
 
+def test_get_shows_spend_limits_as_plans_do(
+    env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = write_spec(tmp_path / "gateway.toml", gateway_id)
+    with spec.open("a") as toml:
+        toml.write(
+            '[[gateways.Main.spend_limits.rules]]\nlimit = 5.0\nlimitType = "cost"\n'
+            'window = 86400\nmetadata = { user_id = { mode = "partition" } }\n'
+        )
+    run_json(capsys, "gateways", "apply", str(spec))
+    code, out, _ = run(capsys, "gateways", "get", gateway_id)
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.startswith("spend_limits")]
+    assert line.split(None, 1)[1] == "1 rule: $5 per 86400s fixed, by metadata user_id"
+    shown = run_json(capsys, "gateways", "get", gateway_id)  # --json keeps Cloudflare's shape
+    assert shown["spend_limits"]["rules"][0]["limitType"] == "cost"
+
+
 def test_default_source_is_gateway_toml_in_the_current_directory(
     env: str,
     gateway_id: str,
@@ -304,6 +322,13 @@ def test_generate_and_stream(
     code, _, err = run(capsys, "stream", "Say hello.", "--gateway-token", "wrong")
     assert code == 1
     assert_one_line_error(err, "AuthenticationFailed", "refused the gateway token")
+
+    # a typo'd model id points at the catalog
+    for command in ("generate", "stream"):
+        typo = ["-m", "@cf/meta/llama-3.1-8b-instrukt", "--gateway-token", TOKEN]
+        code, _, err = run(capsys, command, "Say hello.", *typo)
+        assert code == 1
+        assert_one_line_error(err, "UnknownModel", "No such model", "aigateway models --search")
 
 
 def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None:

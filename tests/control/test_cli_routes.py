@@ -180,9 +180,20 @@ def test_a_route_of_a_gateway_not_applied_is_one_line(
     env: str, gateway_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = write_spec(tmp_path / "gateway.toml", gateway_id)
-    code, out, err = run(capsys, "routes", "apply", str(spec))
-    assert (code, out) == (1, "")
-    assert_one_line_error(err, "NotFound", gateway_id)
+    for action in ("plan", "apply"):
+        code, out, err = run(capsys, "routes", action, str(spec))
+        assert (code, out) == (1, "")
+        # says what to do: `routes apply` never creates the gateway
+        assert_one_line_error(err, "NotFound", gateway_id, f"`aigateway gateways apply {spec}`")
+    code, _, err = run(capsys, "routes", "apply", str(spec), "--json")
+    assert code == 1
+    assert json.loads(err)["error"]["status"] == 404
+    code, _, err = run(capsys, "routes", "list", "-g", "no-such-gateway")
+    assert code == 1
+    assert_one_line_error(err, "NotFound", "'no-such-gateway'", "--gateway/-g")
+    code, _, err = run(capsys, "routes", "get", "support", "-g", "no-such-gateway")
+    assert code == 1
+    assert_one_line_error(err, "NotFound", "'no-such-gateway'", "--gateway/-g")
 
 
 def test_list_get_delete(

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aigateway_sdk import NO_RETRY, AiError, GatewayBinding, RateLimited
+from aigateway_sdk import NO_RETRY, AiError, GatewayBinding, RateLimited, RetryPolicy
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig
 from aigateway_sdk.observe import configure_logging, log
 from tests.local.helpers import GATEWAY_DEFAULTS
@@ -166,7 +166,41 @@ async def test_retries_at_info_and_giving_up_at_warning(
     warning = sdk_records(records)[-1]
     assert warning.levelno == logging.WARNING
     assert warning.getMessage().startswith("giving up POST http")
-    assert "after 3 attempts: RateLimited 429 (log id 01LIMIT)" in warning.getMessage()
+    assert "after 3 attempts: RateLimited 429 (log id 01LIMIT); max_retries=2 used" in (
+        warning.getMessage()
+    )
+    assert warning.__dict__["why"] == "max_retries=2 used"
+
+
+async def test_a_catalog_search_is_logged_with_its_query(
+    gateway: LocalGateway, records: pytest.LogCaptureFixture
+) -> None:
+    async with GatewayBinding(
+        account_id=ACCOUNT, api_token=API_TOKEN, api_base_url=gateway.api_url
+    ) as b:
+        found = [m.name async for m in b.models(search="llama", per_page=2)]
+    assert len(found) == 3  # two pages
+    lines = [r.getMessage() for r in sdk_records(records)]
+    assert len(lines) == 2
+    assert "/ai/models/search?search=llama&page=1&per_page=2 -> 200" in lines[0]
+    assert "/ai/models/search?search=llama&page=2&per_page=2 -> 200" in lines[1]
+    assert API_TOKEN not in everything_logged(records)
+
+
+async def test_giving_up_names_the_policy_field_that_stopped_it(
+    records: pytest.LogCaptureFixture,
+) -> None:
+    limited = httpx.Response(
+        429,
+        json={"success": False, "errors": [{"code": 2003, "message": "Rate limited"}]},
+        headers={"retry-after": "1"},
+    )
+    policy = RetryPolicy(max_retries=5, max_total_delay=0.5)  # a 1 s wait would pass it
+    async with binding_for(Recorder(limited), retry=policy) as b:
+        with pytest.raises(AiError):
+            await b.model(MODEL).generate_text(prompt="hi")
+    warning = sdk_records(records)[-1]
+    assert warning.getMessage().endswith("; max_total_delay=0.5 s reached")
 
 
 async def test_no_retry_policy_gives_no_warning(records: pytest.LogCaptureFixture) -> None:
@@ -256,6 +290,42 @@ def run_script(**env: str) -> str:
         cwd=Path(__file__).resolve().parents[2],
     )
     return done.stderr
+
+
+GIVE_UP_SCRIPT = """
+import asyncio, httpx
+from aigateway_sdk import AiError, GatewayBinding
+def reply(request):
+    return httpx.Response(429, json={"success": False, "errors": [{"code": 2031,
+                          "message": "Spend limit exceeded"}]}, headers={"retry-after": "3600"})
+async def main():
+    async with GatewayBinding(account_id="a", gateway_id="g", api_token="t",
+                              transport=httpx.MockTransport(reply)) as b:
+        try:
+            await b.model("@cf/meta/llama-3.1-8b-instruct").generate_text(prompt="hi")
+        except AiError:
+            pass
+asyncio.run(main())
+"""
+
+
+def test_a_give_up_says_nothing_unless_logging_is_configured() -> None:
+    """Off by default means off: an application that configures no logging gets no stray
+    'giving up' line on stderr (Python's last-resort handler prints unhandled WARNINGs)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AIGATEWAY_LOG")}
+    for env, expected in (({}, False), ({"AIGATEWAY_LOG": "warning"}, True)):
+        done = subprocess.run(
+            [sys.executable, "-c", GIVE_UP_SCRIPT],
+            env={**environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert ("giving up POST" in done.stderr) is expected, done.stderr
+    # and the line says why a 429 was not retried at all
+    assert "after 1 attempt: RateLimited 429" in done.stderr
+    assert "; Retry-After 3600 s is over max_retry_after=30 s" in done.stderr
 
 
 def test_aigateway_log_turns_it_on_without_code() -> None:

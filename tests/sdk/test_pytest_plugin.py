@@ -257,6 +257,7 @@ def test_the_docs_examples_record_then_replay(
     # Recorded "from Cloudflare" (here the local gateway), with credentials in the environment.
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acct-docs-1234")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "docs-token-5678")
+    monkeypatch.setenv("CLOUDFLARE_GATEWAY_TOKEN", "docs-gateway-token-9012")
     monkeypatch.setenv("AIGATEWAY_BASE_URL", local_gateway.data_url)
     monkeypatch.delenv("AIGATEWAY_CASSETTE_MODE", raising=False)
     monkeypatch.delenv("CI", raising=False)
@@ -265,9 +266,15 @@ def test_the_docs_examples_record_then_replay(
     text = recorded.read_text()
     assert "acct-docs-1234" not in text
     assert "docs-token-5678" not in text
+    assert "docs-gateway-token-9012" not in text
     assert "/v1/ACCOUNT_ID/default/workers-ai/" in text
     # Replayed on CI: no credentials, no base URL (Cloudflare's), no network.
-    for name in ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "AIGATEWAY_BASE_URL"):
+    for name in (
+        "CLOUDFLARE_ACCOUNT_ID",
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_GATEWAY_TOKEN",
+        "AIGATEWAY_BASE_URL",
+    ):
         monkeypatch.delenv(name)
     monkeypatch.setenv("CI", "true")
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
