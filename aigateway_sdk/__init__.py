@@ -99,7 +99,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "CassetteMissError",
         "CassetteNotFoundError",
     ),
-    "aigateway_sdk.contract.spend": ("SpendFilter", "SpendLimits", "SpendPartition", "SpendRule"),
+    "aigateway_sdk.contract.spend": (
+        "SPEND_LIMITED_CODE",
+        "SpendFilter",
+        "SpendLimits",
+        "SpendPartition",
+        "SpendRule",
+    ),
     "aigateway_sdk.container": ("AiGatewayBinding", "AiGatewayContainer", "BindingProvider"),
     "aigateway_sdk.control": (
         "AiGateway",
@@ -172,6 +178,7 @@ if TYPE_CHECKING:
     from aigateway_sdk.content import TextPart as TextPart
     from aigateway_sdk.content import ToolCall as ToolCall
     from aigateway_sdk.content import ToolResult as ToolResult
+    from aigateway_sdk.contract.spend import SPEND_LIMITED_CODE as SPEND_LIMITED_CODE
     from aigateway_sdk.contract.spend import SpendFilter as SpendFilter
     from aigateway_sdk.contract.spend import SpendLimits as SpendLimits
     from aigateway_sdk.contract.spend import SpendPartition as SpendPartition
