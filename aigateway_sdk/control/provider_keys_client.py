@@ -22,6 +22,7 @@ import attrs
 
 from aigateway_sdk.contract.provider_keys import LIST_MAX_PER_PAGE, SETTINGS_FIELDS
 from aigateway_sdk.control._api import ControlApi, iterate_pages, segment
+from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
 from aigateway_sdk.transport.failures import conflict_if_taken
@@ -55,7 +56,7 @@ class KeyChange:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class KeyPlan:
+class KeyPlan(PlanBase):
     """What applying a `ProviderKey` would do: `create`, `replace` (settings differ),
     `rotate` (asked for) or `no-change`. Holds no secret."""
 
@@ -66,22 +67,16 @@ class KeyPlan:
     current: ProviderConfig | None = None
     changes: tuple[KeyChange, ...] = ()
 
-    @property
-    def has_changes(self) -> bool:
-        return self.action != "no-change"
-
-    def to_json(self) -> dict[str, Any]:
+    def _subject_json(self) -> dict[str, Any]:
         return {
             "gateway_id": self.gateway_id,
             "provider": self.key.provider,
             "alias": self.key.alias,
-            "action": self.action,
-            "changes": [change.to_json() for change in self.changes],
         }
 
-    def describe(self) -> str:
+    def _head(self) -> str:
         name, gateway = self.key.name, self.gateway_id
-        head = {
+        return {
             "create": f"+ create provider key {name!r} on gateway {gateway!r}",
             "replace": f"-/+ replace provider key {name!r} on gateway {gateway!r}",
             "rotate": f"~ rotate the secret of provider key {name!r} on gateway {gateway!r}",
@@ -90,7 +85,6 @@ class KeyPlan:
                 "(its secret is not compared: apply with rotate to send it again)"
             ),
         }[self.action]
-        return "\n".join([head, *(f"    {change}" for change in self.changes)])
 
 
 @attrs.frozen(slots=True, kw_only=True)
