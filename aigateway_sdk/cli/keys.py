@@ -10,10 +10,7 @@ aigateway keys delete openai prod -g prod-gateway
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import sys
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aigateway_sdk.cli._commands import (
@@ -33,7 +30,7 @@ from aigateway_sdk.cli._output import (
     run_async,
 )
 from aigateway_sdk.contract.provider_keys import DEFAULT_ALIAS
-from aigateway_sdk.control.loader import SpecLoadError
+from aigateway_sdk.control._source import SpecLoadError, members, resolve_object
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
 
@@ -81,33 +78,8 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 def load_keys(target: str, *, search_path: str | None = None) -> tuple[ProviderKey, ...]:
     """The `ProviderKey`s of `package.module:attribute` (one, or a list/tuple/dict of them)."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise SpecLoadError(target, "expected module:object")
-    added = search_path is not None and search_path not in sys.path
-    if added:
-        sys.path.insert(0, str(search_path))
-    try:
-        value: object = importlib.import_module(module_name)
-    except ImportError as error:
-        raise SpecLoadError(target, f"importing {module_name} failed: {error}") from None
-    finally:
-        if added:
-            sys.path.remove(str(search_path))
-    for part in attribute.split("."):
-        if not hasattr(value, part):
-            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}")
-        value = getattr(value, part)
-    items: Iterable[object]
-    if isinstance(value, ProviderKey):
-        items = [value]
-    elif isinstance(value, Mapping):
-        items = value.values()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
-    else:
-        raise SpecLoadError(target, f"is a {type(value).__name__}, not a ProviderKey")
-    found = list(items)
+    value = resolve_object(target, search_path=search_path)
+    found = members(target, value, ProviderKey, "a ProviderKey")
     keys = tuple(k for k in found if isinstance(k, ProviderKey))
     bad = [type(k).__name__ for k in found if not isinstance(k, ProviderKey)]
     if bad or not keys:
