@@ -16,8 +16,9 @@ from urllib.parse import quote, urlencode
 import attrs
 import httpx
 
-from aigateway_sdk.control._decode import malformed
+from aigateway_sdk._decode import malformed
 from aigateway_sdk.errors import AiError
+from aigateway_sdk.transport.client import LazyClient
 from aigateway_sdk.transport.failures import reason_from_body, reason_from_exception
 from aigateway_sdk.transport.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -97,18 +98,13 @@ class ControlApi:
         self.retry = DEFAULT_RETRY if retry is None else retry
         self._root = f"{base_url.rstrip('/')}/accounts/{segment(account_id)}/ai-gateway"
         self._headers = {"authorization": f"Bearer {api_token}", "accept": "application/json"}
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
-        self._transport = transport
+        self._clients = LazyClient(client, timeout=timeout, transport=transport)
         self.max_response_bytes = max_response_bytes
 
     @property
     def client(self) -> httpx.AsyncClient:
         """The pooled client, opened on first use (again after `aclose`)."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
-        return self._client
+        return self._clients.get()
 
     async def call(
         self,
@@ -159,9 +155,7 @@ class ControlApi:
             return response.headers, content
 
     async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._clients.aclose()
 
 
 def iterate_pages(

@@ -14,7 +14,6 @@ open. Every failure raises `AiError` with a typed reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any, Literal
 
 import attrs
@@ -28,6 +27,7 @@ from aigateway_sdk.control.provider_keys_client import ProviderKeysClient
 from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.spec import AiGateway
 from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
+from aigateway_sdk.transport.client import AsyncClosing
 from aigateway_sdk.transport.failures import conflict_if_taken
 from aigateway_sdk.transport.retry import RetryPolicy
 
@@ -68,7 +68,7 @@ def _gateway_id(target: AiGateway | Gateway | str) -> str:
     return target if isinstance(target, str) else target.id
 
 
-class GatewayAdmin:
+class GatewayAdmin(AsyncClosing):
     """Create, read, update and delete an account's gateways; plan and apply `AiGateway` specs."""
 
     def __init__(
@@ -95,17 +95,6 @@ class GatewayAdmin:
     @property
     def account_id(self) -> str:
         return self._api.account_id
-
-    async def __aenter__(self) -> GatewayAdmin:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this admin opened it (a later call opens a new one)."""

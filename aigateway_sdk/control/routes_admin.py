@@ -23,9 +23,9 @@ from typing import Any, Literal, TypeVar
 import anyio
 import attrs
 
+from aigateway_sdk._decode import malformed
 from aigateway_sdk.contract.routes import check_route_name
 from aigateway_sdk.control._api import ControlApi, Envelope, segment
-from aigateway_sdk.control._decode import malformed
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
 from aigateway_sdk.control.routes_plan import (
     CreateRoute,
