@@ -47,35 +47,40 @@ def add_source_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_plan_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+def add_resource(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
     *,
     help: str,
+    description: str,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """The command `name` and its subcommands (their word lands in `args.<name>_command`)."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    return parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+
+
+def add_plan_apply(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
     add_source: Callable[[argparse.ArgumentParser], None],
-    run: Command,
+    plan: Command,
+    apply: Command,
+    apply_help: str,
+    plan_help: str = "show what apply would change (no change is made)",
 ) -> None:
-    """`plan`: the source (`add_source`), then `--detailed-exitcode`."""
-    plan = commands.add_parser("plan", help=help)
-    add_source(plan)
-    plan.add_argument(
+    """`plan` (the source, then `--detailed-exitcode`) and `apply` (the source); `add_source`
+    adds the source argument and the flags both take."""
+    plan_parser = commands.add_parser("plan", help=plan_help)
+    add_source(plan_parser)
+    plan_parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 2 when changes are pending, 0 when everything is up to date",
     )
-    plan.set_defaults(run=run_async(run))
-
-
-def add_apply_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    *,
-    help: str,
-    add_source: Callable[[argparse.ArgumentParser], None],
-    run: Command,
-) -> None:
-    """`apply`: the source (`add_source`)."""
-    apply = commands.add_parser("apply", help=help)
-    add_source(apply)
-    apply.set_defaults(run=run_async(run))
+    plan_parser.set_defaults(run=run_async(plan))
+    apply_parser = commands.add_parser("apply", help=apply_help)
+    add_source(apply_parser)
+    apply_parser.set_defaults(run=run_async(apply))
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -135,8 +140,8 @@ __all__ = [
     "Outcomes",
     "PlanLike",
     "ToJson",
-    "add_apply_command",
-    "add_plan_command",
+    "add_plan_apply",
+    "add_resource",
     "add_source_argument",
     "print_listing",
     "print_plans",

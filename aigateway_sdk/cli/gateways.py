@@ -14,8 +14,8 @@ from typing import Any
 
 from aigateway_sdk.cli._commands import (
     Outcomes,
-    add_apply_command,
-    add_plan_command,
+    add_plan_apply,
+    add_resource,
     add_source_argument,
     print_listing,
     print_plans,
@@ -36,24 +36,19 @@ from aigateway_sdk.control.spec import AiGateway
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "gateways",
         help="plan and apply gateway specs; list, show and delete gateways",
         description="Gateways as code (plan/apply a TOML file or module:Object) and CRUD.",
     )
-    commands = parser.add_subparsers(dest="gateways_command", metavar="ACTION", required=True)
 
-    add_plan_command(
+    add_plan_apply(
         commands,
-        help="show what apply would change (no change is made)",
         add_source=_add_source,
-        run=_plan,
-    )
-    add_apply_command(
-        commands,
-        help="create or update gateways in place to match",
-        add_source=_add_source,
-        run=_apply,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create or update gateways in place to match",
     )
 
     listing = commands.add_parser("list", help="list the account's gateways")

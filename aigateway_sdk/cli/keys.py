@@ -15,8 +15,8 @@ from typing import Any
 
 from aigateway_sdk.cli._commands import (
     Outcomes,
-    add_apply_command,
-    add_plan_command,
+    add_plan_apply,
+    add_resource,
     print_listing,
     print_plans,
 )
@@ -36,28 +36,24 @@ from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "keys",
         help="provider keys (BYOK) of a gateway: list, plan, apply, delete",
         description="Provider keys stored in a gateway (BYOK). Secrets are never printed.",
     )
-    commands = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list a gateway's provider keys")
     add_common_flags(listing)
     listing.set_defaults(run=run_async(_list))
 
-    add_plan_command(
+    add_plan_apply(
         commands,
-        help="show what apply would change (no secret is read)",
         add_source=_add_source,
-        run=_plan,
-    )
-    add_apply_command(
-        commands,
-        help="create or replace keys to match the specs",
-        add_source=_add_source,
-        run=_apply,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create or replace keys to match the specs",
+        plan_help="show what apply would change (no secret is read)",
     )
 
     delete = commands.add_parser("delete", help="delete a key by provider and alias")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aigateway_sdk.cli._commands import print_listing
+from aigateway_sdk.cli._commands import add_resource, print_listing
 from aigateway_sdk.cli._output import (
     EXIT_OK,
     CliError,
@@ -29,12 +29,12 @@ from aigateway_sdk.errors import AiError, NotFound
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "logs",
         help="list, show and delete a gateway's request logs",
         description="A gateway's request log on the control plane.",
     )
-    commands = parser.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list log entries, newest first")
     _add_filters(listing)

@@ -17,8 +17,8 @@ from typing import Any
 
 from aigateway_sdk.cli._commands import (
     Outcomes,
-    add_apply_command,
-    add_plan_command,
+    add_plan_apply,
+    add_resource,
     add_source_argument,
     print_listing,
     print_plans,
@@ -41,24 +41,19 @@ from aigateway_sdk.errors import AiError, NotFound
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "routes",
         help="plan and apply dynamic route specs; list, show and delete routes",
         description="Dynamic routes as code (plan/apply a TOML file or module:Object) and CRUD.",
     )
-    commands = parser.add_subparsers(dest="routes_command", metavar="ACTION", required=True)
 
-    add_plan_command(
+    add_plan_apply(
         commands,
-        help="show what apply would change (no change is made)",
         add_source=_add_source,
-        run=_plan,
-    )
-    add_apply_command(
-        commands,
-        help="create routes, or deploy a new version where the graph changed",
-        add_source=_add_source,
-        run=_apply,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create routes, or deploy a new version where the graph changed",
     )
 
     listing = commands.add_parser("list", help="list a gateway's routes")
