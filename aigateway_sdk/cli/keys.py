@@ -30,7 +30,7 @@ from aigateway_sdk.cli._output import (
     run_async,
 )
 from aigateway_sdk.contract.provider_keys import DEFAULT_ALIAS
-from aigateway_sdk.control._source import SpecLoadError, members, resolve_object
+from aigateway_sdk.control._source import instances, resolve_object
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
 
@@ -75,12 +75,7 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 def load_keys(target: str, *, search_path: str | None = None) -> tuple[ProviderKey, ...]:
     """The `ProviderKey`s of `package.module:attribute` (one, or a list/tuple/dict of them)."""
     value = resolve_object(target, search_path=search_path)
-    found = members(target, value, ProviderKey, "a ProviderKey")
-    keys = tuple(k for k in found if isinstance(k, ProviderKey))
-    bad = [type(k).__name__ for k in found if not isinstance(k, ProviderKey)]
-    if bad or not keys:
-        raise SpecLoadError(target, f"holds a {bad[0]}" if bad else "holds no ProviderKey")
-    return keys
+    return instances(target, value, ProviderKey, what="a ProviderKey", noun="ProviderKey")
 
 
 def _keys(args: argparse.Namespace) -> list[tuple[str, ProviderKey]]:

@@ -8,9 +8,11 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aigateway_sdk.validation import ValidationError
+
+T = TypeVar("T")
 
 
 class SpecLoadError(Exception):
@@ -102,4 +104,34 @@ def members(target: str, value: object, kind: type, what: str) -> tuple[object, 
     raise SpecLoadError(target, f"is a {type(value).__name__}, not {what}")
 
 
-__all__ = ["SpecLoadError", "members", "read_text", "resolve_object", "source_kind", "toml_data"]
+def instances(
+    target: str,
+    value: object,
+    kind: type[T],
+    *,
+    what: str,
+    noun: str,
+    skip: type | tuple[type, ...] = (),
+) -> tuple[T, ...]:
+    """The `kind` values `value` is or holds (see `members`), passing over `skip` ones; any
+    other item, or none found, is a `SpecLoadError` ("holds a str, not `what`", "holds no
+    `noun`")."""
+    found = members(target, value, kind, what)
+    bad = [type(i).__name__ for i in found if not isinstance(i, kind) and not isinstance(i, skip)]
+    if bad:
+        raise SpecLoadError(target, f"holds a {bad[0]}, not {what}")
+    picked = tuple(i for i in found if isinstance(i, kind))
+    if not picked:
+        raise SpecLoadError(target, f"holds no {noun}")
+    return picked
+
+
+__all__ = [
+    "SpecLoadError",
+    "instances",
+    "members",
+    "read_text",
+    "resolve_object",
+    "source_kind",
+    "toml_data",
+]

@@ -35,7 +35,7 @@ from typing import Any
 
 from aigateway_sdk.control._source import (
     SpecLoadError,
-    members,
+    instances,
     read_text,
     resolve_object,
     source_kind,
@@ -146,14 +146,9 @@ def load_object(target: str, *, search_path: str | Path | None = None) -> tuple[
     The object may be an `AiGateway`, or a list, tuple, set or dict (values) of them.
     """
     value = resolve_object(target, search_path=search_path)
-    items = members(target, value, AiGateway, "an AiGateway")
-    found = [item for item in items if not isinstance(item, AiRoute)]  # routes_loader's
-    specs = tuple(item for item in found if isinstance(item, AiGateway))
-    bad = [type(item).__name__ for item in found if not isinstance(item, AiGateway)]
-    if bad:
-        raise SpecLoadError(target, f"holds a {bad[0]}, not an AiGateway")
-    if not specs:
-        raise SpecLoadError(target, "holds no gateway")
+    specs = instances(  # routes beside the gateways are routes_loader's
+        target, value, AiGateway, what="an AiGateway", noun="gateway", skip=AiRoute
+    )
     problems = _duplicates(specs)
     if problems:
         raise ValidationError(problems, what=f"gateway specs in {target}")

@@ -30,7 +30,7 @@ from typing import Any
 from aigateway_sdk import _json
 from aigateway_sdk.control._source import (
     SpecLoadError,
-    members,
+    instances,
     read_text,
     resolve_object,
     source_kind,
@@ -149,13 +149,7 @@ def _duplicates(routes: Iterable[AiRoute]) -> list[FieldError]:
 def load_route_object(target: str, *, search_path: str | Path | None = None) -> tuple[AiRoute, ...]:
     """Routes from `package.module:attribute`: an `AiRoute`, or a collection holding some."""
     value = resolve_object(target, search_path=search_path)
-    found = members(target, value, AiRoute, "an AiRoute")
-    bad = [type(i).__name__ for i in found if not isinstance(i, AiRoute | AiGateway)]
-    if bad:
-        raise SpecLoadError(target, f"holds a {bad[0]}, not an AiRoute")
-    routes = tuple(item for item in found if isinstance(item, AiRoute))
-    if not routes:
-        raise SpecLoadError(target, "holds no route")
+    routes = instances(target, value, AiRoute, what="an AiRoute", noun="route", skip=AiGateway)
     problems = _duplicates(routes)
     if problems:
         raise ValidationError(problems, what=f"route specs in {target}")
