@@ -17,9 +17,13 @@ import attrs
 import httpx
 
 from aigateway_sdk._decode import malformed
-from aigateway_sdk.errors import AiError
+from aigateway_sdk.errors import AiError, Conflict, Reason
 from aigateway_sdk.transport.client import LazyClient
-from aigateway_sdk.transport.failures import reason_from_body, reason_from_exception
+from aigateway_sdk.transport.failures import (
+    conflict_if_taken,
+    reason_from_body,
+    reason_from_exception,
+)
 from aigateway_sdk.transport.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     SEND_ERRORS,
@@ -56,6 +60,13 @@ class Envelope:
 def segment(value: str) -> str:
     """One path segment, escaped (ids come from users and files)."""
     return quote(value, safe="@")
+
+
+def classify_create(reason: Reason) -> Reason | None:
+    """The retry classifier of a create: a taken id or name (409, or a 400 saying so) is a
+    `Conflict` raised at once, never repeated; anything else is retried if retryable."""
+    reason = conflict_if_taken(reason)
+    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 def _connection_problems(
@@ -231,6 +242,7 @@ __all__ = [
     "ControlApi",
     "Envelope",
     "QueryPairs",
+    "classify_create",
     "iterate_pages",
     "segment",
     "unwrap",

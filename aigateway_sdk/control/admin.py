@@ -19,28 +19,26 @@ from typing import Any, Literal
 import attrs
 import httpx
 
-from aigateway_sdk.control._api import DEFAULT_BASE_URL, ControlApi, iterate_pages, segment
+from aigateway_sdk.control._api import (
+    DEFAULT_BASE_URL,
+    ControlApi,
+    classify_create,
+    iterate_pages,
+    segment,
+)
 from aigateway_sdk.control.logs import LogsClient
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Create, NoChange, Plan, Update, plan_for
 from aigateway_sdk.control.provider_keys_client import ProviderKeysClient
 from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.spec import AiGateway
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
+from aigateway_sdk.errors import AiError, Conflict, NotFound
 from aigateway_sdk.transport.client import AsyncClosing
-from aigateway_sdk.transport.failures import conflict_if_taken
 from aigateway_sdk.transport.retry import RetryPolicy
 
 ApplyAction = Literal["created", "updated", "unchanged"]
 
 _APPLY_ATTEMPTS = 3
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """Classifier of a create: a taken id (409, or a 400 saying so) is a `Conflict` raised at
-    once, never repeated; anything else is retried if retryable."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 @attrs.frozen(slots=True)
@@ -135,7 +133,7 @@ class GatewayAdmin(AsyncClosing):
         the server said the id is taken.
         """
         envelope = await self._api.call(
-            "POST", "/gateways", json_body=spec.create_json(), classify=_create_failure
+            "POST", "/gateways", json_body=spec.create_json(), classify=classify_create
         )
         return Gateway.from_api(envelope.result)
 

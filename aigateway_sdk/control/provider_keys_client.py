@@ -21,23 +21,16 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from aigateway_sdk.contract.provider_keys import LIST_MAX_PER_PAGE, SETTINGS_FIELDS
-from aigateway_sdk.control._api import ControlApi, iterate_pages, segment
+from aigateway_sdk.control._api import ControlApi, classify_create, iterate_pages, segment
 from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
-from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.errors import AiError, Conflict, NotFound
 from aigateway_sdk.validation import FieldError, ValidationError
 
 KeyAction = Literal["create", "replace", "rotate", "no-change"]
 KeyValue = float | str | bool | None
 
 _APPLY_ATTEMPTS = 3
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """A taken alias is a `Conflict` at once (never repeated); the rest retried if retryable."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 @attrs.frozen(slots=True)
@@ -192,7 +185,7 @@ class ProviderKeysClient:
 
     async def _post(self, key: ProviderKey, secret: str) -> ProviderConfig:
         envelope = await self._api.call(
-            "POST", self._path, json_body=key.create_json(secret), classify=_create_failure
+            "POST", self._path, json_body=key.create_json(secret), classify=classify_create
         )
         return ProviderConfig.from_api(envelope.result)
 

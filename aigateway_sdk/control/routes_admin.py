@@ -25,7 +25,7 @@ import attrs
 
 from aigateway_sdk._decode import malformed
 from aigateway_sdk.contract.routes import check_route_name
-from aigateway_sdk.control._api import ControlApi, Envelope, segment
+from aigateway_sdk.control._api import ControlApi, Envelope, classify_create, segment
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
 from aigateway_sdk.control.routes_plan import (
     CreateRoute,
@@ -36,8 +36,7 @@ from aigateway_sdk.control.routes_plan import (
     plan_route,
 )
 from aigateway_sdk.control.routes_spec import AiRoute
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
-from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.errors import AiError, Conflict, NotFound
 from aigateway_sdk.validation import FieldError, ValidationError
 
 RouteApplyAction = Literal["created", "new-version", "unchanged"]
@@ -58,12 +57,6 @@ def _route_lock(account_id: str, gateway_id: str, name: str) -> anyio.Lock:
         lock = anyio.Lock()
         _LOCKS[key] = lock
     return lock
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """A create refused because the name is taken is a `Conflict`, raised at once."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 def _route_of(envelope: Envelope, what: str) -> Route:
@@ -195,7 +188,7 @@ class RouteAdmin:
         A name the server says is taken is `AiError(Conflict)`, never retried."""
         self._check(spec)
         envelope = await self._api.call(
-            "POST", self._base, json_body=spec.create_json(), classify=_create_failure
+            "POST", self._base, json_body=spec.create_json(), classify=classify_create
         )
         return _route_of(envelope, "route")
 
