@@ -32,6 +32,7 @@ from aigateway_sdk.cli._output import (
     print_json,
     run_async,
 )
+from aigateway_sdk.control._api import or_none
 from aigateway_sdk.control.routes_admin import RouteAdmin, RouteApplyResult
 from aigateway_sdk.control.routes_loader import load_routes
 from aigateway_sdk.control.routes_models import Route
@@ -141,14 +142,7 @@ async def _list(args: argparse.Namespace) -> int:
 async def _lookup(routes: RouteAdmin, key: str) -> Route | None:
     """The route named `key`, else the route whose id is `key`, else None."""
     found = await routes.find(key)
-    if found is not None:
-        return found
-    try:
-        return await routes.get(key)
-    except AiError as error:
-        if isinstance(error.reason, NotFound):
-            return None
-        raise
+    return found if found is not None else await or_none(routes.get(key))
 
 
 def _not_found(routes: RouteAdmin, key: str) -> AiError:

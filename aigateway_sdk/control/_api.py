@@ -9,7 +9,7 @@ the same reason here as in a model call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -17,7 +17,7 @@ import attrs
 import httpx
 
 from aigateway_sdk._decode import malformed
-from aigateway_sdk.errors import AiError, Conflict, Reason
+from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
 from aigateway_sdk.transport.client import LazyClient
 from aigateway_sdk.transport.failures import (
     conflict_if_taken,
@@ -67,6 +67,28 @@ def classify_create(reason: Reason) -> Reason | None:
     `Conflict` raised at once, never repeated; anything else is retried if retryable."""
     reason = conflict_if_taken(reason)
     return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
+
+
+async def or_none(call: Awaitable[T]) -> T | None:
+    """What `call` returns, or None when it fails with `NotFound`."""
+    try:
+        return await call
+    except AiError as error:
+        if isinstance(error.reason, NotFound):
+            return None
+        raise
+
+
+async def deleted(call: Awaitable[object]) -> bool:
+    """Await a delete: True when it deleted, False when it failed with `NotFound` (already
+    gone)."""
+    try:
+        await call
+    except AiError as error:
+        if isinstance(error.reason, NotFound):
+            return False
+        raise
+    return True
 
 
 def _connection_problems(
@@ -243,7 +265,9 @@ __all__ = [
     "Envelope",
     "QueryPairs",
     "classify_create",
+    "deleted",
     "iterate_pages",
+    "or_none",
     "segment",
     "unwrap",
 ]

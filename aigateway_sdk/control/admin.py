@@ -23,7 +23,9 @@ from aigateway_sdk.control._api import (
     DEFAULT_BASE_URL,
     ControlApi,
     classify_create,
+    deleted,
     iterate_pages,
+    or_none,
     segment,
 )
 from aigateway_sdk.control.logs import LogsClient
@@ -107,12 +109,7 @@ class GatewayAdmin(AsyncClosing):
 
     async def find(self, gateway_id: str) -> Gateway | None:
         """The gateway `gateway_id`, or None when there is none."""
-        try:
-            return await self.get(gateway_id)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return None
-            raise
+        return await or_none(self.get(gateway_id))
 
     def list(self, *, per_page: int = 50, search: str | None = None) -> AsyncIterator[Gateway]:
         """Every gateway of the account, page after page (`per_page` a request)."""
@@ -181,13 +178,7 @@ class GatewayAdmin(AsyncClosing):
 
     async def destroy(self, spec: AiGateway | str) -> bool:
         """Delete the spec's gateway. True if it was deleted, False if it was already gone."""
-        try:
-            await self.delete(_gateway_id(spec))
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(_gateway_id(spec)))
 
     def routes(self, gateway: AiGateway | Gateway | str) -> RouteAdmin:
         """The dynamic routes of a gateway (by spec, gateway or id), sharing this admin's

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from aigateway_sdk.contract.provider_keys import LIST_MAX_PER_PAGE, SETTINGS_FIELDS
-from aigateway_sdk.control._api import ControlApi, classify_create, iterate_pages, segment
+from aigateway_sdk.control._api import ControlApi, classify_create, deleted, iterate_pages, segment
 from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.errors import AiError, Conflict, NotFound
@@ -242,13 +242,7 @@ class ProviderKeysClient:
         current = await self.find(key.provider, key.alias)
         if current is None:
             return False
-        try:
-            await self.delete(current)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(current))
 
 
 __all__ = [

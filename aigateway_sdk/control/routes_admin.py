@@ -25,7 +25,7 @@ import attrs
 
 from aigateway_sdk._decode import malformed
 from aigateway_sdk.contract.routes import check_route_name
-from aigateway_sdk.control._api import ControlApi, Envelope, classify_create, segment
+from aigateway_sdk.control._api import ControlApi, Envelope, classify_create, deleted, segment
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
 from aigateway_sdk.control.routes_plan import (
     CreateRoute,
@@ -308,11 +308,7 @@ class RouteAdmin:
         same = [route async for route in self.list() if route.name == spec.name]
         survivor = _earliest(same) or created
         if survivor.id != created.id:
-            try:
-                await self.delete(created)
-            except AiError as error:
-                if not isinstance(error.reason, NotFound):
-                    raise
+            await deleted(self.delete(created))  # already gone is as good
             return None
         if created.deployment is None and created.version is not None:
             await self.create_deployment(created, created.version.version_id)
@@ -349,13 +345,7 @@ class RouteAdmin:
         found = await self.find(spec.name if isinstance(spec, AiRoute) else spec)
         if found is None:
             return False
-        try:
-            await self.delete(found)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(found))
 
 
 def _newest_first(versions: Sequence[RouteVersion]) -> list[RouteVersion]:
