@@ -204,12 +204,18 @@ def iterate_pages(
 
     A bad `per_page` raises `ValidationError` here, when the list is asked for, not on the
     first iteration."""
+    check_per_page(per_page)
+    return _pages(api, path, query, per_page, decode, what)
+
+
+def check_per_page(per_page: object) -> None:
+    """`ValidationError` unless `per_page` is an integer >= 1 (checked when a list is asked
+    for, not on its first iteration)."""
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
         raise ValidationError(
             [FieldError(("per_page",), f"must be an integer >= 1, got {per_page!r}")],
             what="list query",
         )
-    return _pages(api, path, query, per_page, decode, what)
 
 
 async def _pages(
@@ -264,6 +270,7 @@ __all__ = [
     "ControlApi",
     "Envelope",
     "QueryPairs",
+    "check_per_page",
     "classify_create",
     "deleted",
     "iterate_pages",

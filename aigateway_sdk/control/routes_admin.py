@@ -25,7 +25,14 @@ import attrs
 
 from aigateway_sdk._decode import malformed
 from aigateway_sdk.contract.routes import check_route_name
-from aigateway_sdk.control._api import ControlApi, Envelope, classify_create, deleted, segment
+from aigateway_sdk.control._api import (
+    ControlApi,
+    Envelope,
+    check_per_page,
+    classify_create,
+    deleted,
+    segment,
+)
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
 from aigateway_sdk.control.routes_plan import (
     CreateRoute,
@@ -202,11 +209,7 @@ class RouteAdmin:
 
     def list(self, *, per_page: int = 50) -> AsyncIterator[Route]:
         """Every route of the gateway, page after page (`per_page` a request)."""
-        if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-            raise ValidationError(
-                [FieldError(("per_page",), f"must be an integer >= 1, got {per_page!r}")],
-                what="list query",
-            )
+        check_per_page(per_page)
         return self._pages(per_page)
 
     def _pages(self, per_page: int) -> AsyncGenerator[Route, None]:
