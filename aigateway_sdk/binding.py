@@ -27,8 +27,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import anyio
 import httpx
@@ -41,6 +40,7 @@ from aigateway_sdk.endpoint import USER_AGENT, Credentials, Endpoint
 from aigateway_sdk.gateway_model import GatewayLanguageModel
 from aigateway_sdk.options import GatewayOptions
 from aigateway_sdk.parameters import ParametersInput
+from aigateway_sdk.transport.client import AsyncClosing
 from aigateway_sdk.transport.http import DEFAULT_LIMITS, DEFAULT_MAX_RESPONSE_BYTES
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.transport.sse import DEFAULT_MAX_EVENT_BYTES
@@ -143,7 +143,7 @@ def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
-class GatewayBinding:
+class GatewayBinding(AsyncClosing):
     """The data plane of one gateway: `model(...)` builds `LanguageModel`s that call it.
 
     **Parameters:**
@@ -496,17 +496,9 @@ class GatewayBinding:
             )
             self._started = True
 
-    async def __aenter__(self) -> GatewayBinding:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         credentials = self._credentials

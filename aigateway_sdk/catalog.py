@@ -14,8 +14,7 @@ helper) and never imports the control plane.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
-from types import TracebackType
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ import attrs
 import httpx
 
 from aigateway_sdk import _json
+from aigateway_sdk._decode import Reader, malformed
 from aigateway_sdk.contract.catalog import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -32,7 +32,8 @@ from aigateway_sdk.contract.catalog import (
     no_such_model_message,
 )
 from aigateway_sdk.errors import AiError, UnknownModel
-from aigateway_sdk.transport.failures import malformed, reason_from_body
+from aigateway_sdk.transport.client import AsyncClosing, LazyClient
+from aigateway_sdk.transport.failures import reason_from_body
 from aigateway_sdk.transport.http import DEFAULT_MAX_RESPONSE_BYTES, request_json
 from aigateway_sdk.transport.retry import DEFAULT_RETRY, RetryPolicy
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -136,7 +137,7 @@ class ModelInfo:
     def from_json(cls, body: object) -> ModelInfo:
         """A model object of the search reply; `AiError(MalformedOutput)` naming the field
         when it is not as documented. Unknown fields are ignored."""
-        read = _Reader(body, "model")
+        read = Reader(body, "model")
         task = read.body.get("task")
         return cls(
             id=read.text("id"),
@@ -144,9 +145,9 @@ class ModelInfo:
             description=read.opt_text("description") or "",
             task=_task(task) if task is not None else None,
             source=read.opt_int("source"),
-            created_at=read.opt_time("created_at"),
+            created_at=read.opt_utc_time("created_at"),
             tags=read.texts("tags"),
-            properties=read.properties("properties"),
+            properties=_properties(read, "properties"),
         )
 
 
@@ -155,75 +156,16 @@ def _property_json(value: str | tuple[ModelPrice, ...]) -> Any:
 
 
 def _task(body: object) -> ModelTask:
-    read = _Reader(body, "model task")
+    read = Reader(body, "model task")
     return ModelTask(read.text("id"), read.text("name"), read.opt_text("description") or "")
 
 
-class _Reader:
-    """Typed access to one object of the reply; a surprise is `MalformedOutput`."""
-
-    def __init__(self, body: object, what: str) -> None:
-        if not isinstance(body, dict):
-            raise _malformed(what, f"expected an object, got {type(body).__name__}")
-        self.body: dict[str, Any] = body
-        self.what = what
-
-    def _bad(self, key: str, expected: str) -> AiError:
-        got = type(self.body.get(key)).__name__
-        return _malformed(self.what, f"field {key!r} should be {expected}, got {got}")
-
-    def text(self, key: str) -> str:
-        value = self.body.get(key)
-        if not isinstance(value, str):
-            raise self._bad(key, "a string")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self.body.get(key)
-        if value is None or isinstance(value, str):
-            return value
-        raise self._bad(key, "a string or null")
-
-    def opt_int(self, key: str) -> int | None:
-        value = self.body.get(key)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise self._bad(key, "an integer or null")
-
-    def opt_time(self, key: str) -> datetime | None:
-        value = self.body.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                pass
-            else:
-                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        raise self._bad(key, "a time")
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.body.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self._bad(key, "a list of strings")
-        return tuple(value)
-
-    def properties(self, key: str) -> tuple[ModelProperty, ...]:
-        value = self.body.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            raise self._bad(key, "a list")
-        found = []
-        for item in value:
-            read = _Reader(item, "model property")
-            found.append(ModelProperty(read.text("property_id"), _value(read.body.get("value"))))
-        return tuple(found)
+def _properties(read: Reader, key: str) -> tuple[ModelProperty, ...]:
+    found = []
+    for item in read.opt_list(key):
+        prop = Reader(item, "model property")
+        found.append(ModelProperty(prop.text("property_id"), _value(prop.body.get("value"))))
+    return tuple(found)
 
 
 def _value(value: object) -> str | tuple[ModelPrice, ...]:
@@ -243,10 +185,6 @@ def _is_price(value: object) -> bool:
         and isinstance(value.get("price"), int | float)
         and not isinstance(value.get("price"), bool)
     )
-
-
-def _malformed(what: str, problem: str) -> AiError:
-    return AiError(malformed(f"unexpected {what} from the API: {problem}"))
 
 
 @attrs.frozen(slots=True)
@@ -350,12 +288,12 @@ async def search_pages(
 def _page(body: object, status: int, headers: httpx.Headers) -> tuple[list[Any], int | None]:
     """The models of one reply and the `total_count` it announces."""
     if not isinstance(body, dict):
-        raise _malformed("reply", f"expected an envelope object, got {type(body).__name__}")
+        raise malformed("reply", f"expected an envelope object, got {type(body).__name__}")
     if body.get("success") is False:
         raise AiError(reason_from_body(status, headers, body, fallback="success: false"))
     items = body.get("result")
     if not isinstance(items, list):
-        raise _malformed("model search", f"expected a list, got {type(items).__name__}")
+        raise malformed("model search", f"expected a list, got {type(items).__name__}")
     info = body.get("result_info")
     total = info.get("total_count") if isinstance(info, dict) else None
     return items, total if _is_int(total) else None
@@ -370,7 +308,7 @@ def unknown_model(name: str) -> AiError:
     return AiError(reason)
 
 
-class ModelCatalog:
+class ModelCatalog(AsyncClosing):
     """The Workers AI model search of one account.
 
     **Parameters:** `account_id`, `api_token` (a token with Workers AI Read), `base_url` (the
@@ -401,14 +339,7 @@ class ModelCatalog:
         self.url = search_url(base_url, account_id)
         self.retry = DEFAULT_RETRY if retry is None else retry
         self._token = api_token
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
-
-    def _current_client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
-        return self._client
+        self._clients = LazyClient(client, timeout=timeout)
 
     def search(
         self,
@@ -426,7 +357,7 @@ class ModelCatalog:
         query = ModelQuery(
             search, task, author, source, hide_experimental, include_deprecated, per_page
         )
-        return search_pages(self._current_client, self.url, self._token, query, retry=self.retry)
+        return search_pages(self._clients.get, self.url, self._token, query, retry=self.retry)
 
     async def get(self, name: str) -> ModelInfo:
         """The model whose id is `name` exactly; `AiError(UnknownModel)` when the catalog has
@@ -437,20 +368,8 @@ class ModelCatalog:
         raise unknown_model(name)
 
     async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
-
-    async def __aenter__(self) -> ModelCatalog:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        """Close the HTTP client if this catalog opened it (a later search opens a new one)."""
+        await self._clients.aclose()
 
     def __repr__(self) -> str:
         return f"ModelCatalog(account_id={self.account_id!r}, url={self.url!r}, api_token=***)"

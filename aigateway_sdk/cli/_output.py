@@ -86,6 +86,14 @@ def add_gateway_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_common_flags(parser: argparse.ArgumentParser, *, gateway: bool = True) -> None:
+    """`--gateway` (unless `gateway=False`), the account flags and `--json`."""
+    if gateway:
+        add_gateway_flag(parser)
+    add_account_flags(parser)
+    add_json_flag(parser)
+
+
 def from_env(args: argparse.Namespace, attribute: str, variable: str) -> str | None:
     value = getattr(args, attribute, None)
     if value:
@@ -299,6 +307,7 @@ __all__ = [
     "CliError",
     "Progress",
     "add_account_flags",
+    "add_common_flags",
     "add_gateway_flag",
     "add_json_flag",
     "command_name",

@@ -12,55 +12,54 @@ import argparse
 import os
 from typing import Any
 
+from aigateway_sdk.cli._commands import (
+    Outcomes,
+    add_plan_apply,
+    add_resource,
+    add_source_argument,
+    print_listing,
+    print_plans,
+)
 from aigateway_sdk.cli._output import (
     EXIT_OK,
-    add_account_flags,
-    add_json_flag,
+    add_common_flags,
     make_admin,
     print_fields,
     print_json,
-    print_table,
     run_async,
 )
 from aigateway_sdk.control.admin import ApplyResult
-from aigateway_sdk.control.loader import DEFAULT_SOURCE, load_specs
+from aigateway_sdk.control.loader import load_specs
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Plan
 from aigateway_sdk.control.spec import AiGateway
 
-EXIT_CHANGES_PENDING = 2
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "gateways",
         help="plan and apply gateway specs; list, show and delete gateways",
         description="Gateways as code (plan/apply a TOML file or module:Object) and CRUD.",
     )
-    commands = parser.add_subparsers(dest="gateways_command", metavar="ACTION", required=True)
 
-    plan = commands.add_parser("plan", help="show what apply would change (no change is made)")
-    _add_source(plan)
-    plan.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 2 when changes are pending, 0 when everything is up to date",
+    add_plan_apply(
+        commands,
+        add_source=_add_source,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create or update gateways in place to match",
     )
-    plan.set_defaults(run=run_async(_plan))
-
-    apply = commands.add_parser("apply", help="create or update gateways in place to match")
-    _add_source(apply)
-    apply.set_defaults(run=run_async(_apply))
 
     listing = commands.add_parser("list", help="list the account's gateways")
     listing.add_argument("--search", help="only ids containing this text")
     listing.add_argument("--per-page", type=int, default=50, help="page size (default 50)")
-    _add_common(listing)
+    add_common_flags(listing, gateway=False)
     listing.set_defaults(run=run_async(_list))
 
     get = commands.add_parser("get", help="show one gateway")
     get.add_argument("id", help="gateway id")
-    _add_common(get)
+    add_common_flags(get, gateway=False)
     get.set_defaults(run=run_async(_get))
 
     delete = commands.add_parser("delete", help="delete gateways by id")
@@ -68,23 +67,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     delete.add_argument(
         "--missing-ok", action="store_true", help="succeed when a gateway does not exist"
     )
-    _add_common(delete)
+    add_common_flags(delete, gateway=False)
     delete.set_defaults(run=run_async(_delete))
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    add_account_flags(parser)
-    add_json_flag(parser)
-
-
 def _add_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "source",
-        nargs="?",
-        default=DEFAULT_SOURCE,
-        help=f"a TOML file or module:Object (default {DEFAULT_SOURCE})",
-    )
-    _add_common(parser)
+    add_source_argument(parser)
+    add_common_flags(parser, gateway=False)
 
 
 def _specs(args: argparse.Namespace) -> tuple[AiGateway, ...]:
@@ -95,14 +84,7 @@ async def _plan(args: argparse.Namespace) -> int:
     specs = _specs(args)
     async with make_admin(args) as admin:
         plans = [await admin.plan(spec) for spec in specs]
-    if args.json:
-        print_json([plan.to_json() for plan in plans])
-    else:
-        for plan in plans:
-            print(plan.describe())
-        print(_summary(plans))
-    pending = any(plan.has_changes for plan in plans)
-    return EXIT_CHANGES_PENDING if args.detailed_exitcode and pending else EXIT_OK
+    return print_plans(args, plans, _summary(plans))
 
 
 def _summary(plans: list[Plan]) -> str:
@@ -116,15 +98,12 @@ def _summary(plans: list[Plan]) -> str:
 
 async def _apply(args: argparse.Namespace) -> int:
     specs = _specs(args)
-    results: list[ApplyResult] = []
+    outcomes = Outcomes(args)
     async with make_admin(args) as admin:
         for spec in specs:
-            results.append(await admin.apply(spec))
-            if not args.json:
-                print(_applied(results[-1]))
-    if args.json:
-        print_json([result.to_json() for result in results])
-    return EXIT_OK
+            result = await admin.apply(spec)
+            outcomes.add(result.to_json(), _applied(result))
+    return outcomes.finish()
 
 
 def _applied(result: ApplyResult) -> str:
@@ -159,11 +138,7 @@ def _row(gateway: Gateway) -> list[object]:
 async def _list(args: argparse.Namespace) -> int:
     async with make_admin(args) as admin:
         gateways = [g async for g in admin.list(per_page=args.per_page, search=args.search)]
-    if args.json:
-        print_json([g.to_json() for g in gateways])
-    else:
-        print_table(_COLUMNS, [_row(g) for g in gateways])
-    return EXIT_OK
+    return print_listing(args, _COLUMNS, _row, gateways)
 
 
 async def _get(args: argparse.Namespace) -> int:
@@ -180,7 +155,7 @@ async def _get(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
-    deleted: list[dict[str, Any]] = []
+    outcomes = Outcomes(args)
     async with make_admin(args) as admin:
         for gateway_id in args.ids:
             if args.missing_ok:
@@ -188,16 +163,13 @@ async def _delete(args: argparse.Namespace) -> int:
             else:
                 await admin.delete(gateway_id)
                 existed = True
-            deleted.append({"id": gateway_id, "deleted": existed})
-            if not args.json:
-                print(
-                    f"- deleted gateway {gateway_id!r}"
-                    if existed
-                    else f"gateway {gateway_id!r} was absent"
-                )
-    if args.json:
-        print_json(deleted)
-    return EXIT_OK
+            outcomes.add(
+                {"id": gateway_id, "deleted": existed},
+                f"- deleted gateway {gateway_id!r}"
+                if existed
+                else f"gateway {gateway_id!r} was absent",
+            )
+    return outcomes.finish()
 
 
 __all__ = ["register"]

@@ -10,69 +10,58 @@ aigateway keys delete openai prod -g prod-gateway
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import sys
-from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aigateway_sdk.cli._commands import (
+    Outcomes,
+    add_plan_apply,
+    add_resource,
+    print_listing,
+    print_plans,
+)
 from aigateway_sdk.cli._output import (
     EXIT_OK,
     CliError,
-    add_account_flags,
-    add_gateway_flag,
-    add_json_flag,
+    add_common_flags,
     gateway_id,
     make_admin,
     print_json,
-    print_table,
     run_async,
 )
 from aigateway_sdk.contract.provider_keys import DEFAULT_ALIAS
-from aigateway_sdk.control.loader import SpecLoadError
+from aigateway_sdk.control._source import instances, resolve_object
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
 
-EXIT_CHANGES_PENDING = 2
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "keys",
         help="provider keys (BYOK) of a gateway: list, plan, apply, delete",
         description="Provider keys stored in a gateway (BYOK). Secrets are never printed.",
     )
-    commands = parser.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list a gateway's provider keys")
-    _add_common(listing)
+    add_common_flags(listing)
     listing.set_defaults(run=run_async(_list))
 
-    plan = commands.add_parser("plan", help="show what apply would change (no secret is read)")
-    _add_source(plan)
-    plan.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 2 when changes are pending, 0 when everything is up to date",
+    add_plan_apply(
+        commands,
+        add_source=_add_source,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create or replace keys to match the specs",
+        plan_help="show what apply would change (no secret is read)",
     )
-    plan.set_defaults(run=run_async(_plan))
-
-    apply = commands.add_parser("apply", help="create or replace keys to match the specs")
-    _add_source(apply)
-    apply.set_defaults(run=run_async(_apply))
 
     delete = commands.add_parser("delete", help="delete a key by provider and alias")
     delete.add_argument("provider", help="provider slug, e.g. openai")
     delete.add_argument("alias", nargs="?", default=DEFAULT_ALIAS, help="the key's alias")
     delete.add_argument("--missing-ok", action="store_true", help="succeed when it is absent")
-    _add_common(delete)
+    add_common_flags(delete)
     delete.set_defaults(run=run_async(_delete))
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    add_gateway_flag(parser)
-    add_account_flags(parser)
-    add_json_flag(parser)
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -80,43 +69,13 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rotate", action="store_true", help="send each existing key's secret again (PUT)"
     )
-    _add_common(parser)
+    add_common_flags(parser)
 
 
 def load_keys(target: str, *, search_path: str | None = None) -> tuple[ProviderKey, ...]:
     """The `ProviderKey`s of `package.module:attribute` (one, or a list/tuple/dict of them)."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise SpecLoadError(target, "expected module:object")
-    added = search_path is not None and search_path not in sys.path
-    if added:
-        sys.path.insert(0, str(search_path))
-    try:
-        value: object = importlib.import_module(module_name)
-    except ImportError as error:
-        raise SpecLoadError(target, f"importing {module_name} failed: {error}") from None
-    finally:
-        if added:
-            sys.path.remove(str(search_path))
-    for part in attribute.split("."):
-        if not hasattr(value, part):
-            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}")
-        value = getattr(value, part)
-    items: Iterable[object]
-    if isinstance(value, ProviderKey):
-        items = [value]
-    elif isinstance(value, Mapping):
-        items = value.values()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
-    else:
-        raise SpecLoadError(target, f"is a {type(value).__name__}, not a ProviderKey")
-    found = list(items)
-    keys = tuple(k for k in found if isinstance(k, ProviderKey))
-    bad = [type(k).__name__ for k in found if not isinstance(k, ProviderKey)]
-    if bad or not keys:
-        raise SpecLoadError(target, f"holds a {bad[0]}" if bad else "holds no ProviderKey")
-    return keys
+    value = resolve_object(target, search_path=search_path)
+    return instances(target, value, ProviderKey, what="a ProviderKey", noun="ProviderKey")
 
 
 def _keys(args: argparse.Namespace) -> list[tuple[str, ProviderKey]]:
@@ -132,26 +91,16 @@ async def _plan(args: argparse.Namespace) -> int:
     async with make_admin(args) as admin:
         for gateway, key in _keys(args):
             plans.append(await admin.provider_keys(gateway).plan(key, rotate=args.rotate))
-    if args.json:
-        print_json([plan.to_json() for plan in plans])
-    else:
-        for plan in plans:
-            print(plan.describe())
-    pending = any(plan.has_changes for plan in plans)
-    return EXIT_CHANGES_PENDING if args.detailed_exitcode and pending else EXIT_OK
+    return print_plans(args, plans)
 
 
 async def _apply(args: argparse.Namespace) -> int:
-    results: list[KeyApplyResult] = []
+    outcomes = Outcomes(args)
     async with make_admin(args) as admin:
         for gateway, key in _keys(args):
             result = await admin.provider_keys(gateway).apply(key, rotate=args.rotate)
-            results.append(result)
-            if not args.json:
-                print(_applied(result))
-    if args.json:
-        print_json([result.to_json() for result in results])
-    return EXIT_OK
+            outcomes.add(result.to_json(), _applied(result))
+    return outcomes.finish()
 
 
 def _applied(result: KeyApplyResult) -> str:
@@ -189,11 +138,7 @@ def _row(config: ProviderConfig) -> list[object]:
 async def _list(args: argparse.Namespace) -> int:
     async with make_admin(args) as admin:
         configs = [c async for c in admin.provider_keys(gateway_id(args)).list()]
-    if args.json:
-        print_json([c.to_json() for c in configs])
-    else:
-        print_table(_COLUMNS, [_row(c) for c in configs])
-    return EXIT_OK
+    return print_listing(args, _COLUMNS, _row, configs)
 
 
 async def _delete(args: argparse.Namespace) -> int:

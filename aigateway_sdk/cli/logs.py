@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from aigateway_sdk.cli._commands import add_resource, print_listing
 from aigateway_sdk.cli._output import (
     EXIT_OK,
     CliError,
     Progress,
-    add_account_flags,
-    add_gateway_flag,
-    add_json_flag,
+    add_common_flags,
     gateway_id,
     make_admin,
     print_fields,
     print_json,
-    print_table,
     run_async,
 )
 from aigateway_sdk.control.logs import DIRECTIONS, OPERATORS, ORDER_BY, LogFilter
@@ -31,12 +29,12 @@ from aigateway_sdk.errors import AiError, NotFound
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "logs",
         help="list, show and delete a gateway's request logs",
         description="A gateway's request log on the control plane.",
     )
-    commands = parser.add_subparsers(dest="logs_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list log entries, newest first")
     _add_filters(listing)
@@ -46,14 +44,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     listing.add_argument("--per-page", type=int, default=50, help="page size (default 50)")
     listing.add_argument("--search", help="free-text search")
-    _add_common(listing)
+    add_common_flags(listing)
     listing.set_defaults(run=run_async(_list))
 
     get = commands.add_parser("get", help="show one log entry")
     get.add_argument("log_id", help="log id")
     get.add_argument("--request", action="store_true", help="also show the stored request body")
     get.add_argument("--response", action="store_true", help="also show the stored response body")
-    _add_common(get)
+    add_common_flags(get)
     get.set_defaults(run=run_async(_get))
 
     delete = commands.add_parser("delete", help="delete log entries matching the filters")
@@ -63,14 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     delete.add_argument(
         "--all", action="store_true", help="allow deleting with no filter (every entry)"
     )
-    _add_common(delete)
+    add_common_flags(delete)
     delete.set_defaults(run=run_async(_delete))
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    add_gateway_flag(parser)
-    add_account_flags(parser)
-    add_json_flag(parser)
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -144,11 +136,7 @@ async def _list(args: argparse.Namespace) -> int:
             entries.append(entry)
             progress.step()
     progress.done()
-    if args.json:
-        print_json([entry.to_json() for entry in entries])
-    else:
-        print_table(_COLUMNS, [_row(entry) for entry in entries])
-    return EXIT_OK
+    return print_listing(args, _COLUMNS, _row, entries)
 
 
 async def _get(args: argparse.Namespace) -> int:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import argparse
 
 from aigateway_sdk.catalog import API_BASE_URL, ModelCatalog, ModelInfo
+from aigateway_sdk.cli._commands import print_listing
 from aigateway_sdk.cli._output import (
     ENV_ACCOUNT_ID,
     ENV_API_BASE_URL,
     ENV_API_TOKEN,
-    EXIT_OK,
     add_account_flags,
     add_json_flag,
     from_env,
-    print_json,
-    print_table,
     required,
     run_async,
 )
@@ -72,8 +70,4 @@ async def _search(args: argparse.Namespace) -> int:
             args.search, task=args.task, author=args.author, per_page=args.per_page
         )
         models = [model async for model in found]
-    if args.json:
-        print_json([model.to_json() for model in models])
-    else:
-        print_table(_COLUMNS, [_row(model) for model in models])
-    return EXIT_OK
+    return print_listing(args, _COLUMNS, _row, models)

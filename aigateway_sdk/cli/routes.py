@@ -17,20 +17,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from aigateway_sdk.cli._commands import (
+    Outcomes,
+    add_plan_apply,
+    add_resource,
+    add_source_argument,
+    print_listing,
+    print_plans,
+)
 from aigateway_sdk.cli._output import (
     EXIT_OK,
     CliError,
-    add_account_flags,
-    add_gateway_flag,
-    add_json_flag,
+    add_common_flags,
     gateway_id,
     make_admin,
     print_fields,
     print_json,
-    print_table,
     run_async,
 )
-from aigateway_sdk.control.loader import DEFAULT_SOURCE
+from aigateway_sdk.control._api import or_none
 from aigateway_sdk.control.routes_admin import RouteAdmin, RouteApplyResult
 from aigateway_sdk.control.routes_loader import load_routes
 from aigateway_sdk.control.routes_models import Route
@@ -38,40 +43,31 @@ from aigateway_sdk.control.routes_plan import RoutePlan
 from aigateway_sdk.control.routes_spec import AiRoute, describe_element
 from aigateway_sdk.errors import AiError, NotFound
 
-EXIT_CHANGES_PENDING = 2
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+    commands = add_resource(
+        subparsers,
         "routes",
         help="plan and apply dynamic route specs; list, show and delete routes",
         description="Dynamic routes as code (plan/apply a TOML file or module:Object) and CRUD.",
     )
-    commands = parser.add_subparsers(dest="routes_command", metavar="ACTION", required=True)
 
-    plan = commands.add_parser("plan", help="show what apply would change (no change is made)")
-    _add_source(plan)
-    plan.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 2 when changes are pending, 0 when everything is up to date",
+    add_plan_apply(
+        commands,
+        add_source=_add_source,
+        plan=_plan,
+        apply=_apply,
+        apply_help="create routes, or deploy a new version where the graph changed",
     )
-    plan.set_defaults(run=run_async(_plan))
-
-    apply = commands.add_parser(
-        "apply", help="create routes, or deploy a new version where the graph changed"
-    )
-    _add_source(apply)
-    apply.set_defaults(run=run_async(_apply))
 
     listing = commands.add_parser("list", help="list a gateway's routes")
     listing.add_argument("--per-page", type=int, default=50, help="page size (default 50)")
-    _add_common(listing)
+    add_common_flags(listing)
     listing.set_defaults(run=run_async(_list))
 
     get = commands.add_parser("get", help="show one route, its graph and its versions")
     get.add_argument("route", help="route name or id")
-    _add_common(get)
+    add_common_flags(get)
     get.set_defaults(run=run_async(_get))
 
     delete = commands.add_parser("delete", help="delete routes by name or id")
@@ -79,25 +75,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     delete.add_argument(
         "--missing-ok", action="store_true", help="succeed when a route does not exist"
     )
-    _add_common(delete)
+    add_common_flags(delete)
     delete.set_defaults(run=run_async(_delete))
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    add_gateway_flag(parser)
-    add_account_flags(parser)
-    add_json_flag(parser)
-
-
 def _add_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "source",
-        nargs="?",
-        default=DEFAULT_SOURCE,
-        help=f"a TOML file or module:Object (default {DEFAULT_SOURCE})",
-    )
-    add_account_flags(parser)
-    add_json_flag(parser)
+    add_source_argument(parser)
+    add_common_flags(parser, gateway=False)
 
 
 def _specs(args: argparse.Namespace) -> tuple[AiRoute, ...]:
@@ -111,14 +95,7 @@ async def _plan(args: argparse.Namespace) -> int:
         for spec in specs:
             with _gateway_must_exist(spec.gateway_id, _apply_first(args)):
                 plans.append(await admin.routes(spec.gateway_id).plan(spec))
-    if args.json:
-        print_json([plan.to_json() for plan in plans])
-    else:
-        for plan in plans:
-            print(plan.describe())
-        print(_summary(plans))
-    pending = any(plan.has_changes for plan in plans)
-    return EXIT_CHANGES_PENDING if args.detailed_exitcode and pending else EXIT_OK
+    return print_plans(args, plans, _summary(plans))
 
 
 def _summary(plans: list[RoutePlan]) -> str:
@@ -130,16 +107,13 @@ def _summary(plans: list[RoutePlan]) -> str:
 
 async def _apply(args: argparse.Namespace) -> int:
     specs = _specs(args)
-    results: list[RouteApplyResult] = []
+    outcomes = Outcomes(args)
     async with make_admin(args) as admin:
         for spec in specs:
             with _gateway_must_exist(spec.gateway_id, _apply_first(args)):
-                results.append(await admin.routes(spec.gateway_id).apply(spec))
-            if not args.json:
-                print(_applied(results[-1]))
-    if args.json:
-        print_json([result.to_json() for result in results])
-    return EXIT_OK
+                result = await admin.routes(spec.gateway_id).apply(spec)
+            outcomes.add(result.to_json(), _applied(result))
+    return outcomes.finish()
 
 
 def _applied(result: RouteApplyResult) -> str:
@@ -171,25 +145,14 @@ async def _list(args: argparse.Namespace) -> int:
         gateway = gateway_id(args)
         with _gateway_must_exist(gateway, _GATEWAY_FLAG):
             routes = [r async for r in admin.routes(gateway).list(per_page=args.per_page)]
-    if args.json:
-        print_json([r.to_json() for r in routes])
-    else:
-        print_table(_COLUMNS, [_row(r) for r in routes])
-    return EXIT_OK
+    return print_listing(args, _COLUMNS, _row, routes)
 
 
 async def _lookup(routes: RouteAdmin, key: str) -> Route | None:
     """The route named `key`, else the route whose id is `key`, else None."""
     with _gateway_must_exist(routes.gateway_id, _GATEWAY_FLAG):
         found = await routes.find(key)
-    if found is not None:
-        return found
-    try:
-        return await routes.get(key)
-    except AiError as error:
-        if isinstance(error.reason, NotFound):
-            return None
-        raise
+    return found if found is not None else await or_none(routes.get(key))
 
 
 _GATEWAY_FLAG = "pass --gateway/-g or set AIGATEWAY_GATEWAY_ID"
@@ -247,7 +210,7 @@ async def _get(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
-    deleted: list[dict[str, Any]] = []
+    outcomes = Outcomes(args)
     async with make_admin(args) as admin:
         routes = admin.routes(gateway_id(args))
         for key in args.routes:
@@ -262,13 +225,11 @@ async def _delete(args: argparse.Namespace) -> int:
                     if not (args.missing_ok and isinstance(error.reason, NotFound)):
                         raise
                     existed = False
-            deleted.append({"route": key, "id": None if route is None else route.id})
-            deleted[-1]["deleted"] = existed
-            if not args.json:
-                print(f"- deleted route {key!r}" if existed else f"route {key!r} was absent")
-    if args.json:
-        print_json(deleted)
-    return EXIT_OK
+            outcomes.add(
+                {"route": key, "id": None if route is None else route.id, "deleted": existed},
+                f"- deleted route {key!r}" if existed else f"route {key!r} was absent",
+            )
+    return outcomes.finish()
 
 
 __all__ = ["register"]

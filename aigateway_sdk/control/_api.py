@@ -9,16 +9,21 @@ the same reason here as in a model call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import attrs
 import httpx
 
-from aigateway_sdk.control._decode import malformed
-from aigateway_sdk.errors import AiError
-from aigateway_sdk.transport.failures import reason_from_body, reason_from_exception
+from aigateway_sdk._decode import malformed
+from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
+from aigateway_sdk.transport.client import LazyClient
+from aigateway_sdk.transport.failures import (
+    conflict_if_taken,
+    reason_from_body,
+    reason_from_exception,
+)
 from aigateway_sdk.transport.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     SEND_ERRORS,
@@ -55,6 +60,35 @@ class Envelope:
 def segment(value: str) -> str:
     """One path segment, escaped (ids come from users and files)."""
     return quote(value, safe="@")
+
+
+def classify_create(reason: Reason) -> Reason | None:
+    """The retry classifier of a create: a taken id or name (409, or a 400 saying so) is a
+    `Conflict` raised at once, never repeated; anything else is retried if retryable."""
+    reason = conflict_if_taken(reason)
+    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
+
+
+async def or_none(call: Awaitable[T]) -> T | None:
+    """What `call` returns, or None when it fails with `NotFound`."""
+    try:
+        return await call
+    except AiError as error:
+        if isinstance(error.reason, NotFound):
+            return None
+        raise
+
+
+async def deleted(call: Awaitable[object]) -> bool:
+    """Await a delete: True when it deleted, False when it failed with `NotFound` (already
+    gone)."""
+    try:
+        await call
+    except AiError as error:
+        if isinstance(error.reason, NotFound):
+            return False
+        raise
+    return True
 
 
 def _connection_problems(
@@ -97,18 +131,13 @@ class ControlApi:
         self.retry = DEFAULT_RETRY if retry is None else retry
         self._root = f"{base_url.rstrip('/')}/accounts/{segment(account_id)}/ai-gateway"
         self._headers = {"authorization": f"Bearer {api_token}", "accept": "application/json"}
-        self._client = client
-        self._owns_client = client is None
-        self._timeout = timeout
-        self._transport = transport
+        self._clients = LazyClient(client, timeout=timeout, transport=transport)
         self.max_response_bytes = max_response_bytes
 
     @property
     def client(self) -> httpx.AsyncClient:
         """The pooled client, opened on first use (again after `aclose`)."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
-        return self._client
+        return self._clients.get()
 
     async def call(
         self,
@@ -159,9 +188,7 @@ class ControlApi:
             return response.headers, content
 
     async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._clients.aclose()
 
 
 def iterate_pages(
@@ -177,12 +204,18 @@ def iterate_pages(
 
     A bad `per_page` raises `ValidationError` here, when the list is asked for, not on the
     first iteration."""
+    check_per_page(per_page)
+    return _pages(api, path, query, per_page, decode, what)
+
+
+def check_per_page(per_page: object) -> None:
+    """`ValidationError` unless `per_page` is an integer >= 1 (checked when a list is asked
+    for, not on its first iteration)."""
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
         raise ValidationError(
             [FieldError(("per_page",), f"must be an integer >= 1, got {per_page!r}")],
             what="list query",
         )
-    return _pages(api, path, query, per_page, decode, what)
 
 
 async def _pages(
@@ -237,7 +270,11 @@ __all__ = [
     "ControlApi",
     "Envelope",
     "QueryPairs",
+    "check_per_page",
+    "classify_create",
+    "deleted",
     "iterate_pages",
+    "or_none",
     "segment",
     "unwrap",
 ]

@@ -14,33 +14,33 @@ open. Every failure raises `AiError` with a typed reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any, Literal
 
 import attrs
 import httpx
 
-from aigateway_sdk.control._api import DEFAULT_BASE_URL, ControlApi, iterate_pages, segment
+from aigateway_sdk.control._api import (
+    DEFAULT_BASE_URL,
+    ControlApi,
+    classify_create,
+    deleted,
+    iterate_pages,
+    or_none,
+    segment,
+)
 from aigateway_sdk.control.logs import LogsClient
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.plan import Create, NoChange, Plan, Update, plan_for
 from aigateway_sdk.control.provider_keys_client import ProviderKeysClient
 from aigateway_sdk.control.routes_admin import RouteAdmin
 from aigateway_sdk.control.spec import AiGateway
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
-from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.errors import AiError, Conflict, NotFound
+from aigateway_sdk.transport.client import AsyncClosing
 from aigateway_sdk.transport.retry import RetryPolicy
 
 ApplyAction = Literal["created", "updated", "unchanged"]
 
 _APPLY_ATTEMPTS = 3
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """Classifier of a create: a taken id (409, or a 400 saying so) is a `Conflict` raised at
-    once, never repeated; anything else is retried if retryable."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 @attrs.frozen(slots=True)
@@ -68,7 +68,7 @@ def _gateway_id(target: AiGateway | Gateway | str) -> str:
     return target if isinstance(target, str) else target.id
 
 
-class GatewayAdmin:
+class GatewayAdmin(AsyncClosing):
     """Create, read, update and delete an account's gateways; plan and apply `AiGateway` specs."""
 
     def __init__(
@@ -96,17 +96,6 @@ class GatewayAdmin:
     def account_id(self) -> str:
         return self._api.account_id
 
-    async def __aenter__(self) -> GatewayAdmin:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         """Close the HTTP client if this admin opened it (a later call opens a new one)."""
         await self._api.aclose()
@@ -120,12 +109,7 @@ class GatewayAdmin:
 
     async def find(self, gateway_id: str) -> Gateway | None:
         """The gateway `gateway_id`, or None when there is none."""
-        try:
-            return await self.get(gateway_id)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return None
-            raise
+        return await or_none(self.get(gateway_id))
 
     def list(self, *, per_page: int = 50, search: str | None = None) -> AsyncIterator[Gateway]:
         """Every gateway of the account, page after page (`per_page` a request)."""
@@ -146,7 +130,7 @@ class GatewayAdmin:
         the server said the id is taken.
         """
         envelope = await self._api.call(
-            "POST", "/gateways", json_body=spec.create_json(), classify=_create_failure
+            "POST", "/gateways", json_body=spec.create_json(), classify=classify_create
         )
         return Gateway.from_api(envelope.result)
 
@@ -194,13 +178,7 @@ class GatewayAdmin:
 
     async def destroy(self, spec: AiGateway | str) -> bool:
         """Delete the spec's gateway. True if it was deleted, False if it was already gone."""
-        try:
-            await self.delete(_gateway_id(spec))
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(_gateway_id(spec)))
 
     def routes(self, gateway: AiGateway | Gateway | str) -> RouteAdmin:
         """The dynamic routes of a gateway (by spec, gateway or id), sharing this admin's

@@ -29,28 +29,24 @@ values and duplicate ids are errors naming their place (`gateways.Prod.cache_ttl
 
 from __future__ import annotations
 
-import importlib
-import sys
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from aigateway_sdk.control._source import (
+    SpecLoadError,
+    instances,
+    read_text,
+    resolve_object,
+    source_kind,
+    toml_data,
+)
 from aigateway_sdk.control.routes_spec import AiRoute
 from aigateway_sdk.control.spec import SETTINGS_RULES, AiGateway
 from aigateway_sdk.validation import FieldError, ValidationError
 
 SPEC_KEYS = frozenset({"name", "id", *SETTINGS_RULES})
 DEFAULT_SOURCE = "gateway.toml"
-
-
-class SpecLoadError(Exception):
-    """A spec source could not be read: missing file, bad TOML, bad `module:object` path."""
-
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
-        self.source = source
-        self.problem = problem
 
 
 def load_specs(
@@ -61,37 +57,20 @@ def load_specs(
     A source naming an existing file, or ending in `.toml`, is read as TOML; otherwise a
     source with a `:` is imported (with `search_path` first on `sys.path`, if given).
     """
-    text = str(source)
-    if isinstance(source, Path) or text.endswith(".toml") or Path(text).is_file():
-        return load_toml(Path(text))
-    if ":" in text:
-        return load_object(text, search_path=search_path)
-    raise SpecLoadError(text, "no such file (and not a module:object path)")
+    if source_kind(source) == "toml":
+        return load_toml(Path(source))
+    return load_object(str(source), search_path=search_path)
 
 
 def load_toml(path: str | Path) -> tuple[AiGateway, ...]:
     """Specs declared in a TOML file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecLoadError(str(path), "no such file") from None
-    except OSError as error:
-        raise SpecLoadError(str(path), f"cannot read: {error.strerror or error}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecLoadError(str(path), "not UTF-8 text") from None
-    return parse_toml(text, source=str(path))
+    return parse_toml(read_text(path), source=str(path))
 
 
 def parse_toml(text: str, *, source: str = "<toml>") -> tuple[AiGateway, ...]:
     """Specs declared in TOML text (see the module docstring for the format)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecLoadError(source, f"invalid TOML: {error}") from None
-    return specs_from_data(data, source=source)
+    return specs_from_data(toml_data(text, source=source), source=source)
 
 
 def specs_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> tuple[AiGateway, ...]:
@@ -166,56 +145,10 @@ def load_object(target: str, *, search_path: str | Path | None = None) -> tuple[
 
     The object may be an `AiGateway`, or a list, tuple, set or dict (values) of them.
     """
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise SpecLoadError(target, "expected module:object")
-    module = _import(target, module_name, search_path)
-    value: object = module
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}") from None
-    return _specs_in(target, value)
-
-
-def _import(target: str, module_name: str, search_path: str | Path | None) -> Any:
-    added = search_path is not None and str(search_path) not in sys.path
-    if added:
-        sys.path.insert(0, str(search_path))
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is not None and module_name.startswith(error.name):
-            raise SpecLoadError(target, f"no module named {error.name!r}") from None
-        raise SpecLoadError(target, f"importing {module_name} failed: {error}") from None
-    except ValidationError:
-        raise
-    except Exception as error:
-        problem = f"importing {module_name} failed: {type(error).__name__}: {error}"
-        raise SpecLoadError(target, problem) from None
-    finally:
-        if added:
-            sys.path.remove(str(search_path))
-
-
-def _specs_in(target: str, value: object) -> tuple[AiGateway, ...]:
-    if isinstance(value, AiGateway):
-        return (value,)
-    items: Iterable[object]
-    if isinstance(value, Mapping):
-        items = value.values()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
-    else:
-        raise SpecLoadError(target, f"is a {type(value).__name__}, not an AiGateway")
-    found = [item for item in items if not isinstance(item, AiRoute)]  # routes_loader's
-    specs = tuple(item for item in found if isinstance(item, AiGateway))
-    bad = [type(item).__name__ for item in found if not isinstance(item, AiGateway)]
-    if bad:
-        raise SpecLoadError(target, f"holds a {bad[0]}, not an AiGateway")
-    if not specs:
-        raise SpecLoadError(target, "holds no gateway")
+    value = resolve_object(target, search_path=search_path)
+    specs = instances(  # routes beside the gateways are routes_loader's
+        target, value, AiGateway, what="an AiGateway", noun="gateway", skip=AiRoute
+    )
     problems = _duplicates(specs)
     if problems:
         raise ValidationError(problems, what=f"gateway specs in {target}")

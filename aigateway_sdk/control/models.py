@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 
 from aigateway_sdk import _json
+from aigateway_sdk._decode import MetadataValue, Reader, malformed
 from aigateway_sdk.contract.gateway import SETTINGS_RULES, GatewaySettings
-from aigateway_sdk.control._decode import MetadataValue, Reader, malformed
 from aigateway_sdk.validation import ValidationError
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from aigateway_sdk.contract.spend import SpendLimits
+from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.models import Gateway
 from aigateway_sdk.control.spec import SETTINGS_RULES, AiGateway, GatewaySettings
 
@@ -50,7 +51,7 @@ def _json(value: SettingValue) -> object:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class Plan:
+class Plan(PlanBase):
     """What applying `spec` would do. Subclasses: `Create`, `Update`, `NoChange`.
 
     `changes` lists each setting that would change; for `Create`, every setting whose value
@@ -67,26 +68,16 @@ class Plan:
     def gateway_id(self) -> str:
         return self.spec.id
 
-    @property
-    def has_changes(self) -> bool:
-        return self.action != "no-change"
+    def _subject_json(self) -> dict[str, Any]:
+        return {"gateway_id": self.gateway_id, "name": self.spec.name}
 
-    def to_json(self) -> dict[str, Any]:
+    def _head(self) -> str:
+        """The first line of what `aigateway gateways plan` prints."""
         return {
-            "gateway_id": self.gateway_id,
-            "name": self.spec.name,
-            "action": self.action,
-            "changes": [change.to_json() for change in self.changes],
-        }
-
-    def describe(self) -> str:
-        """A human summary, one line per change (what `aigateway gateways plan` prints)."""
-        head = {
             "create": f"+ create gateway {self.gateway_id!r}",
             "update": f"~ update gateway {self.gateway_id!r} in place",
             "no-change": f"= gateway {self.gateway_id!r} is up to date",
         }[self.action]
-        return "\n".join([head, *(f"    {change}" for change in self.changes)])
 
 
 @attrs.frozen(slots=True, kw_only=True)

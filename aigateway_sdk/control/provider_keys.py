@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aigateway_sdk._decode import Reader
 from aigateway_sdk.contract.provider_keys import (
     DEFAULT_ALIAS,
     ProviderKeySettings,
     secret_problem,
 )
-from aigateway_sdk.control._decode import Reader
 from aigateway_sdk.validation import FieldError, ValidationError
 
 if TYPE_CHECKING:

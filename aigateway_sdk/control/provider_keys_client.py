@@ -21,22 +21,16 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from aigateway_sdk.contract.provider_keys import LIST_MAX_PER_PAGE, SETTINGS_FIELDS
-from aigateway_sdk.control._api import ControlApi, iterate_pages, segment
+from aigateway_sdk.control._api import ControlApi, classify_create, deleted, iterate_pages, segment
+from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
-from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.errors import AiError, Conflict, NotFound
 from aigateway_sdk.validation import FieldError, ValidationError
 
 KeyAction = Literal["create", "replace", "rotate", "no-change"]
 KeyValue = float | str | bool | None
 
 _APPLY_ATTEMPTS = 3
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """A taken alias is a `Conflict` at once (never repeated); the rest retried if retryable."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 @attrs.frozen(slots=True)
@@ -55,7 +49,7 @@ class KeyChange:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class KeyPlan:
+class KeyPlan(PlanBase):
     """What applying a `ProviderKey` would do: `create`, `replace` (settings differ),
     `rotate` (asked for) or `no-change`. Holds no secret."""
 
@@ -66,22 +60,16 @@ class KeyPlan:
     current: ProviderConfig | None = None
     changes: tuple[KeyChange, ...] = ()
 
-    @property
-    def has_changes(self) -> bool:
-        return self.action != "no-change"
-
-    def to_json(self) -> dict[str, Any]:
+    def _subject_json(self) -> dict[str, Any]:
         return {
             "gateway_id": self.gateway_id,
             "provider": self.key.provider,
             "alias": self.key.alias,
-            "action": self.action,
-            "changes": [change.to_json() for change in self.changes],
         }
 
-    def describe(self) -> str:
+    def _head(self) -> str:
         name, gateway = self.key.name, self.gateway_id
-        head = {
+        return {
             "create": f"+ create provider key {name!r} on gateway {gateway!r}",
             "replace": f"-/+ replace provider key {name!r} on gateway {gateway!r}",
             "rotate": f"~ rotate the secret of provider key {name!r} on gateway {gateway!r}",
@@ -90,7 +78,6 @@ class KeyPlan:
                 "(its secret is not compared: apply with rotate to send it again)"
             ),
         }[self.action]
-        return "\n".join([head, *(f"    {change}" for change in self.changes)])
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -198,7 +185,7 @@ class ProviderKeysClient:
 
     async def _post(self, key: ProviderKey, secret: str) -> ProviderConfig:
         envelope = await self._api.call(
-            "POST", self._path, json_body=key.create_json(secret), classify=_create_failure
+            "POST", self._path, json_body=key.create_json(secret), classify=classify_create
         )
         return ProviderConfig.from_api(envelope.result)
 
@@ -255,13 +242,7 @@ class ProviderKeysClient:
         current = await self.find(key.provider, key.alias)
         if current is None:
             return False
-        try:
-            await self.delete(current)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(current))
 
 
 __all__ = [

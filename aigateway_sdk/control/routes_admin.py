@@ -23,9 +23,16 @@ from typing import Any, Literal, TypeVar
 import anyio
 import attrs
 
+from aigateway_sdk._decode import malformed
 from aigateway_sdk.contract.routes import check_route_name
-from aigateway_sdk.control._api import ControlApi, Envelope, segment
-from aigateway_sdk.control._decode import malformed
+from aigateway_sdk.control._api import (
+    ControlApi,
+    Envelope,
+    check_per_page,
+    classify_create,
+    deleted,
+    segment,
+)
 from aigateway_sdk.control.routes_models import Route, RouteDeployment, RouteVersion
 from aigateway_sdk.control.routes_plan import (
     CreateRoute,
@@ -36,8 +43,7 @@ from aigateway_sdk.control.routes_plan import (
     plan_route,
 )
 from aigateway_sdk.control.routes_spec import AiRoute
-from aigateway_sdk.errors import AiError, Conflict, NotFound, Reason
-from aigateway_sdk.transport.failures import conflict_if_taken
+from aigateway_sdk.errors import AiError, Conflict, NotFound
 from aigateway_sdk.validation import FieldError, ValidationError
 
 RouteApplyAction = Literal["created", "new-version", "unchanged"]
@@ -58,12 +64,6 @@ def _route_lock(account_id: str, gateway_id: str, name: str) -> anyio.Lock:
         lock = anyio.Lock()
         _LOCKS[key] = lock
     return lock
-
-
-def _create_failure(reason: Reason) -> Reason | None:
-    """A create refused because the name is taken is a `Conflict`, raised at once."""
-    reason = conflict_if_taken(reason)
-    return reason if isinstance(reason, Conflict) or not reason.is_retryable else None
 
 
 def _route_of(envelope: Envelope, what: str) -> Route:
@@ -195,7 +195,7 @@ class RouteAdmin:
         A name the server says is taken is `AiError(Conflict)`, never retried."""
         self._check(spec)
         envelope = await self._api.call(
-            "POST", self._base, json_body=spec.create_json(), classify=_create_failure
+            "POST", self._base, json_body=spec.create_json(), classify=classify_create
         )
         return _route_of(envelope, "route")
 
@@ -209,11 +209,7 @@ class RouteAdmin:
 
     def list(self, *, per_page: int = 50) -> AsyncIterator[Route]:
         """Every route of the gateway, page after page (`per_page` a request)."""
-        if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-            raise ValidationError(
-                [FieldError(("per_page",), f"must be an integer >= 1, got {per_page!r}")],
-                what="list query",
-            )
+        check_per_page(per_page)
         return self._pages(per_page)
 
     def _pages(self, per_page: int) -> AsyncGenerator[Route, None]:
@@ -315,11 +311,7 @@ class RouteAdmin:
         same = [route async for route in self.list() if route.name == spec.name]
         survivor = _earliest(same) or created
         if survivor.id != created.id:
-            try:
-                await self.delete(created)
-            except AiError as error:
-                if not isinstance(error.reason, NotFound):
-                    raise
+            await deleted(self.delete(created))  # already gone is as good
             return None
         if created.deployment is None and created.version is not None:
             await self.create_deployment(created, created.version.version_id)
@@ -356,13 +348,7 @@ class RouteAdmin:
         found = await self.find(spec.name if isinstance(spec, AiRoute) else spec)
         if found is None:
             return False
-        try:
-            await self.delete(found)
-        except AiError as error:
-            if isinstance(error.reason, NotFound):
-                return False
-            raise
-        return True
+        return await deleted(self.delete(found))
 
 
 def _newest_first(versions: Sequence[RouteVersion]) -> list[RouteVersion]:

@@ -23,13 +23,20 @@ A module object may be an `AiRoute` or a list, tuple, set or dict (values) holdi
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from aigateway_sdk import _json
-from aigateway_sdk.control.loader import SpecLoadError, _import, specs_from_data
+from aigateway_sdk.control._source import (
+    SpecLoadError,
+    instances,
+    read_text,
+    resolve_object,
+    source_kind,
+    toml_data,
+)
+from aigateway_sdk.control.loader import specs_from_data
 from aigateway_sdk.control.routes_spec import AiRoute
 from aigateway_sdk.control.spec import AiGateway
 from aigateway_sdk.validation import FieldError, ValidationError
@@ -41,33 +48,15 @@ def load_routes(
     source: str | Path, *, search_path: str | Path | None = None
 ) -> tuple[AiRoute, ...]:
     """Routes from a TOML file path, or from `module:object` (as `load_specs` reads it)."""
-    text = str(source)
-    if isinstance(source, Path) or text.endswith(".toml") or Path(text).is_file():
-        return _from_file(Path(text))
-    if ":" in text:
-        return load_route_object(text, search_path=search_path)
-    raise SpecLoadError(text, "no such file (and not a module:object path)")
-
-
-def _from_file(path: Path) -> tuple[AiRoute, ...]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise SpecLoadError(str(path), "no such file") from None
-    except OSError as error:
-        raise SpecLoadError(str(path), f"cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise SpecLoadError(str(path), "not UTF-8 text") from None
-    return parse_routes_toml(text, source=str(path))
+    if source_kind(source) == "toml":
+        path = Path(source)
+        return parse_routes_toml(read_text(path), source=str(path))
+    return load_route_object(str(source), search_path=search_path)
 
 
 def parse_routes_toml(text: str, *, source: str = "<toml>") -> tuple[AiRoute, ...]:
     """Routes declared in TOML text (see the module docstring)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SpecLoadError(source, f"invalid TOML: {error}") from None
-    return routes_from_data(data, source=source)
+    return routes_from_data(toml_data(text, source=source), source=source)
 
 
 def routes_from_data(data: Mapping[str, Any], *, source: str = "<data>") -> tuple[AiRoute, ...]:
@@ -159,31 +148,8 @@ def _duplicates(routes: Iterable[AiRoute]) -> list[FieldError]:
 
 def load_route_object(target: str, *, search_path: str | Path | None = None) -> tuple[AiRoute, ...]:
     """Routes from `package.module:attribute`: an `AiRoute`, or a collection holding some."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise SpecLoadError(target, "expected module:object")
-    value: object = _import(target, module_name, search_path)
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            raise SpecLoadError(target, f"{module_name} has no attribute {attribute!r}") from None
-    if isinstance(value, AiRoute):
-        return (value,)
-    items: Iterable[object]
-    if isinstance(value, Mapping):
-        items = value.values()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
-    else:
-        raise SpecLoadError(target, f"is a {type(value).__name__}, not an AiRoute")
-    found = list(items)
-    bad = [type(i).__name__ for i in found if not isinstance(i, AiRoute | AiGateway)]
-    if bad:
-        raise SpecLoadError(target, f"holds a {bad[0]}, not an AiRoute")
-    routes = tuple(item for item in found if isinstance(item, AiRoute))
-    if not routes:
-        raise SpecLoadError(target, "holds no route")
+    value = resolve_object(target, search_path=search_path)
+    routes = instances(target, value, AiRoute, what="an AiRoute", noun="route", skip=AiGateway)
     problems = _duplicates(routes)
     if problems:
         raise ValidationError(problems, what=f"route specs in {target}")

@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 
 from aigateway_sdk import _json
+from aigateway_sdk._decode import Reader, malformed
 from aigateway_sdk.contract.routes import Element, parse_elements
-from aigateway_sdk.control._decode import Reader, malformed
 
 
 def _graph(value: object, what: str) -> tuple[Mapping[str, Any], ...]:

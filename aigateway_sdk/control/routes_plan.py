@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from aigateway_sdk.control._plan_base import PlanBase
 from aigateway_sdk.control.routes_models import Route
 from aigateway_sdk.control.routes_spec import AiRoute, canonical_elements
 
@@ -41,7 +42,7 @@ class ElementChange:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class RoutePlan:
+class RoutePlan(PlanBase):
     """What applying `spec` would do. Subclasses: `CreateRoute`, `NewRouteVersion`,
     `RouteNoChange`. `changes` lists the elements that differ (for a create: every one)."""
 
@@ -59,29 +60,21 @@ class RoutePlan:
     def gateway_id(self) -> str:
         return self.spec.gateway_id
 
-    @property
-    def has_changes(self) -> bool:
-        return self.action != "no-change"
-
-    def to_json(self) -> dict[str, Any]:
+    def _subject_json(self) -> dict[str, Any]:
         return {
             "gateway_id": self.gateway_id,
             "name": self.name,
             "route_id": None if self.current is None else self.current.id,
-            "action": self.action,
-            "changes": [change.to_json() for change in self.changes],
         }
 
-    def describe(self) -> str:
-        """A human summary, one line per changed element (what `aigateway routes plan`
-        prints)."""
+    def _head(self) -> str:
+        """The first line of what `aigateway routes plan` prints."""
         where = f"route {self.name!r} of gateway {self.gateway_id!r}"
-        head = {
+        return {
             "create": f"+ create {where}",
             "new-version": f"~ update {where}: a new version, deployed",
             "no-change": f"= {where} is up to date",
         }[self.action]
-        return "\n".join([head, *(f"    {change}" for change in self.changes)])
 
 
 @attrs.frozen(slots=True, kw_only=True)

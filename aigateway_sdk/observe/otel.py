@@ -157,6 +157,23 @@ class Tracing:
             self._static[key] = (url, model.parameters, cached)
         return cached
 
+    async def _traced(
+        self, name: str, attributes: Attributes, call: Coroutine[Any, Any, T]
+    ) -> tuple[T, Span, float]:
+        """`call` awaited inside a new client span `name`, current while it runs; a failure
+        ends the span as failed. The result, the span (still open) and when it started."""
+        span = self._tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        started = time.perf_counter()
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            response = await call
+        except BaseException as error:
+            self._failed(span, error, attributes, started)
+            raise
+        finally:
+            otel_context.detach(token)
+        return response, span, started
+
     # -- chat ----------------------------------------------------------------------------
 
     async def chat(
@@ -167,18 +184,7 @@ class Tracing:
     ) -> GenerateTextResponse:
         """One model call, inside a `chat {model}` span."""
         attributes = self._chat_attributes(model, settings)
-        span = self._tracer.start_span(
-            f"chat {model.model}", kind=SpanKind.CLIENT, attributes=attributes
-        )
-        started = time.perf_counter()
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            response = await call
-        except BaseException as error:
-            self._failed(span, error, attributes, started)
-            raise
-        finally:
-            otel_context.detach(token)
+        response, span, started = await self._traced(f"chat {model.model}", attributes, call)
         self._done(
             span,
             attributes,
@@ -261,18 +267,8 @@ class Tracing:
             "gen_ai.request.model": model.model,
             **_server(model._url),
         }
-        span = self._tracer.start_span(
-            f"embeddings {model.model}", kind=SpanKind.CLIENT, attributes=attributes
-        )
-        started = time.perf_counter()
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
-            response = await call
-        except BaseException as error:
-            self._failed(span, error, attributes, started)
-            raise
-        finally:
-            otel_context.detach(token)
+        name = f"embeddings {model.model}"
+        response, span, started = await self._traced(name, attributes, call)
         extra = _gateway(response.log_id, response.cache_status, None)
         if len(response.log_ids) > 1:
             extra[GATEWAY + "log_ids"] = list(response.log_ids)

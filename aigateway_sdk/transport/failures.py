@@ -13,8 +13,9 @@ retried is decided by `transport/retry.py` (`retrying` with a classifier).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import httpx
 
 from aigateway_sdk import _json
@@ -34,6 +35,16 @@ from aigateway_sdk.errors import (
     reason_for_status,
 )
 from aigateway_sdk.transport.retry import parse_retry_after
+
+R = TypeVar("R", bound=Reason)
+
+
+def recast(reason: Reason, cause: type[R], **fields: Any) -> R:
+    """`reason`'s facts (message, status, code, log id, retry-after, details) as another
+    `cause`, with that cause's own `fields`."""
+    facts = {field.name: getattr(reason, field.name) for field in attrs.fields(Reason)}
+    return cause(**facts, **fields)
+
 
 MAX_MESSAGE_CHARS = 500
 """Longest message kept from a server's error (each detail, and a stream's error frame)."""
@@ -112,28 +123,11 @@ def reason_from_body(
         details=details,
     )
     if type(reason) is InvalidRequest and code == NO_SUCH_MODEL_CODE:
-        return UnknownModel(
-            model=_unknown_model_id(message),
-            message=reason.message,
-            status=reason.status,
-            code=reason.code,
-            log_id=reason.log_id,
-            retry_after=reason.retry_after,
-            details=reason.details,
-        )
+        return recast(reason, UnknownModel, model=_unknown_model_id(message))
     route = _failed_route(body) if status >= 500 else None
     if route is None:
         return reason
-    return RouteFailed(
-        route=route[0],
-        tried=route[1],
-        message=reason.message,
-        status=reason.status,
-        code=reason.code,
-        log_id=reason.log_id,
-        retry_after=reason.retry_after,
-        details=reason.details,
-    )
+    return recast(reason, RouteFailed, route=route[0], tried=route[1])
 
 
 def _failed_route(body: object) -> tuple[str, tuple[str, ...]] | None:
@@ -278,14 +272,7 @@ def conflict_if_taken(reason: Reason) -> Reason:
     """A create refused because the id is taken is a `Conflict`, whether Cloudflare answers
     409 or a 400 saying the resource "already exists"; any other reason is returned as is."""
     if isinstance(reason, InvalidRequest) and _TAKEN.search(reason.message):
-        return Conflict(
-            message=reason.message,
-            status=reason.status,
-            code=reason.code,
-            log_id=reason.log_id,
-            retry_after=reason.retry_after,
-            details=reason.details,
-        )
+        return recast(reason, Conflict)
     return reason
 
 
@@ -298,5 +285,6 @@ __all__ = [
     "reason_from_error_frame",
     "reason_from_exception",
     "reason_from_response",
+    "recast",
     "stream_interrupted",
 ]

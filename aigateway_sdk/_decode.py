@@ -1,4 +1,5 @@
-"""Reading control-plane JSON into typed values; any surprise becomes `MalformedOutput`.
+"""Reading Cloudflare API JSON (control plane, model catalog) into typed values; any surprise
+becomes `MalformedOutput`.
 
 Server replies are read leniently (unknown keys are ignored, optional keys may be missing)
 but never guessed: a present field of the wrong type is an error naming that field.
@@ -7,7 +8,7 @@ but never guessed: a present field of the wrong type is an error naming that fie
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aigateway_sdk import _json
@@ -83,6 +84,14 @@ class Reader:
         return value
 
     def opt_time(self, key: str) -> datetime | None:
+        return self._opt_time(key, "an RFC 3339 time")
+
+    def opt_utc_time(self, key: str) -> datetime | None:
+        """A time, taken as UTC when it names no zone (`2024-03-05 18:24:36.000`)."""
+        moment = self._opt_time(key, "a time")
+        return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def _opt_time(self, key: str, expected: str) -> datetime | None:
         value = self.body.get(key)
         if value is None:
             return None
@@ -91,7 +100,25 @@ class Reader:
                 return datetime.fromisoformat(value)
             except ValueError:
                 pass
-        raise self._bad(key, "an RFC 3339 time")
+        raise self._bad(key, expected)
+
+    def opt_list(self, key: str) -> list[object]:
+        """A list; a missing or null one is empty."""
+        value = self.body.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._bad(key, "a list")
+        return value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        """A list of strings; a missing or null one is empty."""
+        value = self.body.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._bad(key, "a list of strings")
+        return tuple(value)
 
     def metadata(self, key: str) -> dict[str, MetadataValue]:
         """An object of scalars; Cloudflare sends log metadata as a JSON-encoded string."""
