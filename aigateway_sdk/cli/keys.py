@@ -33,6 +33,7 @@ from aigateway_sdk.contract.provider_keys import DEFAULT_ALIAS
 from aigateway_sdk.control._source import instances, resolve_object
 from aigateway_sdk.control.provider_keys import ProviderConfig, ProviderKey
 from aigateway_sdk.control.provider_keys_client import KeyApplyResult, KeyPlan
+from aigateway_sdk.validation import ValidationError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,12 +96,26 @@ async def _plan(args: argparse.Namespace) -> int:
 
 
 async def _apply(args: argparse.Namespace) -> int:
+    keys = _keys(args)
     outcomes = Outcomes(args)
     async with make_admin(args) as admin:
-        for gateway, key in _keys(args):
+        # Every secret an apply will send is read before anything changes, so a missing
+        # environment variable stops the command with nothing half-applied.
+        for gateway, key in keys:
+            plan = await admin.provider_keys(gateway).plan(key, rotate=args.rotate)
+            if plan.action != "no-change":
+                _check_secret(key)
+        for gateway, key in keys:
             result = await admin.provider_keys(gateway).apply(key, rotate=args.rotate)
             outcomes.add(result.to_json(), _applied(result))
     return outcomes.finish()
+
+
+def _check_secret(key: ProviderKey) -> None:
+    try:
+        key.resolve_secret()
+    except ValidationError as error:
+        raise CliError(f"provider key {key.name!r}: {error}; nothing was applied") from None
 
 
 def _applied(result: KeyApplyResult) -> str:

@@ -221,3 +221,30 @@ def test_keys_apply_failures_are_one_line_without_the_secret(
 
 def test_from_env_is_shown_by_name() -> None:
     assert repr(from_env("X")) == "from_env('X')"
+
+
+def test_keys_apply_reads_every_secret_before_changing_anything(
+    env: str,
+    gw: LocalGateway,
+    gateway_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    anyio.run(keys_admin, gw, env, gateway_id)
+    name = f"byok_half_{gateway_id.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(
+        "from aigateway_sdk.control.provider_keys import ProviderKey, from_env\n"
+        "KEYS = [ProviderKey('openai', 'prod', secret=lambda: 'sk-first-key-xxxxxxxx'),\n"
+        "        ProviderKey('anthropic', secret=from_env('BYOK_CLI_MISSING_KEY'))]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("BYOK_CLI_MISSING_KEY", raising=False)
+    code, _, err = run(capsys, "keys", "apply", f"{name}:KEYS", "-g", gateway_id)
+    assert code == 1
+    assert "'anthropic/default'" in err  # names the key whose secret is missing
+    assert "BYOK_CLI_MISSING_KEY" in err
+    assert "nothing was applied" in err
+    code, out, _ = run(capsys, "keys", "list", "-g", gateway_id, "--json")
+    assert json.loads(out) == []  # the first key was not created either
