@@ -1,0 +1,146 @@
+"""Attacks on issue 11's surfaces (provider keys, spend limits, the model catalog) that once
+broke something: each test failed before its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aigateway_sdk import _json
+from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, ManualClock, UpstreamRoute
+from aigateway_sdk.local.state import AppState
+from tests.local.helpers import AUTH, GW_AUTH, START, TOKEN, Api
+from tests.reliability.faultserver import Conn, FaultServer, reply
+
+pytestmark = pytest.mark.anyio
+
+SECRET = "sk-proj-trust-issue11-4d2c9a7e1b"
+
+
+async def echo_authorization(conn: Conn) -> bool:
+    """An OpenAI-compatible upstream that says which `Authorization` it received."""
+    seen = conn.request.headers.get("authorization", "<none>")
+    body = {"choices": [{"message": {"content": f"saw {seen}"}, "finish_reason": "stop"}]}
+    return await reply(200, body)(conn)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[FaultServer]:
+    with FaultServer(echo_authorization) as server:
+        yield server
+
+
+@pytest.fixture
+def byok_gw(tmp_path: Path, upstream: FaultServer) -> Iterator[LocalGateway]:
+    route = UpstreamRoute("openai/*", kind="openai", base_url=f"{upstream.url}/v1")
+    config = LocalGatewayConfig(
+        db_path=tmp_path / "gw.db", api_token=TOKEN, upstreams=(route,), clock=ManualClock(START)
+    )
+    with LocalGateway(config) as gateway:
+        yield gateway
+
+
+def _state(gateway: LocalGateway) -> AppState:
+    """The running server's state (to check what it holds in memory)."""
+    state: AppState = gateway._server.config.app.state.gateway  # type: ignore[union-attr]
+    return state
+
+
+def _key(alias: str, secret: str, **more: Any) -> dict[str, Any]:
+    return {
+        "provider_slug": "openai",
+        "alias": alias,
+        "default_config": alias == "default",
+        "secret": secret,
+        **more,
+    }
+
+
+async def _openai_chat(api: Api, gateway: str, headers: dict[str, str]) -> httpx.Response:
+    return await api.http.post(
+        api.data(gateway, "compat/chat/completions"),
+        json={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["sk-\u00e9t\u00e9-0123456789abcdef", "sk-\u2028-0123456789abcdef", "sk-\x85-0123456789ab"],
+)
+async def test_a_non_ascii_secret_is_refused_not_a_crash_on_the_data_plane(
+    byok_gw: LocalGateway, http: httpx.AsyncClient, secret: str
+) -> None:
+    """It travels as `Authorization: Bearer <secret>`, which HTTP carries as ASCII: stored, it
+    made every request of the gateway's provider a dropped connection (a 500)."""
+    api = Api(byok_gw, http, "acct-ascii")
+    await api.create("g", authentication=True)
+    created = await http.post(
+        api.control("/g/provider_configs"), json=_key("default", secret), headers=AUTH
+    )
+    assert created.status_code == 400, created.text
+    assert created.json()["errors"][0]["path"] == ["secret"]
+    assert secret not in created.text
+    served = await _openai_chat(api, "g", GW_AUTH)
+    assert served.status_code == 200, served.text
+
+
+@pytest.mark.parametrize("secret", ['"', "e", "{", "sk-shrt"])
+async def test_a_short_secret_is_refused(
+    byok_gw: LocalGateway, http: httpx.AsyncClient, secret: str
+) -> None:
+    """Each stored secret is redacted out of every reply and log body of every account: a
+    one-character secret (`"`) turned another account's logged bodies into
+    `[REDACTED][REDACTED]model...` and its replies into `saw B[REDACTED]ar[REDACTED]r`."""
+    owner = Api(byok_gw, http, "acct-owner")
+    await owner.create("g", authentication=True)
+    created = await http.post(
+        owner.control("/g/provider_configs"), json=_key("k", secret), headers=AUTH
+    )
+    assert created.status_code == 400, created.text
+    assert created.json()["errors"][0]["path"] == ["secret"]
+
+    other = Api(byok_gw, http, "acct-other")
+    await other.create("g")
+    own_key = {**GW_AUTH, "authorization": "Bearer sk-callers-own-key-0123456789"}
+    served = await _openai_chat(other, "g", own_key)
+    assert served.json()["choices"][0]["message"]["content"] == (
+        "saw Bearer sk-callers-own-key-0123456789"
+    )
+    (entry,) = await other.logs("g")
+    logged = await http.get(other.control(f"/g/logs/{entry['id']}/request"), headers=AUTH)
+    assert _json.loads(logged.content)["model"] == "openai/gpt-4o-mini"
+
+
+async def test_rotated_and_deleted_secrets_do_not_pile_up_in_the_redactor(
+    byok_gw: LocalGateway, http: httpx.AsyncClient
+) -> None:
+    """Every rotation added the new secret to the server-wide redactor and none ever left it:
+    memory and the per-event cost of redacting streams grew with each rotation (a 16 KB
+    secret rotated 10,000 times held ~0.5 GB). Now it holds the stored secrets only."""
+    api = Api(byok_gw, http, "acct-rotate")
+    await api.create("g", authentication=True)
+    keys = api.control("/g/provider_configs")
+    created = await http.post(keys, json=_key("default", SECRET), headers=AUTH)
+    key_id = created.json()["result"]["id"]
+    baseline = len(_state(byok_gw).router.redactor._forms)
+    for turn in range(30):
+        secret = f"{SECRET}-rotation-{turn:04d}"
+        rotated = await http.put(f"{keys}/{key_id}", json={"secret": secret}, headers=AUTH)
+        assert rotated.status_code == 200, rotated.text
+    assert len(_state(byok_gw).router.redactor._forms) == baseline
+    # the current secret is still redacted from what the upstream echoes
+    served = await _openai_chat(api, "g", GW_AUTH)
+    assert served.json()["choices"][0]["message"]["content"] == "saw Bearer [REDACTED]"
+    deleted = await http.delete(f"{keys}/{key_id}", headers=AUTH)
+    assert deleted.status_code == 200
+    assert not _state(byok_gw).router.redactor
+    second = await http.post(keys, json=_key("default", SECRET), headers=AUTH)
+    assert second.status_code == 200
+    gone = await http.delete(api.control("/g"), headers=AUTH)
+    assert gone.status_code == 200
+    assert not _state(byok_gw).router.redactor
