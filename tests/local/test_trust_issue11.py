@@ -144,3 +144,67 @@ async def test_rotated_and_deleted_secrets_do_not_pile_up_in_the_redactor(
     gone = await http.delete(api.control("/g"), headers=AUTH)
     assert gone.status_code == 200
     assert not _state(byok_gw).router.redactor
+
+
+async def _stored_default(api: Api) -> None:
+    await api.create("g", authentication=True)
+    created = await api.http.post(
+        api.control("/g/provider_configs"), json=_key("default", SECRET), headers=AUTH
+    )
+    assert created.status_code == 200, created.text
+
+
+@pytest.mark.parametrize(
+    "authorization", [b"Bearer sk-\xc3\xa9t\xc3\xa9", b"Bearer sk-\xe9", b"Bearer \x7f"]
+)
+async def test_a_non_ascii_provider_authorization_is_a_400_not_a_500(
+    byok_gw: LocalGateway, http: httpx.AsyncClient, upstream: FaultServer, authorization: bytes
+) -> None:
+    """A caller's own `Authorization` is forwarded as is; bytes past 0x7F made the forwarder
+    fail building its request: a 500, or the connection dropped."""
+    api = Api(byok_gw, http, "acct-raw-auth")
+    await _stored_default(api)
+    upstream.clear()
+    refused = await http.post(
+        api.data("g", "compat/chat/completions"),
+        json={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        headers={**GW_AUTH, "authorization": authorization},  # type: ignore[dict-item]
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["errors"][0]["path"] == ["authorization"]
+    assert not upstream.requests
+
+
+@pytest.mark.parametrize("value", ["Bearer sk-\u00e9", "Bearer x\r\nx-injected: 1"])
+async def test_a_universal_steps_bad_authorization_is_a_400(
+    byok_gw: LocalGateway, http: httpx.AsyncClient, upstream: FaultServer, value: str
+) -> None:
+    api = Api(byok_gw, http, "acct-step-auth")
+    await _stored_default(api)
+    upstream.clear()
+    step = {
+        "provider": "openai",
+        "endpoint": "chat/completions",
+        "headers": {"authorization": value},
+        "query": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    }
+    refused = await http.post(api.data("g"), json=[step], headers=GW_AUTH)
+    assert refused.status_code == 400, refused.text
+    assert "x-injected" not in refused.text.lower()
+    assert not upstream.requests
+
+
+@pytest.mark.parametrize(
+    "authorization", [f"bearer {TOKEN}", f"Bearer   {TOKEN}", TOKEN, f"BEARER {TOKEN}"]
+)
+async def test_the_gateway_token_however_spelt_is_never_forwarded_to_a_provider(
+    byok_gw: LocalGateway, http: httpx.AsyncClient, upstream: FaultServer, authorization: str
+) -> None:
+    """Only `Authorization` byte-equal to `cf-aig-authorization` counted as the gateway token:
+    `bearer <token>` (the gateway accepts any case) went to OpenAI as the caller's own key."""
+    api = Api(byok_gw, http, "acct-gw-token")
+    await _stored_default(api)
+    upstream.clear()
+    served = await _openai_chat(api, "g", {**GW_AUTH, "authorization": authorization})
+    assert served.status_code == 200, served.text
+    assert [r.headers["authorization"] for r in upstream.requests] == [f"Bearer {SECRET}"]
