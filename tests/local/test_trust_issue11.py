@@ -3,6 +3,7 @@ broke something: each test failed before its fix."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,33 @@ async def test_the_gateway_token_however_spelt_is_never_forwarded_to_a_provider(
     served = await _openai_chat(api, "g", {**GW_AUTH, "authorization": authorization})
     assert served.status_code == 200, served.text
     assert [r.headers["authorization"] for r in upstream.requests] == [f"Bearer {SECRET}"]
+
+
+def test_a_sliding_budget_keeps_bounded_memory_under_steady_traffic() -> None:
+    """A sliding rule kept one entry per charge for its whole window and summed them all on
+    every check: a day's window under steady traffic grew without bound (and each check slowed
+    with it, 1.4 ms at 50,000 charges). Now it keeps about `SLIDING_SLOTS` slots, and the
+    budget still frees up as charges age, never before they leave the window."""
+    from aigateway_sdk.contract.spend import SpendLimits, SpendRule
+    from aigateway_sdk.local.policies.spend import SLIDING_SLOTS, SpendLedger, Usage
+
+    window = 86_400
+    limits = SpendLimits(rules=[SpendRule(limit=1e6, window=window, technique="sliding")])
+    ledger, usage, scope = SpendLedger(), Usage("workers-ai", "m", {}), ("a", "g")
+    start, step, count = 1_000_000.0, 10.0, 20_000  # two windows and more of 0.1 every 10 s
+    for i in range(count):
+        ledger.charge(scope, limits, usage, 0.1, start + i * step)
+    bucket = next(iter(ledger._gateways[scope].values()))
+    assert len(bucket.charges) <= SLIDING_SLOTS + 1  # type: ignore[union-attr]
+    rule, last, slot = limits.rules[0], start + (count - 1) * step, window / SLIDING_SLOTS
+
+    def in_window(seconds: float) -> float:
+        """What the charges of the trailing `seconds` (of those made) add up to."""
+        return 0.1 * math.ceil(seconds / step)
+
+    # what is counted: every charge still inside the window, and at most one slot more
+    for at in (last, last + window / 2, last + window - 1):
+        spent = ledger.spent(scope, rule, usage, at)
+        inside = window - (at - last)
+        assert in_window(inside) - 1e-9 <= spent <= in_window(inside + slot) + 1e-9
+    assert ledger.spent(scope, rule, usage, last + window) == 0
