@@ -239,3 +239,37 @@ def test_a_sliding_budget_keeps_bounded_memory_under_steady_traffic() -> None:
         inside = window - (at - last)
         assert in_window(inside) - 1e-9 <= spent <= in_window(inside + slot) + 1e-9
     assert ledger.spent(scope, rule, usage, last + window) == 0
+
+
+def test_a_flood_of_new_partition_values_does_not_rescan_every_budget_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full gateway searched all its 10,000 budgets for empty ones on every request with a
+    new partition value (11 ms a request with a sliding rule, times each partitioned rule):
+    anyone with the gateway token could stall the event loop by sending distinct values. Now a
+    search runs at most once every `PRUNE_EVERY` seconds; memory stays bounded as before."""
+    from aigateway_sdk.contract.spend import SpendLimits, SpendPartition, SpendRule
+    from aigateway_sdk.local.policies import spend
+
+    rule = SpendRule(limit=1e6, window=3600, metadata={"u": SpendPartition()})
+    limits, ledger, scope = SpendLimits(rules=[rule]), spend.SpendLedger(), ("a", "g")
+    for user in range(spend.MAX_BUCKETS_PER_GATEWAY):
+        ledger.charge(scope, limits, spend.Usage("workers-ai", "m", {"u": user}), 0.01, 10.0)
+    reads = 0
+    real_spent = spend._Fixed.spent
+
+    def counting(self: spend._Fixed, now: float) -> float:
+        nonlocal reads
+        reads += 1
+        return real_spent(self, now)
+
+    monkeypatch.setattr(spend._Fixed, "spent", counting)
+    for user in range(200):  # a flood of new values within one second
+        usage = spend.Usage("workers-ai", "m", {"u": f"new-{user}"})
+        ledger.check(scope, limits, usage, 10.5)
+        ledger.charge(scope, limits, usage, 0.01, 10.5)
+    assert reads < 2 * spend.MAX_BUCKETS_PER_GATEWAY
+    assert len(ledger._gateways[scope]) <= spend.MAX_BUCKETS_PER_GATEWAY + 1
+    # once the old window has passed, a later newcomer still frees the empty budgets
+    ledger.charge(scope, limits, spend.Usage("workers-ai", "m", {"u": "late"}), 0.01, 7300.0)
+    assert len(ledger._gateways[scope]) <= 2

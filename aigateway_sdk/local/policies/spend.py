@@ -58,6 +58,10 @@ if none is empty, a new partition value counts against one shared overflow budge
 flood of distinct values can neither grow memory nor reset anyone's spend (it can only make the
 newcomers share a budget, which refuses earlier, never later)."""
 OVERFLOW = "<overflow>"
+PRUNE_EVERY = 1.0
+"""Seconds between two searches for empty budgets in a full gateway (ours): each search reads
+every budget, so running one per request would let a flood of new partition values cost each
+request a scan of `MAX_BUCKETS_PER_GATEWAY` budgets."""
 
 Scope = tuple[str, str]
 BucketKey = tuple[object, ...]
@@ -240,6 +244,7 @@ class SpendLedger:
 
     def __init__(self) -> None:
         self._gateways: dict[Scope, dict[BucketKey, Bucket]] = {}
+        self._pruned_at: dict[Scope, float] = {}
 
     def check(self, scope: Scope, limits: SpendLimits | None, usage: Usage, now: float) -> Decision:
         """Whether a request may go on: refused when any rule in scope is spent, with the
@@ -275,13 +280,17 @@ class SpendLedger:
             bucket = buckets.get(key)
             if bucket is None:
                 if len(buckets) >= MAX_BUCKETS_PER_GATEWAY:
-                    self._prune(buckets, now)
+                    self._prune(scope, buckets, now)
                 key = _overflow(rule, key, buckets)
                 bucket = buckets.get(key) or buckets.setdefault(key, _new_bucket(rule))
             bucket.add(cost, now)
 
-    @staticmethod
-    def _prune(buckets: dict[BucketKey, Bucket], now: float) -> None:
+    def _prune(self, scope: Scope, buckets: dict[BucketKey, Bucket], now: float) -> None:
+        """Drop the empty budgets of a full gateway, at most once every `PRUNE_EVERY` s."""
+        last = self._pruned_at.get(scope)
+        if last is not None and 0 <= now - last < PRUNE_EVERY:
+            return
+        self._pruned_at[scope] = now
         for key in [key for key, bucket in buckets.items() if bucket.spent(now) == 0]:
             del buckets[key]
 
@@ -293,6 +302,7 @@ class SpendLedger:
 
     def forget(self, scope: Scope) -> None:
         self._gateways.pop(scope, None)
+        self._pruned_at.pop(scope, None)
 
     def admit(
         self,
