@@ -273,3 +273,44 @@ def test_a_flood_of_new_partition_values_does_not_rescan_every_budget_per_reques
     # once the old window has passed, a later newcomer still frees the empty budgets
     ledger.charge(scope, limits, spend.Usage("workers-ai", "m", {"u": "late"}), 0.01, 7300.0)
     assert len(ledger._gateways[scope]) <= 2
+
+
+async def test_an_unknown_model_error_quotes_a_long_id_bounded_on_every_route(
+    api: Api, http: httpx.AsyncClient
+) -> None:
+    """A 5,000-character `@cf/...` id came back whole in the 5007 message (the id is the
+    caller's, up to the 1 MB body): now its first `MODEL_ECHO_MAX` characters, then `...`."""
+    from aigateway_sdk.contract.catalog import MODEL_ECHO_MAX
+
+    await api.create("g")
+    model = "@cf/acme/" + "x" * 5000
+    headers = {**AUTH, **GW_AUTH}
+    chat = {"messages": [{"role": "user", "content": "hi"}]}
+    step = {
+        "provider": "workers-ai",
+        "endpoint": model,
+        "headers": AUTH,
+        "query": {"prompt": "hi"},
+    }
+    replies = [
+        await http.post(
+            api.data("g", f"workers-ai/{model}"), json={"prompt": "hi"}, headers=headers
+        ),
+        await http.post(
+            api.data("g", "compat/chat/completions"),
+            json={"model": f"workers-ai/{model}", **chat},
+            headers=headers,
+        ),
+        await http.post(
+            api.data("g", "workers-ai/v1/chat/completions"),
+            json={"model": model, **chat},
+            headers=headers,
+        ),
+        await http.post(api.data("g"), json=[step], headers=headers),
+    ]
+    for served in replies:
+        assert served.status_code == 400, served.text
+        (error,) = served.json()["errors"]
+        assert error["code"] == 5007
+        assert error["message"].startswith(f"No such model {model[:MODEL_ECHO_MAX]}...")
+        assert len(served.content) < 1_000
