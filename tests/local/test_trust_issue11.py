@@ -314,3 +314,19 @@ async def test_an_unknown_model_error_quotes_a_long_id_bounded_on_every_route(
         assert error["code"] == 5007
         assert error["message"].startswith(f"No such model {model[:MODEL_ECHO_MAX]}...")
         assert len(served.content) < 1_000
+
+
+async def test_an_unknown_provider_config_or_gateway_id_is_quoted_bounded(
+    api: Api, http: httpx.AsyncClient
+) -> None:
+    """The 404 quoted the id from the URL whole (60,000 characters came back)."""
+    await api.create("g", authentication=True)
+    long_key = await http.delete(api.control("/g/provider_configs/" + "k" * 60_000), headers=AUTH)
+    long_gateway = await http.get(
+        api.control("/" + "g" * 5_000 + "/provider_configs"), headers=AUTH
+    )
+    for missing in (long_key, long_gateway):
+        assert missing.status_code == 404
+        (error,) = missing.json()["errors"]
+        assert error["message"].endswith("... not found")
+        assert len(missing.content) < 1_000
