@@ -330,3 +330,36 @@ async def test_an_unknown_provider_config_or_gateway_id_is_quoted_bounded(
         (error,) = missing.json()["errors"]
         assert error["message"].endswith("... not found")
         assert len(missing.content) < 1_000
+
+
+async def test_a_world_readable_wal_left_by_an_earlier_run_is_narrowed_to_the_owner(
+    tmp_path: Path, http: httpx.AsyncClient
+) -> None:
+    """SQLite reuses an existing `-wal` / `-shm` with the permissions it finds: left 0644 by an
+    earlier run (or a copy), the WAL took every key stored from then on, world-readable."""
+    import os
+    import shutil
+    import sqlite3
+    import stat
+
+    # what a crash leaves: the database with its WAL and shared memory, world-readable
+    running = tmp_path / "running.db"
+    conn = sqlite3.connect(running, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE kept (x)")
+    conn.execute("INSERT INTO kept VALUES (1)")
+    db = tmp_path / "gw.db"
+    for suffix in ("", "-wal", "-shm"):
+        shutil.copyfile(f"{running}{suffix}", f"{db}{suffix}")
+        os.chmod(f"{db}{suffix}", 0o644)
+    conn.close()
+    with LocalGateway(LocalGatewayConfig(db_path=db, api_token=TOKEN)) as gateway:
+        api = Api(gateway, http, "acct-wal")
+        await api.create("g", authentication=True)
+        stored = await http.post(
+            api.control("/g/provider_configs"), json=_key("default", SECRET), headers=AUTH
+        )
+        assert stored.status_code == 200
+        for suffix in ("", "-wal", "-shm"):
+            mode = stat.S_IMODE(os.stat(f"{db}{suffix}").st_mode)
+            assert mode == 0o600, (suffix, oct(mode))
