@@ -171,7 +171,7 @@ async def request_json(
         raise AiError(reason_from_response(status, response.headers, body))
 
     debug = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _json_head) if debug else attempt
+    run = log.logged(attempt, method, url, content, _json_head, headers) if debug else attempt
     return await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
 
 
@@ -262,7 +262,7 @@ async def open_stream(
         raise AiError(reason_from_response(response.status_code, response.headers, body))
 
     debug = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _stream_head) if debug else attempt
+    run = log.logged(attempt, method, url, content, _stream_head, headers) if debug else attempt
     response = await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
     try:
         yield response

@@ -161,3 +161,71 @@ def test_a_byte_order_mark_is_read_as_the_editor_meant(tmp_path: Path) -> None:
     path.write_text('\ufeff{"aigateway_cassette": 1, "interactions": []}', encoding="utf-8")
     with Cassette.open(path, "replay") as cassette:
         assert cassette.loaded == []
+
+
+API_TOKEN = "api-token-SECRET-1a2b3c"
+GATEWAY_TOKEN = "gateway-token-SECRET-4d5e6f"
+PROVIDER_KEY = "sk-provider-SECRET-7a8b9c"
+LEGACY_KEY = "legacy-global-key-SECRET-0d1e"
+
+
+def _echoing(request: httpx.Request) -> httpx.Response:
+    """A gateway (or upstream) that quotes every credential it was sent, in a field with an
+    innocent name and in the completion itself."""
+    seen = " ".join(f"{k}={v}" for k, v in request.headers.items() if "auth" in k)
+    if "chat/completions" in request.url.path:
+        message = {"role": "assistant", "content": f"echo {seen}"}
+        return httpx.Response(
+            200, json={"choices": [{"message": message, "finish_reason": "stop"}], "note": seen}
+        )
+    if "/accounts/" in request.url.path:
+        return httpx.Response(
+            200,
+            json={"success": True, "errors": [], "messages": [], "result": [], "note": seen},
+        )
+    reply = {"response": f"echo {seen}", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    return httpx.Response(200, json={"result": reply, "success": True, "note": seen})
+
+
+@pytest.mark.anyio
+async def test_no_credential_reaches_the_log_even_with_bodies_on() -> None:
+    """With `bodies=True` only fields named like a secret were redacted: a reply quoting the
+    key it was sent (an echo, an error message, a completion) logged the API token, the
+    gateway token and the provider key. Each credential kind, both data-plane routes and
+    the control plane."""
+    import io
+
+    from aigateway_sdk import GatewayBinding
+    from aigateway_sdk.control import GatewayAdmin
+    from aigateway_sdk.observe import configure_logging, log
+
+    out = io.StringIO()
+    handler = configure_logging("debug", bodies=True, stream=out)
+    try:
+        async with GatewayBinding(
+            account_id="acct",
+            gateway_id="gw",
+            api_token=API_TOKEN,
+            gateway_token=GATEWAY_TOKEN,
+            provider_api_keys={"openai": PROVIDER_KEY},
+            transport=httpx.MockTransport(_echoing),
+        ) as binding:
+            await binding.model("@cf/meta/llama-3.1-8b-instruct").generate_text(prompt="hi")
+            await binding.model("openai/gpt-4o-mini").generate_text(prompt="hi")
+        async with GatewayAdmin(
+            "acct", API_TOKEN, transport=httpx.MockTransport(_echoing)
+        ) as admin:
+            assert [gateway async for gateway in admin.list()] == []
+    finally:
+        log.LOGGER.removeHandler(handler)
+        log.LOGGER.setLevel(0)
+        log._State.bodies = False
+        log._State.handler = None
+    text = out.getvalue()
+    assert "reply body" in text  # the bodies were logged ...
+    assert "echo" in text
+    for secret in (API_TOKEN, GATEWAY_TOKEN, PROVIDER_KEY):
+        assert secret not in text  # ... without the credentials they quoted
+    assert log.body_text(
+        f"x {LEGACY_KEY}".encode(), log.header_secrets({"x-auth-key": LEGACY_KEY})
+    ) == ("x [redacted]")
