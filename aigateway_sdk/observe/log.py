@@ -166,13 +166,14 @@ def body_text(body: Any, secrets: tuple[str, ...] = ()) -> str:
         except ValueError:
             longest = max(map(len, secrets), default=0)  # a key cut at the limit still goes
             kept = bytes(body[: BODY_LIMIT + 1 + 4 * longest]).decode("utf-8", "replace")
-            text = _without(kept, secrets)
+            text = without_secrets(kept, secrets)
             return text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else "")
-    text = _without(_json.dumps(redacted(body)).decode("utf-8", "replace"), secrets)
+    text = without_secrets(_json.dumps(redacted(body)).decode("utf-8", "replace"), secrets)
     return text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else "")
 
 
-def _without(text: str, secrets: tuple[str, ...]) -> str:
+def without_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each of `secrets` (as is, and JSON-escaped) replaced by `[redacted]`."""
     from aigateway_sdk import _json
 
     for secret in secrets:
@@ -323,7 +324,9 @@ __all__ = [
     "bodies_enabled",
     "configure",
     "configure_from_env",
+    "header_secrets",
     "logged",
     "redacted",
     "safe_url",
+    "without_secrets",
 ]

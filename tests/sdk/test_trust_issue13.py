@@ -229,3 +229,48 @@ async def test_no_credential_reaches_the_log_even_with_bodies_on() -> None:
     assert log.body_text(
         f"x {LEGACY_KEY}".encode(), log.header_secrets({"x-auth-key": LEGACY_KEY})
     ) == ("x [redacted]")
+
+
+def _quoting_401(request: httpx.Request) -> httpx.Response:
+    """A provider that quotes the key it refused (as several do in their error messages)."""
+    seen = request.headers.get("authorization", "")
+    error = {"message": f"Incorrect API key provided: {seen}", "code": "invalid_api_key"}
+    return httpx.Response(401, json={"error": error})
+
+
+@pytest.mark.anyio
+async def test_an_error_quoting_the_key_sent_keeps_it_out_of_the_exception_and_the_span() -> None:
+    """The reply's message became the `AiError`'s, whole: the provider key it quoted went into
+    `str(error)`, every log of that exception and the trace span's status description."""
+    opentelemetry_sdk = pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from aigateway_sdk import NO_RETRY, AiError, AuthenticationFailed, GatewayBinding
+    from aigateway_sdk.observe.otel import instrument, uninstrument
+
+    exporter = InMemorySpanExporter()
+    provider = opentelemetry_sdk.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrument(provider)
+    try:
+        async with GatewayBinding(
+            account_id="acct",
+            gateway_id="gw",
+            gateway_token=GATEWAY_TOKEN,
+            provider_api_keys={"openai": PROVIDER_KEY},
+            transport=httpx.MockTransport(_quoting_401),
+            retry=NO_RETRY,
+        ) as binding:
+            with pytest.raises(AiError) as caught:
+                await binding.model("openai/gpt-4o-mini").generate_text(prompt="hi")
+    finally:
+        uninstrument()
+    assert isinstance(caught.value.reason, AuthenticationFailed)
+    assert "Incorrect API key provided: [redacted]" in str(caught.value)
+    (span,) = exporter.get_finished_spans()
+    seen = [str(caught.value), repr(caught.value.reason), str(span.status.description)]
+    seen += [str(value) for value in (span.attributes or {}).values()]
+    for text in seen:
+        assert PROVIDER_KEY not in text
+        assert GATEWAY_TOKEN not in text
