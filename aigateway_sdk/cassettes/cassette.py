@@ -56,9 +56,10 @@ class Recording:
         response = self.response
         if self.result is not None or response is None:
             return
-        content = b"".join(self.chunks)
-        content_type = response.headers.get("content-type", "")
         scrubber = self.cassette.scrubber
+        # secrets out of the bytes first: a reply that is not UTF-8 is kept as base64
+        content = scrubber.data(b"".join(self.chunks), self.cassette._learned)
+        content_type = response.headers.get("content-type", "")
         headers = scrubber.header_pairs(response.headers, NOISE_RESPONSE_HEADERS)
         if content_type.startswith("text/event-stream"):
             recorded = RecordedResponse(

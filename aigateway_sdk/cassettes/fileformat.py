@@ -23,9 +23,11 @@ reading it early.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ VERSION = 1
 MARK = "aigateway_cassette"
 
 _DECODER = json.JSONDecoder()
+_LONG_NUMBER = re.compile(r"\d{4301,}")
 _SPACE = " \t\n\r"
 
 
@@ -72,6 +75,9 @@ class _Located:
             raise CassetteFormatError(self.path, error.lineno, f"bad JSON: {error.msg}") from None
         except RecursionError:
             raise self.fail(offset, "JSON nested too deeply") from None
+        except ValueError as error:  # an integer longer than Python converts (4,300 digits)
+            found = _LONG_NUMBER.search(self.text, offset)
+            raise self.fail(found.start() if found else offset, f"bad JSON: {error}") from None
 
     def expect(self, offset: int, char: str) -> int:
         offset = self.skip(offset)
@@ -120,7 +126,7 @@ def load(path: Path) -> list[Interaction]:
     """The interactions of the cassette at `path`; `CassetteFormatError` naming the file and
     line of the first problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark an editor added
     except UnicodeDecodeError as error:
         raise CassetteFormatError(path, 1, f"not UTF-8 text ({error.reason})") from None
     doc = _Located(path, text)
@@ -202,8 +208,18 @@ def _headers(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         items = item if isinstance(item, list) else [item]
         if not all(isinstance(i, str) for i in items):
             raise _FieldError("headers", f"{name}: expected text or a list of texts")
+        if not _HEADER_NAME.fullmatch(name):
+            raise _FieldError("headers", f"{name!r} is not a header name")
+        for i in items:
+            if _HEADER_BREAK.search(i):
+                raise _FieldError("headers", f"{name}: a value must be one line (no CR, LF, NUL)")
+            i.encode()  # a lone surrogate (`"\ud800"` in the file) cannot be sent
         pairs += [(name.lower(), i) for i in items]
     return tuple(pairs)
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_BREAK = re.compile(r"[\r\n\0]")
 
 
 def _body(value: dict[str, Any]) -> Body | None:
@@ -216,8 +232,10 @@ def _body(value: dict[str, Any]) -> Body | None:
     if kind != "json" and not isinstance(item, str):
         raise _FieldError("body", f"{kind}: expected text")
     if kind == "base64":
-        binascii.a2b_base64(item.encode())
-    return Body(kind, item)
+        base64.b64decode(item, validate=True)
+    found = Body(kind, item)
+    found.to_bytes(), found.canonical().encode()  # a lone surrogate fails here, not on replay
+    return found
 
 
 _KINDS = ("json", "text", "base64")

@@ -13,7 +13,8 @@ import attrs
 
 BodyKind = Literal["json", "text", "base64"]
 
-_EVENT_END = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)", re.S)
+_EVENT_ENDS = (b"\r\n\r\n", b"\n\n", b"\r\r")
+"""The blank lines that end a server-sent event."""
 _DATA_EVENT = re.compile(rb"data: ([^\r\n]*)\n\n")
 
 
@@ -65,14 +66,24 @@ def digest(body: Body | None) -> str:
 
 def split_events(content: bytes) -> list[bytes]:
     """Server-sent events as their blocks (each ends with its blank line); an unfinished last
-    event, as a cut stream leaves it, is kept as the last block."""
+    event, as a cut stream leaves it, is kept as the last block. Linear in the content: each
+    kind of blank line is searched for again only once the split has passed the last one found
+    (a regular expression here took quadratic time over an unfinished event: 12 s for 40 KB)."""
     blocks: list[bytes] = []
-    end = 0
-    for found in _EVENT_END.finditer(content):
-        blocks.append(found.group())
-        end = found.end()
-    if end < len(content):
-        blocks.append(content[end:])
+    start = 0
+    found = {end: content.find(end) for end in _EVENT_ENDS}
+    while True:
+        for end, at in found.items():
+            if at != -1 and at < start:
+                found[end] = content.find(end, start)
+        ahead = [(at, len(end)) for end, at in found.items() if at != -1]
+        if not ahead:
+            break
+        at, size = min(ahead)
+        blocks.append(content[start : at + size])
+        start = at + size
+    if start < len(content):
+        blocks.append(content[start:])
     return blocks
 
 

@@ -103,6 +103,15 @@ class Scrubber:
                 value = value.replace(secret, SCRUBBED)
         return value
 
+    def data(self, content: bytes, extra: Iterable[str] = ()) -> bytes:
+        """Raw bytes with every secret (and every `extra` one) replaced: a reply that is not
+        UTF-8 is written as base64, which `text` and `strings` never look into."""
+        for secret, placeholder in self.secrets:
+            content = content.replace(secret.encode(), placeholder.encode())
+        for secret in sorted(extra, key=len, reverse=True):
+            content = content.replace(secret.encode(), SCRUBBED.encode())
+        return content
+
     def url(self, url: httpx.URL) -> str:
         """The URL with credential query values scrubbed, then secrets replaced."""
         text = str(url.copy_with(query=None))

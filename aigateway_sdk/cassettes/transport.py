@@ -61,7 +61,8 @@ def _replay(interaction: Interaction, cassette: Cassette) -> httpx.Response:
         )
     return httpx.Response(
         response.status,
-        headers=list(response.headers),
+        # as bytes: httpx encodes text as ASCII, and a recorded value may be any text
+        headers=[(name.encode(), value.encode()) for name, value in response.headers],
         stream=_ReplayStream(response.chunks(), cut),
     )
 

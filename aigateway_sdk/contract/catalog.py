@@ -67,9 +67,15 @@ NO_SUCH_MODEL_STATUS = 400
 """Workers AI's answer to a model id it does not serve ("No such model")."""
 
 
+MODEL_ECHO_MAX = 200
+"""The characters of an unknown model id that its error quotes (ours): the id comes from the
+request, and a 1 MB one must not come back whole."""
+
+
 def no_such_model_message(model: str) -> str:
-    """Workers AI's message for an unknown model id."""
-    return f"No such model {model} or task"
+    """Workers AI's message for an unknown model id (a long id cut, ending with `...`)."""
+    shown = model if len(model) <= MODEL_ECHO_MAX else f"{model[:MODEL_ECHO_MAX]}..."
+    return f"No such model {shown} or task"
 
 
 __all__ = [
@@ -77,6 +83,7 @@ __all__ = [
     "FORMATS",
     "MAX_PER_PAGE",
     "MODELS_SEARCH_PATH",
+    "MODEL_ECHO_MAX",
     "MODEL_FIELDS",
     "NO_SUCH_MODEL_CODE",
     "NO_SUCH_MODEL_STATUS",

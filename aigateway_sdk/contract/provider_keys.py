@@ -56,6 +56,10 @@ PROVIDER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PROVIDER_MAX_LENGTH = 64
 SECRET_MAX_LENGTH = 16_384
 """Ours: a service-account JSON key fits; a longer secret is refused."""
+SECRET_MIN_LENGTH = 8
+"""Ours: every provider's real keys are far longer. The gateway removes each stored secret from all
+that upstreams send back and from every log body, so a short one ("x", a quote) would mangle
+replies and logs of every gateway."""
 RATE_LIMIT_MAX = 1_000_000_000
 RATE_LIMIT_PERIOD_MAX = 366 * 24 * 3600
 MAX_KEYS_PER_GATEWAY = 100
@@ -81,10 +85,11 @@ def secret_problem(value: object) -> str | None:
         return "must be a string"
     if not value.strip():
         return "must not be empty"
-    if len(value) > SECRET_MAX_LENGTH:
-        return f"must be at most {SECRET_MAX_LENGTH} characters"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        return "must not contain control characters (line breaks, tabs, NUL)"
+    if not SECRET_MIN_LENGTH <= len(value) <= SECRET_MAX_LENGTH:
+        return f"must be {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters"
+    if any(not 0x20 <= ord(c) < 0x7F for c in value):
+        # it travels as an HTTP header (`Authorization: Bearer <secret>`): printable ASCII only
+        return "must be printable ASCII (no line breaks, tabs, NUL or non-ASCII characters)"
     return None
 
 
@@ -206,6 +211,7 @@ __all__ = [
     "PROVIDER_CONFIG_FIELDS",
     "PROVIDER_MAX_LENGTH",
     "SECRET_MAX_LENGTH",
+    "SECRET_MIN_LENGTH",
     "SETTINGS_FIELDS",
     "ProviderKeySettings",
     "alias_problem",

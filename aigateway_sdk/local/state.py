@@ -63,7 +63,7 @@ class AppState:
         self._router = Router(self.config)
         self.routes.load(*await self.store.call(load_routes))
         self.stored_keys.load(await self.store.call(provider_keys.load_all))
-        self._router.redact_also(self.stored_keys.registry.secrets())
+        self._router.redact_stored(self.stored_keys.registry.secrets())
 
     async def shutdown(self) -> None:
         if self._router is not None:

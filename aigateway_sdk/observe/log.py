@@ -140,18 +140,49 @@ def redacted(value: Any) -> Any:
     return value
 
 
-def body_text(body: Any) -> str:
-    """A body (bytes as sent, or decoded JSON) for the log: redacted, cut at `BODY_LIMIT`."""
+def header_secrets(headers: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The credentials a request carries: the values of its secret-like headers
+    (`authorization`, `cf-aig-authorization`, `x-auth-key`...), each also without its scheme
+    (`Bearer `), longest first; `body_text` replaces them wherever a body quotes them."""
+    found: set[str] = set()
+    for name, value in (headers or {}).items():
+        if _SECRET_KEY.search(name):
+            for candidate in (value, value.partition(" ")[2]):
+                if len(candidate.strip()) >= _MIN_SECRET:
+                    found.add(candidate.strip())
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+_MIN_SECRET = 6
+"""A credential shorter than this is not searched for in bodies (it would match words)."""
+
+
+def body_text(body: Any, secrets: tuple[str, ...] = ()) -> str:
+    """A body (bytes as sent, or decoded JSON) for the log: redacted (secret-like fields, and
+    each of `secrets` wherever it appears: an upstream may quote the key it was sent), cut at
+    `BODY_LIMIT`."""
     from aigateway_sdk import _json
 
     if isinstance(body, bytes | bytearray):
         try:
             body = _json.loads(bytes(body))
         except ValueError:
-            text = bytes(body[: BODY_LIMIT + 1]).decode("utf-8", "replace")
+            longest = max(map(len, secrets), default=0)  # a key cut at the limit still goes
+            kept = bytes(body[: BODY_LIMIT + 1 + 4 * longest]).decode("utf-8", "replace")
+            text = without_secrets(kept, secrets)
             return text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else "")
-    text = _json.dumps(redacted(body)).decode("utf-8", "replace")
+    text = without_secrets(_json.dumps(redacted(body)).decode("utf-8", "replace"), secrets)
     return text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else "")
+
+
+def without_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each of `secrets` (as is, and JSON-escaped) replaced by `[redacted]`."""
+    from aigateway_sdk import _json
+
+    for secret in secrets:
+        for form in (secret, _json.dumps(secret).decode()[1:-1]):
+            text = text.replace(form, REDACTED)
+    return text
 
 
 def _reason_text(reason: Reason) -> str:
@@ -171,17 +202,20 @@ def logged(
     url: str | httpx.URL,
     content: bytes | None,
     head: Head[T],
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[], Awaitable[T]]:
     """`attempt` with one DEBUG line per run: method, URL (`safe_url`), status or failure
-    reason, duration, attempt number, cache status and log id. Used only when DEBUG is on."""
+    reason, duration, attempt number, cache status and log id. Used only when DEBUG is on.
+    `headers` are the request's: their credentials are kept out of the bodies logged."""
     shown = safe_url(url)
     number = 0
+    secrets = header_secrets(headers) if _State.bodies else ()
 
     async def run() -> T:
         nonlocal number
         number += 1
         if _State.bodies and content is not None and number == 1:
-            LOGGER.debug("%s %s request body: %s", method, shown, body_text(content))
+            LOGGER.debug("%s %s request body: %s", method, shown, body_text(content, secrets))
         started = time.perf_counter()
         try:
             result = await attempt()
@@ -211,7 +245,7 @@ def logged(
             get("cf-aig-log-id"),
         )
         if _State.bodies and body is not None:
-            LOGGER.debug("%s %s reply body: %s", method, shown, body_text(body))
+            LOGGER.debug("%s %s reply body: %s", method, shown, body_text(body, secrets))
         return result
 
     return run
@@ -297,7 +331,9 @@ __all__ = [
     "bodies_enabled",
     "configure",
     "configure_from_env",
+    "header_secrets",
     "logged",
     "redacted",
     "safe_url",
+    "without_secrets",
 ]

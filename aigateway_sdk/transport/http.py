@@ -18,7 +18,7 @@ import attrs
 import httpx
 
 from aigateway_sdk import _json
-from aigateway_sdk.errors import AiError, Timeout
+from aigateway_sdk.errors import AiError, Reason, Timeout
 from aigateway_sdk.observe import log
 from aigateway_sdk.transport.failures import malformed, reason_from_exception, reason_from_response
 from aigateway_sdk.transport.retry import (
@@ -120,6 +120,21 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
+def _without_credentials(reason: Reason, headers: Mapping[str, str] | None) -> Reason:
+    """`reason` with the request's own credentials taken out of its messages: an upstream may
+    quote the key it was sent ("Incorrect API key provided: sk-..."), and the message goes on
+    to exceptions, logs and trace spans."""
+    secrets = log.header_secrets(headers)
+    texts = [reason.message, *(detail.message for detail in reason.details)]
+    if not any(secret in text for secret in secrets for text in texts):
+        return reason
+    details = tuple(
+        attrs.evolve(d, message=log.without_secrets(d.message, secrets)) for d in reason.details
+    )
+    message = log.without_secrets(reason.message, secrets)
+    return attrs.evolve(reason, message=message, details=details)
+
+
 def _deadline_passed() -> AiError:
     return AiError(Timeout(message="no complete reply within the total time limit"))
 
@@ -168,11 +183,12 @@ async def request_json(
         status = response.status_code
         if 200 <= status < 300:
             return JsonReply(status, response.headers, decode_json(response, body))
-        raise AiError(reason_from_response(status, response.headers, body))
+        reason = reason_from_response(status, response.headers, body)
+        raise AiError(_without_credentials(reason, headers))
 
     shown = httpx.URL(url).copy_merge_params(params) if params else url  # the log's URL
     debug = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, shown, content, _json_head) if debug else attempt
+    run = log.logged(attempt, method, shown, content, _json_head, headers) if debug else attempt
     return await retrying(run, retry, classify, deadline=deadline, method=method, url=shown)
 
 
@@ -260,10 +276,11 @@ async def open_stream(
             raise AiError(reason_from_exception(error)) from error
         if body is None:
             return response
-        raise AiError(reason_from_response(response.status_code, response.headers, body))
+        reason = reason_from_response(response.status_code, response.headers, body)
+        raise AiError(_without_credentials(reason, headers))
 
     debug = log.LOGGER.isEnabledFor(log.DEBUG)
-    run = log.logged(attempt, method, url, content, _stream_head) if debug else attempt
+    run = log.logged(attempt, method, url, content, _stream_head, headers) if debug else attempt
     response = await retrying(run, retry, classify, deadline=deadline, method=method, url=url)
     try:
         yield response

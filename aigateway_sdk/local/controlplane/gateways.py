@@ -133,6 +133,7 @@ class ControlPlane:
         self.state.spend.forget(live.scope)
         self.state.routes.forget(live.scope)
         self.state.stored_keys.registry.forget(live.scope)
+        self.state.router.redact_stored(self.state.stored_keys.registry.secrets())
         await self.state.store.call(self.state.store.remove_gateway(*live.scope))
         return ok(live.record.to_json())
 

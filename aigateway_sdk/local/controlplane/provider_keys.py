@@ -80,6 +80,9 @@ class ProviderKeysApi:
     def _guard(self, handler: Handler) -> Handler:
         return guarded(self.state, handler)
 
+    def _redact_stored(self) -> None:
+        self.state.router.redact_stored(self.registry.secrets())
+
     def _scope(self, request: Request) -> tuple[str, str]:
         params = request.path_params
         return self.state.control_gateway(params["account_id"], params["gateway_id"]).scope
@@ -114,11 +117,12 @@ class ProviderKeysApi:
             raise ApiError.invalid(error.errors) from None
         secret, secret_id = _secret(body, required=False), _secret_id(body)
         record = self.registry.create(scope, settings, secret, secret_id, self.state.clock.now())
-        self.state.router.redact_also([record.secret])
+        self._redact_stored()
         try:
             await self.state.store.call(jobs.save(record))
         except Exception:
             self.registry.remove(record)
+            self._redact_stored()
             raise
         return ok(record.to_json())
 
@@ -137,18 +141,20 @@ class ProviderKeysApi:
             raise ApiError.invalid(changed)
         secret = _secret(body, required=True)
         assert secret is not None
-        self.state.router.redact_also([secret])
         updated = self.registry.rotate(record, secret, self.state.clock.now())
+        self._redact_stored()
         try:
             await self.state.store.call(jobs.save(updated))
         except Exception:
             self.registry.put_back(record)
+            self._redact_stored()
             raise
         return ok(updated.to_json())
 
     async def delete_key(self, request: Request) -> Response:
         record = self._key(request)
         self.registry.remove(record)
+        self._redact_stored()
         await self.state.store.call(jobs.remove(record))
         return ok(record.to_json())
 

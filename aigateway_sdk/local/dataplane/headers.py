@@ -156,4 +156,20 @@ def parse_options(headers: Mapping[str, str]) -> RequestOptions:
     )
 
 
-__all__ = ["RequestOptions", "check_metadata", "header_map", "parse_options"]
+def provider_authorization(value: str | None) -> str | None:
+    """The caller's provider `Authorization` (a request header, or a Universal step's), checked:
+    it is forwarded as an HTTP header, so anything but printable ASCII (bytes past 0x7F, line
+    breaks) is a 400 naming it; the message never quotes the value, a key."""
+    if value is not None and any(not 0x20 <= ord(c) < 0x7F for c in value):
+        problem = "must be printable ASCII (it is forwarded as an HTTP header)"
+        raise ApiError.invalid([FieldError(("authorization",), problem)])
+    return value
+
+
+__all__ = [
+    "RequestOptions",
+    "check_metadata",
+    "header_map",
+    "parse_options",
+    "provider_authorization",
+]

@@ -31,7 +31,12 @@ from aigateway_sdk.local.dataplane.dynamic import (
 )
 from aigateway_sdk.local.dataplane.exchange import Exchange, Reply, StreamReply, Target
 from aigateway_sdk.local.dataplane.frames import Frames, NativeFrames, OpenAIChunks
-from aigateway_sdk.local.dataplane.headers import RequestOptions, header_map, parse_options
+from aigateway_sdk.local.dataplane.headers import (
+    RequestOptions,
+    header_map,
+    parse_options,
+    provider_authorization,
+)
 from aigateway_sdk.local.dataplane.responder import Responder, error_response
 from aigateway_sdk.local.dataplane.universal import parse_step, step_list, without_headers
 from aigateway_sdk.local.dataplane.wire import (
@@ -245,6 +250,7 @@ class DataPlane:
         policy: CallPolicy,
         headers: Mapping[str, str] | None = None,
     ) -> Reply | StreamReply:
+        authorization = provider_authorization(authorization)
         if _embeddings(target):
             return await self._embed(exchange, target, body, authorization, policy)
         payload = parse_json(body)

@@ -20,7 +20,7 @@ import attrs
 from aigateway_sdk.contract.provider_keys import BYOK_ALIAS_HEADER
 from aigateway_sdk.local.clock import Clock
 from aigateway_sdk.local.dataplane.headers import RequestOptions
-from aigateway_sdk.local.policies.auth import TokenCheck
+from aigateway_sdk.local.policies.auth import TokenCheck, bearer_token
 from aigateway_sdk.local.policies.ratelimit import RateLimiter, Rule
 from aigateway_sdk.local.storage.gateways import LiveGateway
 from aigateway_sdk.local.storage.keyrecord import ProviderKeyRecord
@@ -41,12 +41,18 @@ def _rule(record: ProviderKeyRecord) -> Rule | None:
 
 
 def _carries_key(authorization: str | None, options: RequestOptions) -> bool:
-    """Whether a provider `Authorization` holds a key of the caller's own."""
+    """Whether a provider `Authorization` holds a key of the caller's own. The gateway token is
+    recognised however it is spelt (`bearer`, extra spaces), as the gateway itself accepts it:
+    it must never be forwarded to a provider as if it were their key."""
     value = (authorization or "").strip()
     scheme, _, token = value.partition(" ")
     if not value or (scheme.lower() == "bearer" and not token.strip()):
         return False
-    return value != (options.gateway_authorization or "").strip()
+    gateway = (options.gateway_authorization or "").strip()
+    if not gateway:
+        return True
+    gateway_token = bearer_token(gateway) or gateway
+    return (bearer_token(value) or value) != gateway_token
 
 
 class StoredKeys:

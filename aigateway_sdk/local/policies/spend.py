@@ -30,6 +30,7 @@ and how it is done here:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -57,6 +58,10 @@ if none is empty, a new partition value counts against one shared overflow budge
 flood of distinct values can neither grow memory nor reset anyone's spend (it can only make the
 newcomers share a budget, which refuses earlier, never later)."""
 OVERFLOW = "<overflow>"
+PRUNE_EVERY = 1.0
+"""Seconds between two searches for empty budgets in a full gateway (ours): each search reads
+every budget, so running one per request would let a flood of new partition values cost each
+request a scan of `MAX_BUCKETS_PER_GATEWAY` budgets."""
 
 Scope = tuple[str, str]
 BucketKey = tuple[object, ...]
@@ -129,6 +134,16 @@ def _rule_key(rule: SpendRule) -> object:
     return (rule.window, rule.technique, rule.metadata, rule.model, rule.provider)
 
 
+def _neumaier(total: float, compensation: float, cost: float) -> tuple[float, float]:
+    """`total + cost` as a compensated sum (so 0.1 added ten times is 1.0)."""
+    added = total + cost
+    if abs(total) >= abs(cost):
+        compensation += (total - added) + cost
+    else:
+        compensation += (cost - added) + total
+    return added, compensation
+
+
 class _Fixed:
     """Spend in the current epoch-aligned window (a compensated sum: 0.1 x 10 is 1.0)."""
 
@@ -151,42 +166,55 @@ class _Fixed:
 
     def add(self, cost: float, now: float) -> None:
         self._roll(now)
-        total = self.spent_sum + cost  # Neumaier's summation
-        if abs(self.spent_sum) >= abs(cost):
-            self.compensation += (self.spent_sum - total) + cost
-        else:
-            self.compensation += (cost - total) + self.spent_sum
-        self.spent_sum = total
+        self.spent_sum, self.compensation = _neumaier(self.spent_sum, self.compensation, cost)
 
     def retry_after(self, _limit: float, now: float) -> float:
         return (self.window_index + 1) * self.window - now
 
 
+SLIDING_SLOTS = 256
+"""Charges of a sliding window kept apart (ours): the charges of each `window / 256` seconds
+(from the first of them) share one slot, which leaves the window when its last charge does.
+Memory and the cost of a check stay bounded however many requests a window sees; a budget
+frees up at most `window / 256` seconds late, never early."""
+
+
 class _Sliding:
-    """The charges of the trailing window, oldest first."""
+    """The charges of the trailing window, oldest first, as `[first, last, sum, compensation]`
+    slots (at most about `SLIDING_SLOTS` of them)."""
 
     __slots__ = ("charges", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window
-        self.charges: deque[tuple[float, float]] = deque()
+        self.charges: deque[list[float]] = deque()
+
+    def _expire(self, now: float) -> deque[list[float]]:
+        charges = self.charges
+        while charges and charges[0][1] <= now - self.window:
+            charges.popleft()
+        return charges
 
     def spent(self, now: float) -> float:
-        charges = self.charges
-        while charges and charges[0][0] <= now - self.window:
-            charges.popleft()
-        return math.fsum(cost for _, cost in charges)
+        slots = self._expire(now)
+        return math.fsum(itertools.chain.from_iterable(slot[2:] for slot in slots))
 
     def add(self, cost: float, now: float) -> None:
-        self.charges.append((now, cost))
+        charges = self._expire(now)
+        if charges and now - charges[-1][0] < self.window / SLIDING_SLOTS:
+            last = charges[-1]
+            last[1] = max(last[1], now)
+            last[2], last[3] = _neumaier(last[2], last[3], cost)
+        else:
+            charges.append([now, now, cost, 0.0])
 
     def retry_after(self, limit: float, now: float) -> float:
         """Until enough of the oldest charges leave the window for the spend to be < limit."""
         remaining = self.spent(now)
-        for stamp, cost in self.charges:
-            remaining -= cost
+        for _first, last, total, compensation in self.charges:
+            remaining -= total + compensation
             if remaining < limit:
-                return stamp + self.window - now
+                return last + self.window - now
         return float(self.window)  # a zero budget: nothing leaving helps
 
 
@@ -216,6 +244,7 @@ class SpendLedger:
 
     def __init__(self) -> None:
         self._gateways: dict[Scope, dict[BucketKey, Bucket]] = {}
+        self._pruned_at: dict[Scope, float] = {}
 
     def check(self, scope: Scope, limits: SpendLimits | None, usage: Usage, now: float) -> Decision:
         """Whether a request may go on: refused when any rule in scope is spent, with the
@@ -251,13 +280,17 @@ class SpendLedger:
             bucket = buckets.get(key)
             if bucket is None:
                 if len(buckets) >= MAX_BUCKETS_PER_GATEWAY:
-                    self._prune(buckets, now)
+                    self._prune(scope, buckets, now)
                 key = _overflow(rule, key, buckets)
                 bucket = buckets.get(key) or buckets.setdefault(key, _new_bucket(rule))
             bucket.add(cost, now)
 
-    @staticmethod
-    def _prune(buckets: dict[BucketKey, Bucket], now: float) -> None:
+    def _prune(self, scope: Scope, buckets: dict[BucketKey, Bucket], now: float) -> None:
+        """Drop the empty budgets of a full gateway, at most once every `PRUNE_EVERY` s."""
+        last = self._pruned_at.get(scope)
+        if last is not None and 0 <= now - last < PRUNE_EVERY:
+            return
+        self._pruned_at[scope] = now
         for key in [key for key, bucket in buckets.items() if bucket.spent(now) == 0]:
             del buckets[key]
 
@@ -269,6 +302,7 @@ class SpendLedger:
 
     def forget(self, scope: Scope) -> None:
         self._gateways.pop(scope, None)
+        self._pruned_at.pop(scope, None)
 
     def admit(
         self,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -49,12 +50,17 @@ _ROWS_MAX = 32
 def _owner_only(path: Path) -> None:
     """Create the database file readable and writable by its owner only (0600), before SQLite
     opens it: it holds stored provider keys, and SQLite gives its `-wal` and `-shm` files the
-    database file's permissions. A file that exists is narrowed to 0600 too (when ours)."""
+    database file's permissions. A file that exists is narrowed to 0600 too (when ours), and
+    so are a `-wal`, `-shm` or `-journal` left by an earlier run: SQLite reuses those as they
+    are, and the WAL receives every key stored from now on."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         os.chmod(path, 0o600)
     except OSError:  # not ours, or not a regular file: SQLite reports what it can't open
         pass
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):  # absent (the usual case), or not ours
+            os.chmod(f"{path}{suffix}", 0o600)
 
 
 class Store:

@@ -101,7 +101,8 @@ class Router:
                 token_latency_ms=config.builtin_token_latency_ms,
             )
         )
-        self.redactor = Redactor(route.api_key for route in config.upstreams)
+        self._own_keys = Redactor(route.api_key for route in config.upstreams)
+        self.redactor = self._own_keys
         """Every key the server holds: removed from all that upstreams send back, and from
         the bodies kept in the request log."""
         self._routes: list[tuple[UpstreamRoute, Choice]] = [
@@ -110,10 +111,11 @@ class Router:
         self._memo: dict[tuple[str, str], Choice] = {}
         self.allow_unknown_models = config.allow_unknown_models
 
-    def redact_also(self, keys: Iterable[str]) -> None:
-        """Redact these keys too (provider keys stored on the control plane), from now on, in
-        all that upstreams send back and in the request log."""
-        self.redactor = self.redactor.extended(keys)
+    def redact_stored(self, keys: Iterable[str]) -> None:
+        """Redact the routes' keys and these (the provider keys stored on the control plane
+        right now, replacing the last set: a rotated or deleted key's secret does not stay
+        behind), from now on, in all that upstreams send back and in the request log."""
+        self.redactor = self._own_keys.extended(keys)
         for _route, choice in self._routes:
             if isinstance(choice.upstream, OpenAIForwarder):
                 choice.upstream.redactor = self.redactor

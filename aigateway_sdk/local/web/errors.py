@@ -38,6 +38,10 @@ CODE_TIMEOUT = 2006
 CODE_INTERNAL = 2000
 
 
+_NOT_FOUND_ECHO = 200
+"""The characters of a 404's subject (with the id it quotes) kept in its message (ours)."""
+
+
 @attrs.frozen(slots=True)
 class ErrorItem:
     code: int
@@ -85,6 +89,10 @@ class ApiError(Exception):
 
     @classmethod
     def not_found(cls, what: str) -> ApiError:
+        """`what` names the thing, quoting the caller's id: a long one is cut (ids come from
+        the URL, which may be tens of kilobytes long)."""
+        if len(what) > _NOT_FOUND_ECHO:
+            what = f"{what[:_NOT_FOUND_ECHO]}..."
         return cls(404, CODE_NOT_FOUND, f"{what} not found")
 
     def body(self) -> bytes:
