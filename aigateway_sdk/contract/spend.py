@@ -379,8 +379,15 @@ def _check_limits(raw: object) -> list[FieldError]:
         limit = f"must be a list of at most {MAX_SPEND_RULES} rules"
         problems.append(FieldError(("rules",), limit))
     else:
+        seen: dict[object, int] = {}
         for index, item in enumerate(rules):
             problems.extend(_check_rule(item, (f"rules[{index}]",)))
+            rule_id = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(rule_id, str) and rule_id in seen:
+                message = f"repeats the id of rules[{seen[rule_id]}]: rule ids are unique"
+                problems.append(FieldError((f"rules[{index}]", "id"), message))
+            elif isinstance(rule_id, str):
+                seen[rule_id] = index
     return problems
 
 

@@ -70,6 +70,18 @@ def test_a_bad_rule_given_as_json_names_its_place_in_the_spec() -> None:
     assert error.value.fields == ("spend_limits.rules[0].window",)
 
 
+def test_two_rules_with_one_id_fail_to_build_naming_the_second() -> None:
+    rules = [SpendRule(limit=1, window=60, id="daily"), SpendRule(limit=2, window=60, id="daily")]
+    with pytest.raises(ValidationError) as error:
+        SpendLimits(rules=rules)
+    assert error.value.fields == ("rules[1].id",)
+    assert "rules[0]" in str(error.value)
+    as_json = {"rules": [rule.to_json() for rule in rules]}
+    with pytest.raises(ValidationError) as error:
+        AiGateway("G", spend_limits=as_json)
+    assert error.value.fields == ("spend_limits.rules[1].id",)
+
+
 def test_a_spend_limits_change_is_one_readable_field_change() -> None:
     plan = plan_for(AiGateway("G", id="g", spend_limits=LIMITS), existing())
     assert isinstance(plan, Update)
