@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Attributes = dict[str, Any]
+_Points = tuple[Attributes, Attributes, Attributes]
+"""A call's metric attributes: the duration's, the input tokens', the output tokens'."""
 
 GATEWAY = "cloudflare.ai_gateway."
 """The prefix of the gateway's own attributes: `log_id`, `cache_status`, `step`, `log_ids`,
@@ -128,6 +130,10 @@ class Tracing:
         )
         self._static: dict[tuple[int, Any], tuple[object, object, Attributes]] = {}
         """The request attributes of each (model, call parameters): read-only once built."""
+        self._embedding: dict[int, tuple[object, str, Attributes]] = {}
+        """The request attributes of each embedding model: read-only once built."""
+        self._points: dict[tuple[int, str | None], tuple[Attributes, _Points]] = {}
+        """The metric attributes of each (request attributes, response model): read-only."""
 
     # -- attributes ----------------------------------------------------------------------
 
@@ -155,6 +161,21 @@ class Tracing:
             cached["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else stop
         if len(self._static) < 256:  # a few models per program; bounded all the same
             self._static[key] = (url, model.parameters, cached)
+        return cached
+
+    def _embed_attributes(self, model: GatewayEmbeddingModel) -> Attributes:
+        url = model._url  # the same identity check as `_chat_attributes`
+        entry = self._embedding.get(id(url))
+        if entry is not None and entry[0] is url and entry[1] == model.model:
+            return entry[2]
+        cached: Attributes = {
+            "gen_ai.operation.name": "embeddings",
+            "gen_ai.provider.name": provider_name(model.route, model.model),
+            "gen_ai.request.model": model.model,
+            **_server(url),
+        }
+        if len(self._embedding) < 256:
+            self._embedding[id(url)] = (url, model.model, cached)
         return cached
 
     async def _traced(
@@ -261,12 +282,7 @@ class Tracing:
         self, model: GatewayEmbeddingModel, call: Coroutine[Any, Any, EmbedResponse]
     ) -> EmbedResponse:
         """`embed(texts)` (every batch), inside an `embeddings {model}` span."""
-        attributes: Attributes = {
-            "gen_ai.operation.name": "embeddings",
-            "gen_ai.provider.name": provider_name(model.route, model.model),
-            "gen_ai.request.model": model.model,
-            **_server(model._url),
-        }
+        attributes = self._embed_attributes(model)
         name = f"embeddings {model.model}"
         response, span, started = await self._traced(name, attributes, call)
         extra = _gateway(response.log_id, response.cache_status, None)
@@ -335,16 +351,31 @@ class Tracing:
         if span.is_recording():
             span.set_attributes(ended)
         span.end()
-        measured = _measured(attributes, response_model)
+        measured, measured_input, measured_output = self._measured(attributes, response_model)
         self._duration.record(time.perf_counter() - started, measured)
         if usage is not None:
-            self._tokens.record(
-                usage.input_tokens.total, {**measured, "gen_ai.token.type": "input"}
-            )
+            self._tokens.record(usage.input_tokens.total, measured_input)
             if attributes["gen_ai.operation.name"] != "embeddings":
-                self._tokens.record(
-                    usage.output_tokens.total, {**measured, "gen_ai.token.type": "output"}
-                )
+                self._tokens.record(usage.output_tokens.total, measured_output)
+
+    def _measured(self, attributes: Attributes, response_model: str | None) -> _Points:
+        """The attributes of a call's three histogram points, built once per (request
+        attributes, response model) and shared by every call after: read-only. Keyed by the
+        identity of `attributes` (a cached dict for chat and embeddings), which the entry keeps
+        alive."""
+        key = (id(attributes), response_model)
+        entry = self._points.get(key)
+        if entry is not None and entry[0] is attributes:
+            return entry[1]
+        measured = _measured(attributes, response_model)
+        points = (
+            measured,
+            {**measured, "gen_ai.token.type": "input"},
+            {**measured, "gen_ai.token.type": "output"},
+        )
+        if len(self._points) < 256:  # a few models per program; bounded all the same
+            self._points[key] = (attributes, points)
+        return points
 
     def _failed(
         self,

@@ -179,6 +179,72 @@ async def test_a_failed_call_is_an_error_span_with_the_reason(telemetry: Telemet
 
 
 @BOTH
+async def test_metric_points_of_repeated_calls_keep_their_own_attributes(
+    telemetry: Telemetry,
+) -> None:
+    # The metric attributes of a model are built once and shared by its calls: a failure
+    # between two successes must not leak its `error.type` into theirs, and every call counts.
+    ok = httpx.Response(
+        200,
+        json={
+            "result": {
+                "response": "hello",
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            },
+            "success": True,
+            "errors": [],
+            "messages": [],
+        },
+    )
+    denied = httpx.Response(
+        401, json={"success": False, "errors": [{"code": 10000, "message": "Authentication"}]}
+    )
+    async with binding_for(Recorder(ok, denied, ok, ok), retry=NO_RETRY) as b:
+        lm = b.model(MODEL)
+        await lm.generate_text(prompt="hi")
+        with pytest.raises(AiError):
+            await lm.generate_text(prompt="hi")
+        await lm.generate_text(prompt="hi")
+        await lm.generate_text(prompt="hi")
+    assert len(telemetry.spans()) == 4
+    durations = {
+        p.attributes.get("error.type"): p.count
+        for p in telemetry.points("gen_ai.client.operation.duration")
+    }
+    assert durations == {None: 3, "AuthenticationFailed": 1}
+    tokens = {
+        p.attributes["gen_ai.token.type"]: (p.count, p.sum)
+        for p in telemetry.points("gen_ai.client.token.usage")
+    }
+    assert tokens == {"input": (3, 9), "output": (3, 6)}
+    for point in telemetry.points("gen_ai.client.token.usage"):
+        assert point.attributes["gen_ai.request.model"] == MODEL
+        assert "error.type" not in point.attributes
+
+
+@BOTH
+async def test_two_embedding_models_keep_their_own_attributes(
+    gateway: LocalGateway, telemetry: Telemetry
+) -> None:
+    first, second = "@cf/baai/bge-small-en-v1.5", "@cf/baai/bge-base-en-v1.5"
+    async with binding(gateway) as b:
+        for model in (first, second, first):
+            await b.embedding_model(model).embed(["a"])
+    assert [s.name for s in telemetry.spans()] == [
+        f"embeddings {first}",
+        f"embeddings {second}",
+        f"embeddings {first}",
+    ]
+    requested = [(s.attributes or {})["gen_ai.request.model"] for s in telemetry.spans()]
+    assert requested == [first, second, first]
+    counts = {
+        p.attributes["gen_ai.request.model"]: p.count
+        for p in telemetry.points("gen_ai.client.operation.duration")
+    }
+    assert counts == {first: 2, second: 1}
+
+
+@BOTH
 async def test_a_stream_span_ends_when_the_stream_ends(
     gateway: LocalGateway, telemetry: Telemetry
 ) -> None:
