@@ -65,8 +65,9 @@ class StepsCollector:
             tool_results=tuple(self.results),
             usage=finish.usage if finish else EMPTY_USAGE,
             finish_reason=finish.reason if finish else "unknown",
-            model=meta.model if meta else "",
-            response_id=meta.response_id if meta else None,
+            model=(finish.model if finish else None) or (meta.model if meta else ""),
+            response_id=(finish.response_id if finish else None)
+            or (meta.response_id if meta else None),
             log_id=meta.log_id if meta else None,
             cache_status=meta.cache_status if meta else None,
         )

@@ -88,6 +88,12 @@ class Finish:
     type: ClassVar[str] = "finish"
     reason: FinishReason
     usage: Usage
+    model: str | None = attrs.field(default=None, eq=False)
+    """The model the reply named, when its events did (OpenAI-shaped streams): through a
+    dynamic route, the one that served the call, where `ResponseMetadata.model` is the id
+    asked for. None when the stream did not say."""
+    response_id: str | None = attrs.field(default=None, eq=False)
+    """The reply's id, when its events carried one."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -72,6 +72,8 @@ class Chunk:
     finish_reason: FinishReason | None = None
     response_id: str | None = None
     tool_calls: tuple[ToolCallChunk, ...] = ()
+    model: str | None = None
+    """The model the reply names (OpenAI's chunks carry it): the one that served the call."""
 
 
 DONE = Chunk()

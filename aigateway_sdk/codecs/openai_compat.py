@@ -156,9 +156,10 @@ class OpenAICompatCodec(EventStreamCodec):
             return None
         response_id = frame.get("id")
         response_id = response_id if isinstance(response_id, str) else None
-        if pieces:
-            return Chunk(delta, usage, finish, response_id, openai_tool_pieces(pieces))
-        return Chunk(delta, usage, finish, response_id)
+        model = frame.get("model")
+        model = model if isinstance(model, str) and model else None
+        tools = openai_tool_pieces(pieces) if pieces else ()
+        return Chunk(delta, usage, finish, response_id, tools, model)
 
 
 __all__ = ["OpenAICompatCodec"]

@@ -251,6 +251,8 @@ class Tracing:
                         gateway = _gateway(meta.log_id, meta.cache_status, meta.step)
                     elif kind is Finish:
                         finish = part  # type: ignore[assignment]
+                        answered = finish.model or answered  # type: ignore[union-attr]
+                        response_id = finish.response_id or response_id  # type: ignore[union-attr]
                 yield part
                 part = await anext(parts)
         except StopAsyncIteration:

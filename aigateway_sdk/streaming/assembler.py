@@ -134,6 +134,8 @@ class StreamAssembler:
         "_finish",
         "_max_arguments",
         "_max_tokens",
+        "_response_id",
+        "_served",
         "_started",
         "_usage",
         "head",
@@ -157,6 +159,8 @@ class StreamAssembler:
         self._usage: Usage | None = None
         self._finish: FinishReason | None = None
         self._calls: _Calls | None = None
+        self._served: str | None = None
+        self._response_id: str | None = None
 
     def start(
         self, status: int | None = None, headers: Mapping[str, str] | None = None
@@ -187,6 +191,10 @@ class StreamAssembler:
             self._usage = chunk.usage
         if chunk.finish_reason is not None:
             self._finish = chunk.finish_reason
+        if chunk.model is not None and self._served is None:
+            self._served = chunk.model
+        if chunk.response_id is not None and self._response_id is None:
+            self._response_id = chunk.response_id
 
     def _add_piece(self, piece: ToolCallChunk, out: list[StreamPart]) -> None:
         calls = self._calls
@@ -243,6 +251,8 @@ class StreamAssembler:
             Finish(
                 reason=finish or finish_from_usage(usage, self._max_tokens),
                 usage=usage or EMPTY_USAGE,
+                model=self._served,
+                response_id=self._response_id,
             )
         )
         return parts
@@ -250,7 +260,14 @@ class StreamAssembler:
     def whole(self, reply: Decoded) -> list[StreamPart]:
         """The parts after `start()` of a reply that came in one piece."""
         parts: list[StreamPart] = []
-        self.add(Chunk(reply.text or None, reply.usage, reply.finish_reason), parts)
+        one = Chunk(
+            reply.text or None,
+            reply.usage,
+            reply.finish_reason,
+            reply.response_id,
+            model=reply.model,
+        )
+        self.add(one, parts)
         if reply.tool_calls:
             calls = self._calls = _Calls()
             for index, whole in enumerate(reply.tool_calls):

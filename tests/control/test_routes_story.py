@@ -17,7 +17,7 @@ from aigateway_sdk.control import AiGateway, GatewayAdmin
 from aigateway_sdk.control.routes_spec import AiRoute
 from aigateway_sdk.errors import AiError, NotFound
 from aigateway_sdk.local import LocalGateway, LocalGatewayConfig, UpstreamRoute
-from aigateway_sdk.parts import ResponseMetadata, TextDelta
+from aigateway_sdk.parts import Finish, ResponseMetadata, TextDelta
 
 from .conftest import TOKEN
 
@@ -61,13 +61,15 @@ def assistant(gateway: AiGateway, pro_model: tuple[str, str] = ("openai", "gpt-4
     )
 
 
-async def served(binding: GatewayBinding, options: GatewayOptions) -> tuple[str, str, str]:
-    """Which model answered `dynamic/assistant`, read three ways: the reply's `model`, the
-    `cf-aig-model` header of a plain call, and that header on a stream's first part.
+async def served(
+    binding: GatewayBinding, options: GatewayOptions
+) -> tuple[str, str, str, str | None, str]:
+    """Which model answered `dynamic/assistant`, read five ways: the reply's `model`, the
+    `cf-aig-model` header of a plain call, that header on a stream's first part, the stream's
+    `Finish.model` (what its chunks named) and a collected stream's `model`.
 
-    A stream's `ResponseMetadata.model` (and so `collect().model`) is the model asked for,
-    `dynamic/assistant`: it comes before the first chunk, and the SDK does not read the
-    chunks' `model`. The header is the local gateway's own (Cloudflare documents none)."""
+    A stream's `ResponseMetadata.model` is the model asked for, `dynamic/assistant`: it comes
+    before the first chunk. The header is the local gateway's own (Cloudflare documents none)."""
     model = binding.model("dynamic/assistant", options=options)
     reply = await model.generate_text(prompt="Name a colour")
     assert reply.text
@@ -80,7 +82,16 @@ async def served(binding: GatewayBinding, options: GatewayOptions) -> tuple[str,
     assert head.model == "dynamic/assistant"
     assert head.headers["cf-aig-dynamic-route"] == "assistant"
     assert "".join(p.delta for p in parts if isinstance(p, TextDelta))
-    return reply.model, reply.raw.headers["cf-aig-model"], head.headers["cf-aig-model"]
+    finish = parts[-1]
+    assert isinstance(finish, Finish)
+    collected = await model.stream_text(prompt="Name a colour").collect()
+    return (
+        reply.model,
+        reply.raw.headers["cf-aig-model"],
+        head.headers["cf-aig-model"],
+        finish.model,
+        collected.model,
+    )
 
 
 async def test_declare_apply_call_change_reapply_destroy(
@@ -96,8 +107,8 @@ async def test_declare_apply_call_change_reapply_destroy(
 
         created = await routes.apply(assistant(Gateway))
         assert created.action == "created"
-        assert await served(binding, PRO) == (BIG, BIG, BIG)
-        assert await served(binding, FREE) == (CHEAP, CHEAP, CHEAP)
+        assert await served(binding, PRO) == (BIG,) * 5
+        assert await served(binding, FREE) == (CHEAP,) * 5
 
         # The pro model breaks: pro calls now fall back to the cheap model.
         broken = assistant(Gateway, pro_model=("broken", "always-500"))
@@ -107,7 +118,7 @@ async def test_declare_apply_call_change_reapply_destroy(
         assert len(versions) == 2
         assert [v.version_id for v in versions if v.active] == [changed.route.deployed_version_id]
         assert len(await routes.list_deployments(changed.route)) == 2
-        assert await served(binding, PRO) == (CHEAP, CHEAP, CHEAP)
+        assert await served(binding, PRO) == (CHEAP,) * 5
 
         again = await routes.apply(broken)
         assert again.action == "unchanged"

@@ -416,3 +416,23 @@ async def test_nothing_once_uninstrumented(gateway: LocalGateway, telemetry: Tel
         await b.model(MODEL).stream_text(prompt="hi").collect()
     assert telemetry.spans() == []
     assert telemetry.points("gen_ai.client.operation.duration") == []
+
+
+@BOTH
+async def test_a_stream_span_names_the_model_its_chunks_named(telemetry: Telemetry) -> None:
+    # Through a dynamic route the reply names the model that served it, not the id asked for.
+    frame = {
+        "id": "chatcmpl-1",
+        "model": "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}],
+    }
+    reply = httpx.Response(200, content=sse(frame, "[DONE]"), headers=SSE)
+    async with binding_for(Recorder(reply)) as b:
+        whole = await b.model("dynamic/assistant").stream_text(prompt="hi").collect()
+    assert whole.model == frame["model"]
+    assert whole.response_id == "chatcmpl-1"
+    (span,) = telemetry.spans()
+    attributes = span.attributes or {}
+    assert attributes["gen_ai.request.model"] == "dynamic/assistant"
+    assert attributes["gen_ai.response.model"] == frame["model"]
+    assert attributes["gen_ai.response.id"] == "chatcmpl-1"
